@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """How every plugin of the collection reaches DingTalk: host, TLS, timeout and retries."""
+
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the DingTalk open API, V(scheme://host[:port]) without a path.
+      - Use V(https://api.dingtalk.io) for international tenants and V(https://api.dingtalk.com) for mainland China
+        tenants. Credentials and tokens of one host do not work on the other; a token must come from the same host
+        as the calls that use it.
+      - For modules, if not set, the value of the E(DINGTALK_API_URL) environment variable is used.
+    type: str
+    default: https://api.dingtalk.io
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of O(api_url).
+      - Set to V(false) only for test hosts with self-signed certificates.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for a connection to O(api_url) and for each answer.
+      - Must be greater than zero.
+    type: int
+    default: 10
+  retries:
+    description:
+      - How many times a call is retried after a transient failure, with exponential back-off and jitter.
+      - Transient failures are connection errors, timeouts, HTTP 5xx and 429 answers, DingTalk throttling
+        (V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpsLimitForApi)), and
+        V(recordStopError), whose documented text asks to try again. Other errors fail at once.
+      - V(0) disables retries.
+    type: int
+    default: 3
+"""

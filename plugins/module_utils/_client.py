@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one way this collection talks to DingTalk.
+
+Every plugin goes through :class:`DingTalkClient`: it owns the HTTP session, the
+token header, timeouts, bounded retries and the mapping of DingTalk's answers to
+:class:`DingTalkError`. This is a private module: its interface may change
+without notice.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+
+from urllib.parse import quote, urlsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError as exc:  # Reported by plugins with missing_required_lib('requests').
+    requests = None
+    HTTPAdapter = object
+    REQUESTS_IMPORT_ERROR = exc
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+
+DEFAULT_API_URL = 'https://api.dingtalk.io'
+DEFAULT_TIMEOUT = 10
+DEFAULT_RETRIES = 3
+
+TOKEN_HEADER = 'x-acs-dingtalk-access-token'
+REQUEST_ID_HEADER = 'x-acs-request-id'
+
+# DingTalk codes whose documented meaning is "busy or throttled, try again".
+# recordStopError is listed because its documented text is
+# "record stop error, please try again".
+RETRYABLE_CODES = frozenset((
+    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpsLimitForApi',
+    'system.busy',
+    'systemBusy',
+    'systemError',
+    'innerSystemError',
+    'internalError',
+    'unknownError',
+    'serviceBusy',
+    'recordStopError',
+))
+
+# Throttling answers ask for a back-off of at least one second: DingTalk counts
+# calls per app and API in one-second windows.
+THROTTLING_CODES = frozenset((
+    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpsLimitForApi',
+    'system.busy',
+    'systemBusy',
+))
+
+INVALID_TOKEN_CODE = 'InvalidAuthentication'
+PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 8.0
+THROTTLE_MIN_BACKOFF_SECONDS = 1.0
+
+# A token travels in an HTTP header: anything but visible ASCII would either be
+# refused by requests (with the value in its message) or split the header.
+_TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
+
+
+class DingTalkError(Exception):
+    """A call to DingTalk failed.
+
+    ``code``, ``message`` and ``request_id`` come from DingTalk's answer when it
+    gave one; ``http_status`` is None when no HTTP answer arrived at all.
+    """
+
+    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.request_id = request_id
+        self.required_scopes = list(required_scopes or [])
+
+    @property
+    def retryable(self):
+        """Whether trying the same call again may succeed."""
+        if self.http_status is None:
+            return True  # no answer: connection refused, reset or timed out
+        if self.code in RETRYABLE_CODES:
+            return True
+        return self.http_status == 429 or self.http_status >= 500
+
+    def describe(self):
+        """One line for a task's ``msg``: the DingTalk code, message and request id."""
+        if self.code:
+            text = 'DingTalk error {0}: {1}'.format(self.code, self.message)
+        else:
+            text = self.message
+        details = []
+        if self.http_status is not None:
+            details.append('HTTP {0}'.format(self.http_status))
+        if self.request_id:
+            details.append('request id {0}'.format(self.request_id))
+        if self.required_scopes:
+            details.append('required permission {0}'.format(', '.join(self.required_scopes)))
+        if details:
+            text = '{0} ({1})'.format(text, '; '.join(details))
+        return text
+
+    def as_result(self):
+        """The return keys every plugin adds to a failed result."""
+        return {
+            'error_code': self.code,
+            'http_status': self.http_status,
+            'request_id': self.request_id,
+        }
+
+
+class InvalidOptionError(ValueError):
+    """An option's value is unusable; raised before any call is made."""
+
+
+def validate_api_url(api_url):
+    """Return ``api_url`` without a trailing slash, or raise InvalidOptionError.
+
+    Only ``scheme://host[:port]`` is accepted: credentials in the URL would end
+    up in logs, and a path or query would change which endpoint is called.
+    """
+    api_url = (api_url or '').strip()
+    parts = urlsplit(api_url)
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise InvalidOptionError('api_url must be an http:// or https:// URL with a host name, for example {0}'.format(DEFAULT_API_URL))
+    if parts.username is not None or parts.password is not None:
+        raise InvalidOptionError('api_url must not contain credentials; pass them as their own options')
+    if parts.path not in ('', '/') or parts.query or parts.fragment:
+        raise InvalidOptionError('api_url must be scheme://host[:port] only, without a path, query or fragment')
+    try:
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
+    except ValueError:
+        raise InvalidOptionError('api_url has an invalid port') from None
+    return '{0}://{1}'.format(parts.scheme, parts.netloc)
+
+
+def validate_access_token(access_token, option='access_token'):
+    """Raise InvalidOptionError for a token that cannot travel in a header. Never echoes the value."""
+    if not access_token or not _TOKEN_PATTERN.match(access_token):
+        raise InvalidOptionError('{0} must be a non-empty string of visible ASCII characters'.format(option))
+
+
+def path_segment(value):
+    """Percent-encode ``value`` as exactly one URL path segment.
+
+    Every reserved character is encoded (``/``, ``?``, ``#``, ``%``, spaces,
+    non-ASCII), so an identifier can never reach another endpoint. Dot segments
+    are encoded too, because URL normalisation would otherwise remove them.
+    """
+    value = str(value)
+    if not value:
+        raise InvalidOptionError('a path parameter must not be empty')
+    if value in ('.', '..'):
+        return value.replace('.', '%2E')
+    return quote(value, safe='')
+
+
+class StaticToken:
+    """A token handed to us by the user: used as is, never refreshed."""
+
+    refreshable = False
+
+    def __init__(self, access_token):
+        self._access_token = access_token
+
+    def get(self):
+        return self._access_token
+
+    def invalidate(self):
+        """A static token cannot be replaced; the caller reports the error."""
+
+
+class DingTalkClient:
+    """HTTP access to one DingTalk API host.
+
+    ``token_source`` provides the access token for API calls (anything with
+    ``get()``, ``invalidate()`` and ``refreshable``); token calls themselves do
+    not need one. Retries cover transient failures only (see
+    :attr:`DingTalkError.retryable`) and are bounded by ``retries``.
+    """
+
+    def __init__(self, api_url=DEFAULT_API_URL, token_source=None, validate_certs=True, ca_path=None,
+                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, sleep=time.sleep):
+        if requests is None:
+            raise RuntimeError('the Python library requests is required')  # plugins check earlier and explain
+        self.api_url = validate_api_url(api_url)
+        self.token_source = token_source
+        self.timeout = timeout
+        self.retries = retries
+        self._sleep = sleep
+        self._random = random.Random()
+        self.session = requests.Session()
+        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.session.trust_env = True
+        # Connection reuse is most of the speed of a run: one pool per host,
+        # sized for the concurrent callers of batch mode.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount('https://', adapter)
+        self.session.mount('http://', adapter)
+        self.session.headers.update({'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+
+    def close(self):
+        self.session.close()
+
+    # DingTalk API calls -------------------------------------------------
+
+    def get_conference(self, conference_id):
+        """Return the ``confInfo`` of a conference."""
+        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}', (conference_id,))
+        conf_info = answer.get('confInfo')
+        if not isinstance(conf_info, dict):
+            raise DingTalkError('DingTalk answered the conference query without a confInfo object', http_status=200)
+        return conf_info
+
+    def stop_cloud_record(self, conference_id, union_id):
+        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,),
+                  body={'unionId': union_id})
+
+    def start_cloud_record(self, conference_id, union_id, mode=None, small_window_position=None):
+        body = {'unionId': union_id}
+        if mode:
+            body['mode'] = mode
+        if small_window_position:
+            body['smallWindowPosition'] = small_window_position
+        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/start', (conference_id,), body=body)
+
+    def request_app_token(self, app_key, app_secret):
+        """Exchange an internal app's credentials for ``(access_token, expires_in_seconds)``."""
+        answer = self.call('POST', '/v1.0/oauth2/accessToken', body={'appKey': app_key, 'appSecret': app_secret},
+                           authenticated=False)
+        return _token_from_answer(answer)
+
+    def request_suite_token(self, suite_key, suite_secret, auth_corp_id, suite_ticket):
+        """Exchange a third-party enterprise app's credentials for ``(access_token, expires_in_seconds)``."""
+        body = {'suiteKey': suite_key, 'suiteSecret': suite_secret, 'authCorpId': auth_corp_id, 'suiteTicket': suite_ticket}
+        answer = self.call('POST', '/v1.0/oauth2/corpAccessToken', body=body, authenticated=False)
+        return _token_from_answer(answer)
+
+    # Transport ----------------------------------------------------------
+
+    def call(self, method, path_template, path_params=(), body=None, authenticated=True):
+        """Make one API call with retries; return the JSON answer as a dict.
+
+        A rejected token is replaced once when the token source can do so.
+        """
+        path = path_template.format(*[path_segment(value) for value in path_params])
+        token_refreshed = False
+        while True:
+            try:
+                return self._call_with_retries(method, path, body, authenticated)
+            except DingTalkError as error:
+                renewable = authenticated and self.token_source is not None and self.token_source.refreshable
+                if error.code == INVALID_TOKEN_CODE and renewable and not token_refreshed:
+                    self.token_source.invalidate()
+                    token_refreshed = True
+                    continue
+                raise
+
+    def _call_with_retries(self, method, path, body, authenticated):
+        attempt = 0
+        while True:
+            try:
+                return self._send(method, path, body, authenticated)
+            except DingTalkError as error:
+                if not error.retryable or attempt >= self.retries:
+                    raise
+                attempt += 1
+                self._sleep(self._backoff_seconds(attempt, error))
+
+    def _backoff_seconds(self, attempt, error):
+        """Exponential back-off with jitter, so parallel callers do not retry in step."""
+        ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
+        delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
+        if error.code in THROTTLING_CODES or error.http_status == 429:
+            delay = max(delay, THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, 0.5))
+        return delay
+
+    def _send(self, method, path, body, authenticated):
+        headers = {}
+        if authenticated:
+            if self.token_source is None:
+                raise InvalidOptionError('an access token or app credentials are required')
+            headers[TOKEN_HEADER] = self.token_source.get()
+        data = None
+        if body is not None:
+            headers['Content-Type'] = 'application/json'
+            data = json.dumps(body).encode('utf-8')
+        try:
+            response = self.session.request(method, self.api_url + path, data=data, headers=headers, timeout=self.timeout)
+        except requests.exceptions.SSLError:
+            raise DingTalkError('TLS certificate verification of {0} failed; set ca_path to a CA bundle that signs it, '
+                                'or validate_certs to false for a test host'.format(self.api_url)) from None
+        except requests.exceptions.Timeout:
+            raise DingTalkError('No answer from {0} within {1} seconds'.format(self.api_url, self.timeout)) from None
+        except requests.exceptions.ConnectionError:
+            raise DingTalkError('Could not connect to {0}, or the connection was dropped'.format(self.api_url)) from None
+        except requests.exceptions.RequestException as exc:
+            # Not echoed: the exception text may carry header values.
+            raise DingTalkError('The request to {0} failed: {1}'.format(self.api_url, type(exc).__name__)) from None
+        return _parse_answer(response)
+
+
+def _parse_answer(response):
+    """Return the JSON object of a successful answer, or raise DingTalkError."""
+    request_id = response.headers.get(REQUEST_ID_HEADER)
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        content_type = response.headers.get('Content-Type', 'no content type')
+        raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(response.status_code, content_type),
+                            http_status=response.status_code, request_id=request_id)
+    if response.status_code >= 400:
+        detail = payload.get('accessdenieddetail')
+        raise DingTalkError(
+            str(payload.get('message') or 'no message'),
+            code=str(payload.get('code') or 'HTTP{0}'.format(response.status_code)),
+            http_status=response.status_code,
+            request_id=payload.get('requestid') or payload.get('requestId') or request_id,
+            required_scopes=detail.get('requiredScopes') if isinstance(detail, dict) else None,
+        )
+    return payload
+
+
+def _token_from_answer(answer):
+    token = answer.get('accessToken') or answer.get('access_token')
+    expires_in = answer.get('expireIn', answer.get('expires_in'))
+    if not isinstance(token, str) or not token or isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise DingTalkError('DingTalk answered the token request without an accessToken and expireIn', http_status=200)
+    return token, expires_in

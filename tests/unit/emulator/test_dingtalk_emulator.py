@@ -1,0 +1,504 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests of the DingTalk emulator itself, over real HTTP, so the collection's tests can trust it."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import quote
+
+import pytest
+import requests
+
+EMULATOR_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "emulator"))
+EMULATOR_SCRIPT = os.path.join(EMULATOR_DIR, "dingtalk_emulator.py")
+
+try:
+    from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
+except ImportError:
+    # Outside an ansible_collections tree (plain checkout), load the file from its folder.
+    sys.path.insert(0, EMULATOR_DIR)
+    from dingtalk_emulator import start_in_thread  # pylint: disable=import-error
+
+CONFERENCES = "/v1.0/conference/videoConferences/"
+HOST = "host-union-id"
+SCENARIO = {
+    "apps": [{"app_key": "app-key", "app_secret": "app-secret"},
+             {"app_key": "read-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Read"]},
+             {"app_key": "write-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Write"]},
+             {"app_key": "mainland-app", "app_secret": "secret", "region": "com"}],
+    "suites": [{"suite_key": "suite-key", "suite_secret": "suite-secret", "suite_ticket": "ticket", "corp_ids": ["corp-1"]}],
+    "conferences": [{"conference_id": "conf-1", "host_union_id": HOST, "title": "Weekly", "cloud_record_status": 1}],
+}
+
+
+class Client:
+    """Thin wrapper so each test reads as the DingTalk calls it makes."""
+
+    def __init__(self, url):
+        self.url = url
+        self.session = requests.Session()
+
+    def admin(self, method, path, body=None):
+        response = self.session.request(method, self.url + "/_emulator/" + path, json=body, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def api(self, method, path, token=None, body=None, **kwargs):
+        headers = {"x-acs-dingtalk-access-token": token} if token else {}
+        return self.session.request(method, self.url + path, headers=headers, json=body, timeout=5, **kwargs)
+
+    def token(self, app_key="app-key", app_secret="app-secret"):
+        response = self.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": app_key, "appSecret": app_secret})
+        assert response.status_code == 200, response.text
+        return response.json()["accessToken"]
+
+    def stop(self, token, conference_id="conf-1", union_id=HOST):
+        return self.api("POST", CONFERENCES + quote(conference_id, safe="") + "/cloudRecords/stop", token, {"unionId": union_id})
+
+    def start(self, token, conference_id="conf-1", **body):
+        return self.api("POST", CONFERENCES + quote(conference_id, safe="") + "/cloudRecords/start", token, dict({"unionId": HOST}, **body))
+
+    def conference(self, token, conference_id="conf-1"):
+        return self.api("GET", CONFERENCES + quote(conference_id, safe=""), token)
+
+    def record_status(self, conference_id="conf-1"):
+        return self.admin("GET", "conferences/" + quote(conference_id, safe=""))["cloud_record_status"]
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code
+    assert body["requestid"] == response.headers["x-acs-request-id"]
+    return body
+
+
+@pytest.fixture(scope="module")
+def server():
+    with start_in_thread(qps_limit=0) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(server):
+    dingtalk = Client(server.url)
+    dingtalk.admin("POST", "reset")
+    dingtalk.admin("PUT", "config", {"qps_limit": 0})  # QPS is tested on its own; keep other tests deterministic
+    dingtalk.admin("POST", "seed", SCENARIO)
+    yield dingtalk
+    dingtalk.session.close()
+
+
+def test_internal_token_is_reused_and_extended(client, server):
+    first = client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"})
+    assert first.json()["expireIn"] == 7200
+    token = first.json()["accessToken"]
+    expiry = server.state.tokens[token]["expires_at"]
+    time.sleep(0.01)
+    assert client.token() == token
+    assert server.state.tokens[token]["expires_at"] > expiry
+    unified = client.api("POST", "/v1.0/oauth2/corp-1/token", body={"client_id": "app-key", "client_secret": "app-secret", "grant_type": "client_credentials"})
+    assert unified.json() == {"access_token": token, "expires_in": 7200}
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"appKey": "app-key", "appSecret": "wrong"}, "invalidClientIdOrSecret"),
+    ({"appKey": "nobody", "appSecret": "app-secret"}, "invalidClientIdOrSecret"),
+    ({"appKey": "mainland-app", "appSecret": "secret"}, "invalidClientIdOrSecret"),
+    ({"appSecret": "app-secret"}, "MissingappKey"),
+])
+def test_internal_token_errors(client, body, code):
+    assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body=body), 400, code)
+
+
+def test_token_calls_reject_form_and_non_json_bodies(client):
+    for path in ("/v1.0/oauth2/accessToken", "/v1.0/oauth2/corpAccessToken", "/v1.0/oauth2/corp-1/token"):
+        form = client.session.post(client.url + path, data={"appKey": "app-key", "appSecret": "app-secret"}, timeout=5)
+        assert_error(form, 400, "MissingParameter")
+        assert_error(client.session.post(client.url + path, timeout=5), 400, "MissingParameter")
+
+
+def test_unified_token_errors(client):
+    path = "/v1.0/oauth2/corp-1/token"
+    wrong_secret = {"client_id": "app-key", "client_secret": "x", "grant_type": "client_credentials"}
+    assert_error(client.api("POST", path, body=wrong_secret), 400, "invalidClientIdOrSecret")
+    wrong_grant = {"client_id": "app-key", "client_secret": "app-secret", "grant_type": "password"}
+    assert_error(client.api("POST", path, body=wrong_grant), 400, "invalidGrantType")
+
+
+def test_third_party_token_is_new_every_call(client):
+    body = {"suiteKey": "suite-key", "suiteSecret": "suite-secret", "authCorpId": "corp-1", "suiteTicket": "ticket"}
+    tokens = [client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body).json() for _attempt in range(2)]
+    assert tokens[0]["accessToken"] != tokens[1]["accessToken"]
+    assert tokens[0]["expireIn"] == 7200
+    assert client.stop(tokens[0]["accessToken"]).json() == {"code": "200"}
+    log = client.admin("GET", "requests?api=oauth2.corpAccessToken")["requests"]
+    assert [entry["principal"] for entry in log] == ["suite-key/corp-1"] * 2
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"suiteKey": "other"}, "invalidSuiteKey"),
+    ({"suiteSecret": "wrong"}, "invalidSuiteKey"),
+    ({"suiteTicket": "stale"}, "invalidSuiteTicket"),
+    ({"authCorpId": "corp-2"}, "invalidAuthInfo"),
+])
+def test_third_party_token_errors(client, change, code):
+    body = dict({"suiteKey": "suite-key", "suiteSecret": "suite-secret", "authCorpId": "corp-1", "suiteTicket": "ticket"}, **change)
+    assert_error(client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body), 400, code)
+
+
+def test_missing_unknown_and_expired_tokens(client):
+    assert_error(client.conference(None), 400, "AuthenticationFailed.MissingParameter")
+    assert_error(client.conference("not-a-token"), 400, "InvalidAuthentication")
+    token = client.token()
+    client.admin("POST", "tokens/expire", {"access_token": token})
+    assert_error(client.stop(token), 400, "InvalidAuthentication")
+    client.admin("PUT", "config", {"invalid_auth_status": 401})
+    assert_error(client.stop(token), 401, "InvalidAuthentication")
+    renewed = client.token()
+    assert renewed != token
+    assert client.stop(renewed).status_code == 200
+    assert client.admin("POST", "tokens/expire", {})["expired"] == 2  # every token, already expired or not
+    assert_error(client.stop(renewed), 401, "InvalidAuthentication")
+
+
+def test_minted_tokens(client):
+    minted = client.admin("POST", "tokens", {"app_key": "app-key", "token": "fixed-token", "expires_in": 60})
+    assert minted["access_token"] == "fixed-token" and minted["expires_at"] > time.time() + 50
+    assert client.conference("fixed-token").status_code == 200
+    suite_token = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
+    assert client.conference(suite_token).status_code == 200
+    expired = client.admin("POST", "tokens", {"app_key": "app-key", "expires_in": -1})["access_token"]
+    assert_error(client.conference(expired), 400, "InvalidAuthentication")
+    bad = client.session.post(client.url + "/_emulator/tokens", json={"suite_key": "suite-key", "corp_id": "corp-9"}, timeout=5)
+    assert bad.status_code == 400
+
+
+def test_permission_points(client):
+    body = assert_error(client.stop(client.token("read-only", "secret")), 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied")
+    assert body["accessdenieddetail"] == {"requiredScopes": ["VideoConference.Conference.Write"]}
+    body = assert_error(client.conference(client.token("write-only", "secret")), 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied")
+    assert body["accessdenieddetail"] == {"requiredScopes": ["VideoConference.Conference.Read"]}
+    assert client.record_status() == 1
+
+
+def test_query_conference(client):
+    token = client.token()
+    info = client.conference(token).json()["confInfo"]
+    assert info["conferenceId"] == "conf-1" and info["title"] == "Weekly" and info["creatorId"] == HOST
+    assert info["status"] == 2 and info["cloudRecordStatus"] == 1 and isinstance(info["startTime"], int)
+    assert_error(client.conference(token, "missing"), 404, "roomNotFound")
+    assert_error(client.api("GET", CONFERENCES, token), 400, "missingRoomId")
+    assert_error(client.api("POST", CONFERENCES + "/cloudRecords/stop", token, {"unionId": HOST}), 400, "missingRoomId")
+
+
+def test_stop_recording(client):
+    token = client.token()
+    assert_error(client.stop(token, union_id="someone-else"), 400, "recordStopPermissionError")
+    assert_error(client.api("POST", CONFERENCES + "conf-1/cloudRecords/stop", token, {}), 400, "paramsError")
+    assert client.record_status() == 1
+    response = client.stop(token)
+    assert response.status_code == 200 and response.json() == {"code": "200"}
+    assert client.conference(token).json()["confInfo"]["cloudRecordStatus"] == 3
+    assert client.stop(token).json() == {"code": "200"}  # assumption: stopping a finished recording is a no-op
+    assert client.record_status() == 3
+    client.admin("PATCH", "conferences/conf-1", {"status": 1})
+    assert_error(client.stop(token), 400, "roomClosed")
+
+
+@pytest.mark.parametrize("before, after", [(0, 0), (2, 3)])
+def test_stop_when_idle_or_paused(client, before, after):
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": before})
+    assert client.stop(client.token()).json() == {"code": "200"}
+    assert client.record_status() == after
+
+
+def test_start_recording(client):
+    token = client.token()
+    assert_error(client.start(token), 404, "recordStartError")  # already recording
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": 2})
+    assert_error(client.start(token), 404, "recordStartError")  # paused: no resume API
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": 0})
+    assert_error(client.start(token, mode="cinema"), 400, "paramsError")
+    assert_error(client.start(token, smallWindowPosition="top_left"), 400, "paramsError")
+    assert_error(client.start(token, unionId="someone-else"), 404, "recordStartPermissionError")
+    assert client.start(token, mode="speech", smallWindowPosition="float_right").json() == {"code": "200"}
+    conference = client.admin("GET", "conferences/conf-1")
+    assert conference["cloud_record_status"] == 1 and conference["cloud_record_owner_union_id"] == HOST
+    assert conference["record_mode"] == "speech" and conference["small_window_position"] == "float_right"
+    client.admin("PATCH", "conferences/conf-1", {"status": 1})
+    assert_error(client.start(token), 400, "roomClosed")
+
+
+def test_create_and_close_conference(client):
+    token = client.token()
+    created = client.api("POST", CONFERENCES.rstrip("/"), token, {"userId": "creator", "confTitle": "Demo"})
+    conference_id = created.json()["conferenceId"]
+    info = client.conference(token, conference_id).json()["confInfo"]
+    assert info["status"] == 2 and info["creatorId"] == "creator" and info["title"] == "Demo"
+    assert_error(client.api("POST", CONFERENCES.rstrip("/"), token, {"userId": "creator"}), 400, "paramsError")
+    assert client.start(token, conference_id, unionId="creator").status_code == 200
+    path = CONFERENCES + quote(conference_id, safe="")
+    assert_error(client.api("DELETE", path, token), 400, "paramsError")
+    assert client.api("DELETE", path, token, params={"unionId": "creator"}).status_code == 200
+    closed = client.admin("GET", "conferences/" + quote(conference_id, safe=""))
+    assert closed["status"] == 1 and closed["cloud_record_status"] == 3 and closed["end_time"]
+    assert_error(client.api("DELETE", path, token, params={"unionId": "creator"}), 400, "resourceClose")
+
+
+def test_wrong_region(client):
+    foreign = client.admin("POST", "tokens", {"app_key": "app-key", "region": "com"})["access_token"]
+    assert_error(client.stop(foreign), 400, "recordStopPermissionError")
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": 0})
+    assert_error(client.start(foreign), 404, "recordStartPermissionError")
+    assert_error(client.conference(foreign), 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied")
+    token = client.token()
+    client.admin("PUT", "config", {"region": "com"})  # same client, now pointed at the other host
+    assert client.token("mainland-app", "secret")
+    assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 400, "invalidClientIdOrSecret")
+    assert_error(client.stop(token), 400, "recordStopPermissionError")
+
+
+def test_qps_window(client):
+    token = client.token()
+    client.admin("PUT", "config", {"qps_limit": 3})
+    assert [client.conference(token).status_code for _attempt in range(3)] == [200] * 3
+    assert_error(client.conference(token), 403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi")
+    assert client.stop(token).status_code == 200  # the window is per API
+    time.sleep(1.05)
+    assert client.conference(token).status_code == 200
+    assert client.admin("GET", "stats")["throttled"] == 1
+    throttled = [entry for entry in client.admin("GET", "requests?api=conference.get")["requests"] if entry["status"] == 403]
+    assert throttled[0]["code"] == "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+
+
+def test_fault_error_times_and_hits(client):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [{"api": "cloudRecord.stop", "kind": "error", "status": 500, "code": "innerSystemError", "times": 1}]})
+    assert_error(client.stop(token), 500, "innerSystemError")
+    assert client.record_status() == 1  # phase before: the stop did not happen
+    assert client.stop(token).status_code == 200
+    rules = client.admin("GET", "faults")["rules"]
+    assert rules[0]["hits"] == 1 and rules[0]["times"] == 0
+    assert client.admin("GET", "stats")["faults_injected"] == 1
+    assert client.admin("DELETE", "faults") == {"rules": []}
+
+
+def test_fault_html_raw_and_admin_immunity(client):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [
+        {"api": "conference.get", "kind": "html", "status": 403, "times": 1},
+        {"api": "*", "method": "GET", "path_regex": "conf-1$", "kind": "raw", "status": 200, "body": '{"confInfo": "oops"}', "times": 1},
+    ]})
+    html = client.conference(token)
+    assert html.status_code == 403 and html.headers["Content-Type"].startswith("text/html") and "<html>" in html.text
+    raw = client.conference(token)
+    assert raw.status_code == 200 and raw.text == '{"confInfo": "oops"}'
+    client.admin("POST", "faults", {"rules": [{"api": "*", "kind": "error"}]})
+    assert client.admin("GET", "config")["qps_limit"] == 0  # admin calls are never faulted
+
+
+def test_fault_drop_before_and_after(client):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [{"api": "cloudRecord.stop", "kind": "drop", "times": 1}]})
+    with pytest.raises(requests.ConnectionError):
+        client.stop(token)
+    assert client.record_status() == 1
+    client.admin("POST", "faults", {"rules": [{"api": "cloudRecord.stop", "kind": "drop", "phase": "after", "times": 1}]})
+    with pytest.raises(requests.ConnectionError):
+        client.stop(token)
+    assert client.record_status() == 3  # the answer was lost, the stop happened
+    entry = client.admin("GET", "requests?api=cloudRecord.stop")["requests"][-1]
+    assert entry["fault"] == "drop" and entry["status"] is None
+
+
+def test_fault_truncated_and_delay(client):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "truncated", "phase": "after", "times": 1}]})
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        client.conference(token)
+    client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "delay", "delay": 0.2, "times": 1}]})
+    started = time.monotonic()
+    assert client.conference(token).status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_fault_probability_is_reproducible(client):
+    token = client.token()
+
+    def outcomes():
+        client.admin("DELETE", "faults")
+        client.admin("PUT", "config", {"seed": 7})
+        client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "error", "probability": 0.5}]})
+        return [client.conference(token).status_code for _attempt in range(12)]
+
+    first = outcomes()
+    assert set(first) == {200, 500}
+    assert outcomes() == first
+
+
+def test_request_straddling_a_reset_has_no_effect(client):
+    """A delayed request from one scenario must not change or log into the next one."""
+    client.admin("POST", "tokens", {"app_key": "app-key", "token": "fixed-token"})
+    client.admin("PUT", "config", {"latency": 0.3})
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_attempt_stop(client.url)))
+    worker.start()
+    time.sleep(0.1)
+    client.admin("POST", "reset")
+    client.admin("POST", "seed", dict(SCENARIO, tokens=[{"app_key": "app-key", "token": "fixed-token"}]))
+    worker.join()
+    assert outcome == ["dropped"]
+    assert client.record_status() == 1
+    assert client.admin("GET", "requests")["requests"] == []
+
+
+def _attempt_stop(url):
+    try:
+        requests.post(url + CONFERENCES + "conf-1/cloudRecords/stop", json={"unionId": HOST},
+                      headers={"x-acs-dingtalk-access-token": "fixed-token"}, timeout=5)
+    except requests.ConnectionError:
+        return "dropped"
+    return "answered"
+
+
+def test_request_log(client):
+    token = client.token()
+    client.admin("DELETE", "requests")
+    client.stop(token, "a/b c")
+    client.session.post(client.url + CONFERENCES + "conf-1/cloudRecords/stop", data="not json",
+                        headers={"x-acs-dingtalk-access-token": token}, timeout=5)
+    client.admin("GET", "stats")
+    log = client.admin("GET", "requests")["requests"]
+    assert len(log) == 2  # admin calls are not recorded
+    first, second = log
+    assert first["path"] == CONFERENCES + "a%2Fb%20c/cloudRecords/stop"
+    assert first["headers"]["x-acs-dingtalk-access-token"] == token
+    assert first["body"] == {"unionId": HOST} and first["api"] == "cloudRecord.stop" and first["principal"] == "app-key"
+    assert first["status"] == 404 and first["code"] == "roomNotFound" and first["fault"] is None
+    assert second["body"] == "not json" and second["code"] == "paramsError"
+    assert [entry["seq"] for entry in client.admin("GET", "requests?since=%d" % first["seq"])["requests"]] == [second["seq"]]
+    assert client.admin("GET", "requests?api=oauth2.accessToken")["requests"] == []
+
+
+@pytest.mark.parametrize("conference_id", ["a/b", "a?b", "a#b", "100%", "a b", "会议-é", "a%2Fb"])
+def test_percent_encoded_ids(client, conference_id):
+    client.admin("POST", "conferences", {"conference_id": conference_id, "host_union_id": HOST, "cloud_record_status": 1})
+    token = client.token()
+    assert client.conference(token, conference_id).json()["confInfo"]["conferenceId"] == conference_id
+    assert client.stop(token, conference_id).status_code == 200
+    assert client.record_status(conference_id) == 3
+    assert client.record_status() == 1
+
+
+def test_scheduled_end(client):
+    client.admin("PATCH", "conferences/conf-1", {"end_in_seconds": 0.2})
+    token = client.token()
+    assert client.conference(token).json()["confInfo"]["status"] == 2
+    time.sleep(0.25)
+    info = client.conference(token).json()["confInfo"]
+    assert info["status"] == 1 and info["cloudRecordStatus"] == 3 and info["endTime"]
+    assert_error(client.stop(token), 400, "roomClosed")
+
+
+def test_unknown_path_and_request_ids(client):
+    first = assert_error(client.api("GET", "/v1.0/nothing/here"), 404, "InvalidAction.NotFound")
+    second = assert_error(client.api("PUT", CONFERENCES + "conf-1"), 404, "InvalidAction.NotFound")
+    assert first["requestid"] != second["requestid"]
+
+
+def test_latency_applies_to_api_only(client):
+    client.admin("PUT", "config", {"latency": 0.2})
+    started = time.monotonic()
+    client.admin("GET", "stats")
+    assert time.monotonic() - started < 0.15
+    client.token()
+    assert time.monotonic() - started >= 0.2
+
+
+def test_admin_conferences_and_validation(client):
+    created = client.admin("POST", "conferences", {"host_union_id": "h", "title": "T"})
+    assert created["status"] == 2 and created["cloud_record_status"] == 0 and created["conference_id"]
+    assert {item["conference_id"] for item in client.admin("GET", "conferences")["conferences"]} == {"conf-1", created["conference_id"]}
+    for path, body in (("conferences", {"host_union_id": "h", "status": 9}), ("conferences", {"title": "no host"}),
+                       ("apps", {"app_key": "k"}), ("config", {"qps": 1}), ("faults", {"rules": [{"kind": "explode"}]})):
+        method = "PUT" if path == "config" else "POST"
+        response = client.session.request(method, client.url + "/_emulator/" + path, json=body, timeout=5)
+        assert response.status_code == 400 and response.json()["code"] == "badRequest", path
+    assert client.session.get(client.url + "/_emulator/conferences/none", timeout=5).status_code == 404
+
+
+def test_reset_and_stats(client):
+    client.stop(client.token())
+    stats = client.admin("GET", "stats")
+    assert stats["by_api"] == {"oauth2.accessToken": 1, "cloudRecord.stop": 1}
+    assert stats["by_status"] == {"200": 2} and stats["tokens_issued"] == 1
+    client.admin("PUT", "config", {"qps_limit": 5})
+    client.admin("POST", "reset")
+    assert client.admin("GET", "conferences") == {"conferences": []}
+    assert client.admin("GET", "stats")["requests"] == 0
+    assert client.admin("GET", "config")["qps_limit"] == 0  # the server fixture's start-up value
+    assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 400, "invalidClientIdOrSecret")
+
+
+def _make_certificate(directory):
+    """A throw-away self-signed certificate for 127.0.0.1, from openssl or else the cryptography package."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    if shutil.which("openssl"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        return cert, key
+    x509 = pytest.importorskip("cryptography.x509", reason="making a certificate needs openssl or the cryptography package")
+    import datetime
+    import ipaddress
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private_key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                   .sign(private_key, hashes.SHA256()))
+    with open(cert, "wb") as handle:
+        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key, "wb") as handle:
+        handle.write(private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert, key
+
+
+def test_tls(tmp_path):
+    cert, key = _make_certificate(str(tmp_path))
+    with start_in_thread(tls_cert=cert, tls_key=key) as emulator:
+        assert emulator.url.startswith("https://127.0.0.1:")
+        response = requests.post(emulator.url + "/_emulator/apps", json={"app_key": "k", "app_secret": "s"}, verify=cert, timeout=5)
+        assert response.status_code == 200
+        token = requests.post(emulator.url + "/v1.0/oauth2/accessToken", json={"appKey": "k", "appSecret": "s"}, verify=cert, timeout=5)
+        assert token.json()["expireIn"] == 7200
+
+
+def test_command_line(tmp_path):
+    state_file, port_file = tmp_path / "state.json", tmp_path / "port"
+    state_file.write_text(json.dumps(SCENARIO), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, EMULATOR_SCRIPT, "--port-file", str(port_file), "--state-file", str(state_file),
+                                "--region", "com", "--qps-limit", "7"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        port = int(port_file.read_text(encoding="utf-8"))
+        assert line.strip() == "dingtalk-emulator listening on http://127.0.0.1:%d" % port
+        client = Client("http://127.0.0.1:%d" % port)
+        assert client.admin("GET", "config")["region"] == "com" and client.admin("GET", "config")["qps_limit"] == 7
+        assert client.token("mainland-app", "secret")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+        process.stdout.close()
