@@ -4,8 +4,9 @@
 """In-memory emulator of the DingTalk open API calls used by community.dingtalk.
 
 DingTalk cannot be reached from the test machines, so every test and demo of the
-collection talks to this server instead.  It follows /work/shared/reference/dingtalk-api.md;
-behaviour the reference leaves open is listed under "Assumptions" in README.md next to this file.
+collection talks to this server instead.  It follows the project's DingTalk API reference
+(dingtalk-api.md); behaviour the reference leaves open is listed under "Assumptions" in README.md
+next to this file.
 
 Stdlib only, so it runs anywhere the collection's tests run:
 
