@@ -31,7 +31,7 @@ ANSIBLE_TEST = cd $(COLLECTION_DIR) && ansible-test
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
 	@echo "make test         ansible-test sanity, units and integration"
-	@echo "make sanity|units|integration   one part of make test"
+	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
 	@echo "make clean        remove .venv and the staged copy"
 
 venv: $(VENV)/.installed
@@ -56,7 +56,7 @@ units: stage
 
 integration: stage
 	PYTHON=$(BIN)/python tools/with_emulator.sh $(COLLECTION_DIR) \
-		ansible-test integration --python $(PY_VERSION) --local --color no
+		ansible-test integration --python $(PY_VERSION) --local --color no $(TARGETS)
 
 demo: stage
 	PYTHON=$(BIN)/python tools/demo.sh $(COLLECTION_DIR)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The access token option of the modules."""
+    """The access token option of the modules, the alternative to app credentials."""
 
     DOCUMENTATION = r"""
 options:
   access_token:
     description:
       - A DingTalk access token, sent in the C(x-acs-dingtalk-access-token) header.
+      - Get one with the P(community.dingtalk.dingtalk_token#lookup) lookup, or let the module get its own by giving
+        app credentials instead (O(app_key) and O(app_secret), or the third-party app options). Cannot be combined
+        with app credentials.
+      - A token given here cannot be renewed by the module: if DingTalk rejects it (V(InvalidAuthentication)), the
+        task fails. With app credentials, the module replaces a rejected token and retries once.
       - If not set, the value of the E(DINGTALK_ACCESS_TOKEN) environment variable is used.
-      - The token is never shown in the task's output.
     type: str
 """

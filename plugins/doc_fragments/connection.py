@@ -18,7 +18,7 @@ options:
       - Use V(https://api.dingtalk.io) for international tenants and V(https://api.dingtalk.com) for mainland China
         tenants. Credentials and tokens of one host do not work on the other; a token must come from the same host
         as the calls that use it.
-      - For modules, if not set, the value of the E(DINGTALK_API_URL) environment variable is used.
+      - If not set, the value of the E(DINGTALK_API_URL) environment variable is used.
     type: str
     default: https://api.dingtalk.io
   validate_certs:
@@ -42,4 +42,24 @@ options:
       - V(0) disables retries.
     type: int
     default: 3
+"""
+
+    # What plugins (the lookup) add to the options above: variables and environment variables to read
+    # them from. Modules read the same environment variables through their argument spec.
+    PLUGINS = r"""
+options:
+  api_url:
+    env:
+      - name: DINGTALK_API_URL
+    vars:
+      - name: dingtalk_api_url
+  validate_certs:
+    vars:
+      - name: dingtalk_validate_certs
+  timeout:
+    vars:
+      - name: dingtalk_timeout
+  retries:
+    vars:
+      - name: dingtalk_retries
 """

@@ -15,6 +15,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
+    CredentialToken,
+    credentials_from_options,
+    token_cache_from_options,
+)
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
     DEFAULT_API_URL,
     DEFAULT_RETRIES,
@@ -31,27 +36,49 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 MAX_RETRIES = 10
 
 
-def connection_argument_spec():
-    """The options documented by the community.dingtalk.connection and access_token doc fragments."""
+def common_argument_spec():
+    """The options of the community.dingtalk.connection, auth and access_token doc fragments.
+
+    The environment variables are the ones the collection's AWX credential type injects.
+    """
     return dict(
         api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['DINGTALK_API_URL'])),
-        access_token=dict(type='str', no_log=True, fallback=(env_fallback, ['DINGTALK_ACCESS_TOKEN'])),
         validate_certs=dict(type='bool', default=True),
         timeout=dict(type='int', default=DEFAULT_TIMEOUT),
         retries=dict(type='int', default=DEFAULT_RETRIES),
+        access_token=dict(type='str', no_log=True, fallback=(env_fallback, ['DINGTALK_ACCESS_TOKEN'])),
+        app_key=dict(type='str', no_log=False, fallback=(env_fallback, ['DINGTALK_APP_KEY'])),
+        app_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['DINGTALK_APP_SECRET'])),
+        suite_key=dict(type='str', no_log=False, fallback=(env_fallback, ['DINGTALK_SUITE_KEY'])),
+        suite_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['DINGTALK_SUITE_SECRET'])),
+        auth_corp_id=dict(type='str', fallback=(env_fallback, ['DINGTALK_AUTH_CORP_ID'])),
+        suite_ticket=dict(type='str', no_log=True, fallback=(env_fallback, ['DINGTALK_SUITE_TICKET'])),
+        cache=dict(type='bool', default=True),
+        cache_dir=dict(type='path', fallback=(env_fallback, ['DINGTALK_TOKEN_CACHE_DIR'])),
     )
+
+
+def check_connection_options(get_option):
+    """Return the checked api_url, or raise InvalidOptionError; shared by modules and the lookup."""
+    api_url = validate_api_url(get_option('api_url'))
+    if get_option('timeout') <= 0:
+        raise InvalidOptionError('timeout must be greater than 0 seconds, got {0}'.format(get_option('timeout')))
+    if not 0 <= get_option('retries') <= MAX_RETRIES:
+        raise InvalidOptionError('retries must be between 0 and {0}, got {1}'.format(MAX_RETRIES, get_option('retries')))
+    return api_url
 
 
 class DingTalkModule(AnsibleModule):
     """An AnsibleModule that also knows how to reach DingTalk."""
 
     def __init__(self, argument_spec, **kwargs):
-        spec = connection_argument_spec()
+        spec = common_argument_spec()
         spec.update(argument_spec)
         super().__init__(argument_spec=spec, **kwargs)
         if REQUESTS_IMPORT_ERROR is not None:
             self.fail_json(msg=missing_required_lib('requests'),
                            exception=''.join(traceback.format_exception(None, REQUESTS_IMPORT_ERROR, REQUESTS_IMPORT_ERROR.__traceback__)))
+        self._token_cache = None
 
     def require_text(self, *names):
         """Fail unless each named option, when given, holds more than white space."""
@@ -61,31 +88,45 @@ class DingTalkModule(AnsibleModule):
                 self.fail_json(msg='{0} must not be empty or only white space'.format(name))
 
     def client(self):
-        """Check the connection options and return a DingTalkClient; fail the task on bad input, before any call."""
-        params = self.params
+        """Check the connection and auth options and return a DingTalkClient.
+
+        Bad input fails the task here, before any call is made.
+        """
         try:
-            api_url = validate_api_url(params['api_url'])
-            if params['timeout'] <= 0:
-                raise InvalidOptionError('timeout must be greater than 0 seconds, got {0}'.format(params['timeout']))
-            if not 0 <= params['retries'] <= MAX_RETRIES:
-                raise InvalidOptionError('retries must be between 0 and {0}, got {1}'.format(MAX_RETRIES, params['retries']))
-            if params['access_token'] is None:
-                raise InvalidOptionError('access_token is required (or set DINGTALK_ACCESS_TOKEN)')
-            validate_access_token(params['access_token'])
+            api_url = check_connection_options(self.params.get)
+            credentials = credentials_from_options(self.params.get)
+            access_token = self.params['access_token']
+            if access_token is not None and credentials is not None:
+                raise InvalidOptionError('access_token cannot be combined with app credentials; give one or the other')
+            if access_token is None and credentials is None:
+                raise InvalidOptionError('access_token, or app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket '
+                                         'are required (directly or through their DINGTALK_* environment variables)')
+            if access_token is not None:
+                validate_access_token(access_token)
         except InvalidOptionError as error:
             self.fail_json(msg=str(error))
-        return DingTalkClient(
+
+        client = DingTalkClient(
             api_url=api_url,
-            token_source=StaticToken(params['access_token']),
-            validate_certs=params['validate_certs'],
-            timeout=params['timeout'],
-            retries=params['retries'],
+            validate_certs=self.params['validate_certs'],
+            timeout=self.params['timeout'],
+            retries=self.params['retries'],
         )
+        if access_token is not None:
+            client.token_source = StaticToken(access_token)
+        else:
+            self._token_cache = token_cache_from_options(self.params.get)
+            # A token this module fetched itself is as secret as the app secret.
+            client.token_source = CredentialToken(client, credentials, self._token_cache, on_new_token=self.no_log_values.add)
+        return client
 
     def exit_with_result(self, result):
         """Exit with a result built by the collection's action helpers: fail if it says so, warn what it warns."""
         result = dict(result)
-        for warning in result.pop('warnings', []):
+        warnings = result.pop('warnings', [])
+        if self._token_cache is not None:
+            warnings.extend(self._token_cache.warnings)
+        for warning in warnings:
             self.warn(warning)
         if not self._diff:
             result.pop('diff', None)

@@ -67,6 +67,7 @@ ADMIN_ROUTES = (
     ("POST", ("seed",), "admin_seed"),
     ("POST", ("apps",), "admin_add_app"),
     ("POST", ("suites",), "admin_add_suite"),
+    ("GET", ("tokens",), "admin_list_tokens"),
     ("POST", ("tokens",), "admin_mint_token"),
     ("POST", ("tokens", "expire"), "admin_expire_tokens"),
     ("GET", ("conferences",), "admin_list_conferences"),
@@ -571,6 +572,12 @@ class EmulatorState:
                 _check_permissions(permissions)
             token = self._new_token(owner, region, lifetime, value, permissions)
             return {"access_token": token["token"], "expires_at": token["expires_at"]}
+
+    def admin_list_tokens(self, _call):
+        """Every token issued since the last reset, so that tests can scan their output for each of them."""
+        with self.lock:
+            return {"tokens": [{"access_token": token["token"], "principal": token["principal"], "expires_at": token["expires_at"]}
+                               for token in self.tokens.values()]}
 
     def admin_expire_tokens(self, call):
         body = call.json_object(admin_error("the body must be an object"))

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: dingtalk_token
+short_description: Get a DingTalk access token from app credentials
+version_added: 0.1.0
+description:
+  - Returns a DingTalk access token for an internal app (O(app_key) and O(app_secret)) or for a third-party
+    enterprise app (O(suite_key), O(suite_secret), O(auth_corp_id) and O(suite_ticket)).
+  - Tokens are shared through a token cache (see O(cache)), so a lookup that Ansible evaluates on every host and
+    every task causes one token request per credential set and API host, not one per evaluation.
+  - Each option can be given as a keyword argument, as an Ansible variable, or as an environment variable, in that
+    order of precedence. These are the names the collection's AWX credential type injects.
+author:
+  - community.dingtalk maintainers (@community-dingtalk)
+requirements:
+  - requests
+extends_documentation_fragment:
+  - community.dingtalk.connection
+  - community.dingtalk.connection.PLUGINS
+  - community.dingtalk.auth
+  - community.dingtalk.auth.PLUGINS
+notes:
+  - The lookup takes no terms.
+  - The lookup cannot see whether DingTalk later rejects the token it returned. When a module rejects a token with
+    V(InvalidAuthentication), give the module the app credentials instead of a token, so it can renew the token itself.
+seealso:
+  - module: community.dingtalk.dingtalk_cloud_record
+"""
+
+EXAMPLES = r"""
+- name: Get a token once, from the credentials in DINGTALK_APP_KEY and DINGTALK_APP_SECRET
+  ansible.builtin.set_fact:
+    dingtalk_access_token: "{{ lookup('community.dingtalk.dingtalk_token') }}"
+  no_log: true
+
+- name: Use an internal app's credentials from variables, on a mainland China tenant
+  community.dingtalk.dingtalk_cloud_record:
+    api_url: https://api.dingtalk.com
+    access_token: "{{ lookup('community.dingtalk.dingtalk_token', api_url='https://api.dingtalk.com',
+                      app_key=my_app_key, app_secret=my_app_secret) }}"
+    conference_id: "{{ conference_id }}"
+    union_id: "{{ host_union_id }}"
+
+- name: A third-party enterprise app, with dingtalk_suite_key, dingtalk_suite_secret, dingtalk_auth_corp_id and
+    dingtalk_suite_ticket set as variables (for example as AWX extra vars)
+  ansible.builtin.debug:
+    msg: "Token of {{ lookup('community.dingtalk.dingtalk_token') | length }} characters"
+"""
+
+RETURN = r"""
+_raw:
+  description: A list with one element, the access token.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
+    CredentialToken,
+    credentials_from_options,
+    token_cache_from_options,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._client import (
+    REQUESTS_IMPORT_ERROR,
+    DingTalkClient,
+    DingTalkError,
+    InvalidOptionError,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options
+
+display = Display()
+
+# The prefix of every variable the lookup reads its options from.
+VARIABLE_PREFIX = 'dingtalk_'
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        if REQUESTS_IMPORT_ERROR is not None:
+            raise AnsibleLookupError(missing_required_lib('requests'))
+        if terms:
+            raise AnsibleLookupError('the dingtalk_token lookup takes no terms; give the credentials as keyword arguments, variables or environment variables')
+        self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
+
+        try:
+            api_url = check_connection_options(self.get_option)
+            credentials = credentials_from_options(self.get_option)
+            if credentials is None:
+                raise InvalidOptionError('app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required '
+                                         '(as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables)')
+            cache = token_cache_from_options(self.get_option)
+        except InvalidOptionError as error:
+            raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
+
+        client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'),
+                                timeout=self.get_option('timeout'), retries=self.get_option('retries'))
+        try:
+            token = CredentialToken(client, credentials, cache).get()
+        except DingTalkError as error:
+            raise AnsibleLookupError('dingtalk_token: could not get a token for the {0}: {1}'.format(credentials.description, error.describe())) from None
+        finally:
+            client.close()
+            for warning in cache.warnings if cache is not None else ():
+                display.warning(warning)
+        return [token]
+
+    def _dingtalk_variables(self, variables):
+        """The dingtalk_* variables, templated.
+
+        A lookup receives variables as written, so ``dingtalk_app_key: "{{ vault_key }}"``
+        would otherwise arrive as the template text itself.
+        """
+        return {name: self._templar.template(value) for name, value in (variables or {}).items() if name.startswith(VARIABLE_PREFIX)}

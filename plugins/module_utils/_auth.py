@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""From app credentials to an access token, shared by the lookup and every module.
+
+Options are read through a ``get_option(name)`` callable, so the same code serves
+``module.params.get`` and a plugin's ``get_option``. This is a private module:
+its interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache, cache_key
+
+APP_OPTIONS = ('app_key', 'app_secret')
+SUITE_OPTIONS = ('suite_key', 'suite_secret', 'auth_corp_id', 'suite_ticket')
+
+
+class AppCredentials:
+    """An internal app's appKey and appSecret."""
+
+    options = APP_OPTIONS
+    description = 'internal app'
+
+    def __init__(self, app_key, app_secret):
+        self.app_key = app_key
+        self.app_secret = app_secret
+
+    def cache_key(self, api_url):
+        return cache_key(api_url, 'app', self.app_key, self.app_secret)
+
+    def request_token(self, client):
+        return client.request_app_token(self.app_key, self.app_secret)
+
+
+class SuiteCredentials:
+    """A third-party enterprise app's suite credentials for one authorised organisation."""
+
+    options = SUITE_OPTIONS
+    description = 'third-party enterprise app'
+
+    def __init__(self, suite_key, suite_secret, auth_corp_id, suite_ticket):
+        self.suite_key = suite_key
+        self.suite_secret = suite_secret
+        self.auth_corp_id = auth_corp_id
+        self.suite_ticket = suite_ticket
+
+    def cache_key(self, api_url):
+        # The ticket is left out: DingTalk pushes a new one every few hours, and a
+        # token fetched with the previous ticket stays valid until it expires.
+        return cache_key(api_url, 'suite', self.suite_key, self.suite_secret, self.auth_corp_id)
+
+    def request_token(self, client):
+        return client.request_suite_token(self.suite_key, self.suite_secret, self.auth_corp_id, self.suite_ticket)
+
+
+def credentials_from_options(get_option):
+    """Return AppCredentials, SuiteCredentials or None from the options, or raise InvalidOptionError.
+
+    Values are cast to plain ``str``: AWX injects extra vars marked unsafe.
+    """
+    given = {}
+    for name in APP_OPTIONS + SUITE_OPTIONS:
+        value = get_option(name)
+        if value is None:
+            continue
+        value = str(value)
+        if not value.strip():
+            raise InvalidOptionError('{0} must not be empty or only white space'.format(name))
+        given[name] = value
+    app_given = [name for name in APP_OPTIONS if name in given]
+    suite_given = [name for name in SUITE_OPTIONS if name in given]
+    if app_given and suite_given:
+        raise InvalidOptionError(
+            'internal app credentials ({0}) and third-party app credentials ({1}) cannot be mixed; got {2}'.format(
+                ', '.join(APP_OPTIONS), ', '.join(SUITE_OPTIONS), ', '.join(app_given + suite_given)))
+    for kind, names in ((AppCredentials, app_given), (SuiteCredentials, suite_given)):
+        if names:
+            missing = [name for name in kind.options if name not in given]
+            if missing:
+                raise InvalidOptionError('{0} credentials need {1}; missing {2}'.format(
+                    kind.description, ', '.join(kind.options), ', '.join(missing)))
+            return kind(*(given[name] for name in kind.options))
+    return None
+
+
+def token_cache_from_options(get_option):
+    """The shared token cache, or None when the ``cache`` option is off."""
+    if not get_option('cache'):
+        return None
+    directory = get_option('cache_dir')
+    return TokenCache(os.path.expanduser(str(directory)) if directory else None)
+
+
+class CredentialToken:
+    """A token source that fetches tokens with app credentials, through the shared cache when there is one.
+
+    ``on_new_token`` is called with every token this process obtains, so that a
+    module can add it to ``no_log_values`` before anything could print it.
+    """
+
+    refreshable = True
+
+    def __init__(self, client, credentials, cache=None, on_new_token=None):
+        self._client = client
+        self._credentials = credentials
+        self._cache = cache
+        self._on_new_token = on_new_token
+        self._token = None
+
+    def get(self):
+        if self._token is None:
+            if self._cache is None:
+                token = self._request()[0]
+            else:
+                token = self._cache.get_or_fetch(self._credentials.cache_key(self._client.api_url), self._request)
+            if self._on_new_token is not None:
+                self._on_new_token(token)
+            self._token = token
+        return self._token
+
+    def invalidate(self):
+        """Forget a token DingTalk rejected, here and in the shared cache."""
+        if self._cache is not None and self._token is not None:
+            self._cache.invalidate(self._credentials.cache_key(self._client.api_url), self._token)
+        self._token = None
+
+    def _request(self):
+        return self._credentials.request_token(self._client)

@@ -1,0 +1,405 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Access tokens shared by every process of one user on one host.
+
+A lookup in ``vars:`` runs again for every reference and host, and each
+host x task runs in its own forked worker, so without a shared cache one job
+asks DingTalk for a token hundreds of times and gets throttled. Tokens are kept
+in one small JSON file per credential set, named by a hash of the credentials,
+in a directory only the current user can enter. A per-key lock makes many
+processes asking at once cause exactly one token request.
+
+Any problem with the cache ends in a warning and a direct token request: a
+broken cache costs one extra request, never a task. No message names a token or
+a secret. This is a private module: its interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import stat
+import tempfile
+import time
+
+try:
+    import fcntl
+except ImportError:  # Not POSIX: the cache is used without locks, see _acquire_lock.
+    fcntl = None
+
+
+DEFAULT_REFRESH_MARGIN_SECONDS = 300
+CACHE_DIR_ENV = 'DINGTALK_TOKEN_CACHE_DIR'
+RECORD_VERSION = 1
+
+LOCK_POLL_SECONDS = 0.05
+# A record is about two hundred bytes; a much larger file is not one of ours,
+# and reading it whole would only waste memory.
+MAX_RECORD_BYTES = 64 * 1024
+
+# Opening a FIFO for reading would wait for a writer; for regular files the
+# flag changes nothing.
+_O_NONBLOCK = getattr(os, 'O_NONBLOCK', 0)
+_HEX_DIGITS = frozenset('0123456789abcdef')
+
+# Returned by _acquire_lock when the cache is to be used without a lock.
+_WITHOUT_LOCK = object()
+
+
+def default_cache_dir():
+    """$DINGTALK_TOKEN_CACHE_DIR if set, else $XDG_CACHE_HOME/community.dingtalk/tokens, else ~/.cache/community.dingtalk/tokens."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return configured
+    base = os.environ.get('XDG_CACHE_HOME')
+    if not base or not os.path.isabs(base):  # the XDG spec says to ignore a relative value
+        base = os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'community.dingtalk', 'tokens')
+
+
+def cache_key(*parts):
+    """The file name of the token for these credentials: a sha256 hex digest over ``parts``.
+
+    Pass everything that decides which token DingTalk hands out (API host, app
+    type, key, secret, corp id, ...): a changed secret then never reuses a token
+    obtained with the old one. Each part is length-prefixed, so ``('ab', 'c')``
+    and ``('a', 'bc')`` differ; None differs from ''.
+    """
+    digest = hashlib.sha256(b'community.dingtalk access token\0')
+    for part in parts:
+        if part is None:
+            digest.update(b'N')
+            continue
+        if not isinstance(part, str):
+            raise TypeError('cache_key() takes strings or None, not {0}'.format(type(part).__name__))
+        data = part.encode('utf-8', 'surrogatepass')
+        digest.update(b'S%d:' % len(data))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class TokenCache:
+    """Tokens by cache key, in ``directory`` (default: :func:`default_cache_dir`).
+
+    ``clock`` gives the epoch time used for token expiry. A cached token is
+    reused until ``refresh_margin`` seconds before it expires (a tenth of its
+    lifetime for tokens living less than twice that margin). ``lock_timeout``
+    bounds the wait for another process fetching the same token. Problems are
+    collected in ``warnings`` for the caller to show.
+    """
+
+    def __init__(self, directory=None, clock=time.time, lock_timeout=120.0, refresh_margin=DEFAULT_REFRESH_MARGIN_SECONDS):
+        self.directory = os.path.expanduser(directory if directory is not None else default_cache_dir())
+        self.warnings = []
+        self._clock = clock
+        self._lock_timeout = lock_timeout
+        self._refresh_margin = refresh_margin
+        self._usable = None  # checked on first use, so that an unused cache touches nothing
+
+    def get_or_fetch(self, key, fetch):
+        """Return the cached token for ``key``, or the one ``fetch()`` returns as ``(access_token, expires_in_seconds)``.
+
+        ``fetch`` runs while the key's lock is held; its exceptions propagate
+        and nothing is written then.
+        """
+        path = self._record_path(key)
+        if not self._directory_usable():
+            return fetch()[0]
+        # A valid token needs no lock: records are replaced atomically.
+        token = self._valid_token(self._read_record(path, report=False))
+        if token is not None:
+            return token
+        lock = self._acquire_lock(key)
+        if lock is None:
+            return fetch()[0]
+        try:
+            # Another process may have fetched while we waited for the lock:
+            # this second look is what makes N processes cause one request.
+            token = self._valid_token(self._read_record(path, report=True))
+            if token is not None:
+                return token
+            return self._fetch_and_store(path, fetch)
+        finally:
+            _release_lock(lock)
+
+    def invalidate(self, key, token):
+        """Forget the cached token for ``key`` if it is still ``token``.
+
+        A process whose token was rejected must not throw away a newer token
+        that another process has just fetched.
+        """
+        path = self._record_path(key)
+        if not self._directory_usable():
+            return
+        # Without the lock a newer token may be removed by mistake, which costs
+        # one extra request; keeping the rejected token would fail the caller.
+        lock = self._acquire_lock(key)
+        try:
+            record = self._read_record(path, report=lock is not None)
+            if record is not None and record['access_token'] == token:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    self._warn('Could not remove the rejected token from the cache file {0} ({1}).'.format(path, exc.strerror))
+        finally:
+            _release_lock(lock)
+
+    # Records ------------------------------------------------------------
+
+    def _record_path(self, key):
+        # The key becomes a file name: anything but a digest could leave the directory.
+        if len(key) != 64 or not _HEX_DIGITS.issuperset(key):
+            raise ValueError('a token cache key must be made by cache_key()')
+        return os.path.join(self.directory, key + '.json')
+
+    def _valid_token(self, record):
+        if record is None:
+            return None
+        remaining = record['expires_at'] - self._clock()
+        return record['access_token'] if remaining > self._margin(record['expires_in']) else None
+
+    def _margin(self, expires_in):
+        # Short-lived tokens would never be reused with the full margin.
+        if expires_in < 2 * self._refresh_margin:
+            return expires_in / 10.0
+        return self._refresh_margin
+
+    def _fetch_and_store(self, path, fetch):
+        # Read before asking: the token's lifetime starts at DingTalk, a little
+        # later, so the stored expiry errs on the early side.
+        started = self._clock()
+        token, expires_in = fetch()
+        if not isinstance(token, str) or not token or isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
+            self._warn('The token answer has no usable lifetime; the token is not cached.')
+            return token
+        self._write_record(path, {'version': RECORD_VERSION, 'access_token': token,
+                                  'expires_at': float(started + expires_in), 'expires_in': expires_in})
+        return token
+
+    def _read_record(self, path, report):
+        """Return the valid record at ``path``, or None.
+
+        With ``report`` (only while holding the lock), a file that is not a
+        valid record of ours is named in a warning and removed, so that the
+        next write replaces it.
+        """
+        try:
+            record, problem = _load_record(path)
+        except OSError as exc:
+            record, problem = None, 'could not be read ({0})'.format(exc.strerror)
+        if problem is not None and report:
+            self._warn('Ignored the token cache file {0}: it {1}. It is replaced by the next token.'.format(path, problem))
+            _remove_quietly(path)  # also a symbolic link or another user's file, which a write must not reuse
+        return record
+
+    def _write_record(self, path, record):
+        data = json.dumps(record, allow_nan=False).encode('utf-8')
+        try:
+            fd, temp_path = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=self.directory)
+        except OSError as exc:
+            self._warn('Could not write to the token cache directory {0} ({1}); the token is not cached.'.format(self.directory, exc.strerror))
+            return
+        try:
+            with os.fdopen(fd, 'wb') as handle:
+                os.fchmod(handle.fileno(), 0o600)  # mkstemp's 0600 is filtered by the umask
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # Readers see the old file or the new one, never a part of one.
+            os.replace(temp_path, path)
+        except OSError as exc:
+            _remove_quietly(temp_path)
+            self._warn('Could not write the token cache file {0} ({1}); the token is not cached.'.format(path, exc.strerror))
+
+    # Directory and locks -------------------------------------------------
+
+    def _directory_usable(self):
+        if self._usable is None:
+            problem = self._prepare_directory()
+            if problem is not None:
+                self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk '
+                           'for every use.'.format(self.directory, problem))
+            self._usable = problem is None
+        return self._usable
+
+    def _prepare_directory(self):
+        """Create or check the directory; return why it cannot be used, or None."""
+        if not hasattr(os, 'geteuid'):
+            return 'this platform cannot tell who owns a file'
+        if not os.path.isabs(self.directory):
+            return 'it is not an absolute path'
+        try:
+            # Only the directory itself needs to be private: its own 0700 keeps
+            # everyone else out, whatever the parents' modes are.
+            os.makedirs(self.directory, mode=0o700)
+        except FileExistsError:
+            pass  # checked below like a new one
+        except OSError as exc:
+            return 'it could not be created ({0})'.format(exc.strerror)
+        try:
+            info = os.lstat(self.directory)
+        except OSError as exc:
+            return 'it could not be examined ({0})'.format(exc.strerror)
+        if stat.S_ISLNK(info.st_mode):
+            return 'it is a symbolic link'
+        if not stat.S_ISDIR(info.st_mode):
+            return 'it is not a directory'
+        if info.st_uid != os.geteuid():
+            return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid())
+        permissions = stat.S_IMODE(info.st_mode) & 0o777
+        if permissions != 0o700:
+            try:
+                os.chmod(self.directory, 0o700)  # makedirs' mode is filtered by the umask too
+            except OSError as exc:
+                return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror)
+            if permissions & 0o077:
+                self._warn('The token cache directory {0} was open to other users (permissions {1:04o}); '
+                           'they are now 0700.'.format(self.directory, permissions))
+        return None
+
+    def _acquire_lock(self, key):
+        """Return the locked lock file's descriptor, _WITHOUT_LOCK, or None when the cache must not be used now."""
+        if fcntl is None:
+            # Without flock concurrent processes may each fetch once; writes
+            # stay atomic, so the cost is a few extra requests, not a broken file.
+            return _WITHOUT_LOCK
+        lock_path = os.path.join(self.directory, key + '.lock')
+        try:
+            # The lock file is never removed: removing a lock file others may
+            # have open lets two processes hold "the" lock at once.
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | _O_NONBLOCK, 0o600)
+        except OSError as exc:
+            self._warn('Could not open the token cache lock file {0} ({1}); the token is fetched without the cache.'.format(lock_path, exc.strerror))
+            return None
+        _make_private(fd)
+        deadline = time.monotonic() + self._lock_timeout  # not self._clock: that one is for token expiry
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    os.close(fd)
+                    self._warn('Another process held the token cache lock {0} for more than {1} seconds; the token is '
+                               'fetched without the cache.'.format(lock_path, self._lock_timeout))
+                    return None
+                time.sleep(min(LOCK_POLL_SECONDS, remaining))
+            except OSError as exc:
+                # Some network file systems refuse flock: the cache still
+                # helps without it, as on platforms without fcntl.
+                os.close(fd)
+                self._warn('Could not lock the token cache lock file {0} ({1}); the cache is used without a lock.'.format(lock_path, exc.strerror))
+                return _WITHOUT_LOCK
+            else:
+                return fd
+
+    def _warn(self, message):
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+def _release_lock(lock):
+    if lock is None or lock is _WITHOUT_LOCK:
+        return
+    try:
+        # Unlock explicitly: a child forked meanwhile shares the descriptor and
+        # would otherwise keep the lock until it exits.
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError:
+        pass
+    finally:
+        os.close(lock)
+
+
+def _make_private(fd):
+    """Give a new lock file the 0600 that O_CREAT's mode asked for before the umask filtered it.
+
+    With a umask such as 0277 the file would be 0400, which not even its owner
+    can reopen for writing. Its content is never read, so a failure here is
+    ignored.
+    """
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass
+
+
+def _load_record(path):
+    """Return ``(record, None)``, ``(None, None)`` when there is no file, or ``(None, problem)``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_NONBLOCK)
+    except FileNotFoundError:
+        return None, None
+    except OSError:
+        if os.path.islink(path):  # O_NOFOLLOW refuses links with ELOOP, or EMLINK on some BSDs
+            return None, 'is a symbolic link'
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, 'is not a regular file'
+        if info.st_uid != os.geteuid():
+            return None, 'is owned by uid {0}, not by the current user'.format(info.st_uid)
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            return None, 'is open to other users (permissions {0:04o})'.format(stat.S_IMODE(info.st_mode))
+        data = _read_up_to(fd, MAX_RECORD_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_RECORD_BYTES:
+        return None, 'is too large to be a token record'
+    try:
+        record = json.loads(data.decode('utf-8'))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None, 'is not valid JSON'
+    problem = _record_problem(record)
+    return (None, problem) if problem else (record, None)
+
+
+def _record_problem(record):
+    """Why ``record`` is not a token record, in words that do not repeat its contents; None if it is one."""
+    if not isinstance(record, dict):
+        return 'does not hold a JSON object'
+    for field, valid in (
+        ('version', lambda value: _is_int(value) and value == RECORD_VERSION),
+        ('access_token', lambda value: isinstance(value, str) and value != ''),
+        ('expires_at', lambda value: (_is_int(value) or isinstance(value, float)) and math.isfinite(value)),
+        ('expires_in', lambda value: _is_int(value) and value > 0),
+    ):
+        if field not in record:
+            return 'lacks the field {0}'.format(field)
+        if not valid(record[field]):
+            return 'has an invalid {0}'.format(field)
+    return None
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_up_to(fd, limit):
+    chunks = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b''.join(chunks)
+
+
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

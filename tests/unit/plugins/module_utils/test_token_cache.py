@@ -1,0 +1,485 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The token cache against the real file system, with real processes for the lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import multiprocessing
+import os
+import stat
+import time
+
+import pytest
+
+from ansible_collections.community.dingtalk.plugins.module_utils import _token_cache
+from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import (
+    DEFAULT_REFRESH_MARGIN_SECONDS,
+    TokenCache,
+    cache_key,
+    default_cache_dir,
+)
+
+NOW = 1700000000.0
+SECRET = 'app-secret-5e1f0c9a77'
+APP_KEY = 'ding-app-key-3b8d'
+KEY = cache_key('https://api.dingtalk.io', 'app', APP_KEY, SECRET)
+PLANTED = 'planted-token-must-not-be-used'
+OTHER_UID = 65534  # nobody
+
+
+class FakeClock:
+    """Epoch time that moves only when a test says so."""
+
+    def __init__(self, now=NOW):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class Fetcher:
+    """Stands in for the token request: token-1, token-2, ... in call order."""
+
+    def __init__(self, expires_in=7200):
+        self.expires_in = expires_in
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return 'token-{0}'.format(self.calls), self.expires_in
+
+
+def private_dir(tmp_path):
+    directory = tmp_path / 'tokens'
+    directory.mkdir(mode=0o700)
+    directory.chmod(0o700)
+    return str(directory)
+
+
+def record_path(directory, key=KEY):
+    return os.path.join(directory, key + '.json')
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def assert_no_secrets(warnings):
+    for warning in warnings:
+        for secret in (SECRET, PLANTED, 'token-1', 'token-2'):
+            assert secret not in warning
+
+
+# Hits, misses and expiry -----------------------------------------------------
+
+def test_miss_fetches_and_hit_reuses_across_instances(tmp_path):
+    directory = private_dir(tmp_path)
+    fetch = Fetcher()
+    clock = FakeClock()
+    assert TokenCache(directory, clock=clock).get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1
+    # A new instance stands for another worker process: it must read the file.
+    second = TokenCache(directory, clock=clock)
+    assert second.get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1
+    assert second.warnings == []
+
+
+@pytest.mark.parametrize('expires_in, refresh_margin, last_hit, first_miss', [
+    (7200, DEFAULT_REFRESH_MARGIN_SECONDS, 6899, 6900),   # full margin: 300 s before expiry
+    (600, DEFAULT_REFRESH_MARGIN_SECONDS, 299, 300),      # exactly 2x the margin: still the full margin
+    (100, DEFAULT_REFRESH_MARGIN_SECONDS, 89, 90),        # short-lived: a tenth of the lifetime
+    (7200, 60, 7139, 7140),                               # a custom margin
+])
+def test_token_is_reused_until_the_refresh_margin(tmp_path, expires_in, refresh_margin, last_hit, first_miss):
+    directory = private_dir(tmp_path)
+    clock = FakeClock()
+    fetch = Fetcher(expires_in)
+    cache = TokenCache(directory, clock=clock, refresh_margin=refresh_margin)
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    clock.now = NOW + last_hit
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    clock.now = NOW + first_miss
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    assert fetch.calls == 2
+    assert cache.warnings == []
+
+
+def test_expiry_counts_from_before_the_request(tmp_path):
+    directory = private_dir(tmp_path)
+    clock = FakeClock()
+
+    def slow_fetch():
+        clock.now += 5  # the request takes a while
+        return 'token-1', 7200
+
+    TokenCache(directory, clock=clock).get_or_fetch(KEY, slow_fetch)
+    with open(record_path(directory)) as handle:
+        assert json.load(handle)['expires_at'] == NOW + 7200
+
+
+def test_token_without_usable_lifetime_is_not_cached(tmp_path):
+    directory = private_dir(tmp_path)
+    fetch = Fetcher(expires_in=0)
+    cache = TokenCache(directory, clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    assert not os.path.exists(record_path(directory))
+    assert len(cache.warnings) == 1
+    assert_no_secrets(cache.warnings)
+
+
+def test_fetch_error_propagates_writes_nothing_and_releases_the_lock(tmp_path):
+    directory = private_dir(tmp_path)
+    cache = TokenCache(directory, clock=FakeClock(), lock_timeout=0.3)
+
+    def failing_fetch():
+        raise RuntimeError('DingTalk said no')
+
+    with pytest.raises(RuntimeError, match='DingTalk said no'):
+        cache.get_or_fetch(KEY, failing_fetch)
+    assert not os.path.exists(record_path(directory))
+    # A lock left held would make this call time out with a warning.
+    assert cache.get_or_fetch(KEY, Fetcher()) == 'token-1'
+    assert cache.warnings == []
+
+
+# Keys and file contents ------------------------------------------------------
+
+def test_cache_key_changes_with_every_part():
+    parts = ('https://api.dingtalk.io', 'app', APP_KEY, SECRET)
+    assert KEY == cache_key(*parts)
+    assert len(KEY) == 64 and set(KEY) <= set('0123456789abcdef')
+    assert cache_key('https://api.dingtalk.io', 'app', APP_KEY, SECRET + 'x') != KEY
+    assert cache_key('https://api.dingtalk.io', 'app', APP_KEY + 'x', SECRET) != KEY
+    assert cache_key('https://other.example', 'app', APP_KEY, SECRET) != KEY
+
+
+@pytest.mark.parametrize('left, right', [
+    (('ab', 'c'), ('a', 'bc')),
+    (('a\0b',), ('a', 'b')),
+    (('a', ''), ('a',)),
+    (('a', None), ('a', '')),
+    (('1:a',), ('', 'a')),
+])
+def test_cache_key_joins_parts_unambiguously(left, right):
+    assert cache_key(*left) != cache_key(*right)
+
+
+def test_cache_key_rejects_other_types():
+    with pytest.raises(TypeError):
+        cache_key('a', 1)
+
+
+def test_changed_secret_does_not_reuse_the_old_token(tmp_path):
+    directory = private_dir(tmp_path)
+    fetch = Fetcher()
+    cache = TokenCache(directory, clock=FakeClock())
+    assert cache.get_or_fetch(cache_key('api', 'app', APP_KEY, SECRET), fetch) == 'token-1'
+    assert cache.get_or_fetch(cache_key('api', 'app', APP_KEY, 'rotated-secret'), fetch) == 'token-2'
+
+
+def test_a_key_not_made_by_cache_key_is_refused(tmp_path):
+    cache = TokenCache(private_dir(tmp_path))
+    for key in ('../../etc/passwd', KEY.upper(), KEY[:-1]):
+        with pytest.raises(ValueError):
+            cache.get_or_fetch(key, Fetcher())
+
+
+def test_files_hold_the_token_and_nothing_of_the_credentials(tmp_path):
+    directory = private_dir(tmp_path)
+    TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, Fetcher())
+    assert sorted(os.listdir(directory)) == [KEY + '.json', KEY + '.lock']
+    for root, dummy, names in os.walk(str(tmp_path)):
+        for name in names:
+            with open(os.path.join(root, name), 'rb') as handle:
+                data = handle.read()
+            assert SECRET.encode() not in data
+            assert APP_KEY.encode() not in data
+    with open(os.path.join(directory, KEY + '.lock'), 'rb') as handle:
+        assert handle.read() == b''
+    with open(record_path(directory)) as handle:
+        assert json.load(handle) == {'version': 1, 'access_token': 'token-1', 'expires_at': NOW + 7200, 'expires_in': 7200}
+
+
+def test_directory_and_files_are_private_whatever_the_umask(tmp_path):
+    directory = str(tmp_path / 'missing' / 'parents' / 'tokens')
+    old_umask = os.umask(0o277)  # would make mkdir and mkstemp give 0500 and 0400
+    try:
+        cache = TokenCache(directory, clock=FakeClock())
+        cache.get_or_fetch(KEY, Fetcher())
+    finally:
+        os.umask(old_umask)
+    assert cache.warnings == []
+    assert mode_of(directory) == 0o700
+    assert mode_of(record_path(directory)) == 0o600
+    assert mode_of(os.path.join(directory, KEY + '.lock')) == 0o600
+
+
+# Untrusted files and directories -------------------------------------------
+
+def planted_record(**changes):
+    record = {'version': 1, 'access_token': PLANTED, 'expires_at': NOW + 7200.0, 'expires_in': 7200}
+    record.update(changes)
+    return json.dumps(record)
+
+
+def write_file(path, text, mode=0o600):
+    with open(path, 'w') as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def plant_corrupt_json(path, tmp_path):
+    write_file(path, planted_record()[:-10])
+
+
+def plant_wrong_type(path, tmp_path):
+    write_file(path, planted_record(expires_at='2099-01-01T00:00:00'))
+
+
+def plant_wrong_version(path, tmp_path):
+    write_file(path, planted_record(version=2))
+
+
+def plant_missing_field(path, tmp_path):
+    write_file(path, json.dumps({'version': 1, 'access_token': PLANTED, 'expires_at': NOW + 7200.0}))
+
+
+def plant_group_readable(path, tmp_path):
+    write_file(path, planted_record(), mode=0o640)
+
+
+def plant_symlink(path, tmp_path):
+    target = str(tmp_path / 'elsewhere.json')
+    write_file(target, planted_record())
+    os.symlink(target, path)
+
+
+def plant_foreign_owned(path, tmp_path):
+    write_file(path, planted_record())
+    os.chown(path, OTHER_UID, OTHER_UID)
+
+
+@pytest.mark.parametrize('plant', [
+    plant_corrupt_json, plant_wrong_type, plant_wrong_version, plant_missing_field,
+    plant_group_readable, plant_symlink, plant_foreign_owned,
+])
+def test_untrusted_cache_file_is_ignored_and_replaced(tmp_path, plant):
+    directory = private_dir(tmp_path)
+    path = record_path(directory)
+    plant(path, tmp_path)
+    fetch = Fetcher()
+    cache = TokenCache(directory, clock=FakeClock())
+
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1
+    assert len(cache.warnings) == 1
+    assert path in cache.warnings[0]
+    assert_no_secrets(cache.warnings)
+
+    info = os.lstat(path)
+    assert stat.S_ISREG(info.st_mode)
+    assert info.st_uid == os.geteuid()
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    with open(path) as handle:
+        assert json.load(handle)['access_token'] == 'token-1'
+    if plant is plant_symlink:
+        with open(str(tmp_path / 'elsewhere.json')) as handle:
+            assert json.load(handle)['access_token'] == PLANTED  # the link was not followed
+    # Replaced for good: the next process just reads it.
+    again = TokenCache(directory, clock=FakeClock())
+    assert again.get_or_fetch(KEY, fetch) == 'token-1'
+    assert again.warnings == []
+
+
+def test_open_directory_is_tightened(tmp_path):
+    directory = tmp_path / 'tokens'
+    directory.mkdir()
+    directory.chmod(0o755)
+    fetch = Fetcher()
+    cache = TokenCache(str(directory), clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert mode_of(str(directory)) == 0o700
+    assert len(cache.warnings) == 1
+    assert str(directory) in cache.warnings[0] and '0755' in cache.warnings[0]
+
+
+def test_directory_of_another_user_is_not_used(tmp_path):
+    directory = tmp_path / 'tokens'
+    directory.mkdir()
+    directory.chmod(0o755)
+    os.chown(str(directory), OTHER_UID, OTHER_UID)
+    fetch = Fetcher()
+    cache = TokenCache(str(directory), clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    cache.invalidate(KEY, 'token-2')
+    assert os.listdir(str(directory)) == []
+    info = os.stat(str(directory))
+    assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (OTHER_UID, 0o755)  # left alone
+    assert len(cache.warnings) == 1
+    assert str(directory) in cache.warnings[0] and 'not used' in cache.warnings[0] and str(OTHER_UID) in cache.warnings[0]
+    assert_no_secrets(cache.warnings)
+
+
+def make_regular_file(tmp_path):
+    path = tmp_path / 'tokens'
+    path.write_text('')
+    return str(path)
+
+
+def make_symlink_to_private_dir(tmp_path):
+    target = private_dir(tmp_path)
+    link = str(tmp_path / 'link')
+    os.symlink(target, link)
+    return link
+
+
+@pytest.mark.parametrize('make, reason', [
+    (make_regular_file, 'not a directory'),
+    (make_symlink_to_private_dir, 'symbolic link'),
+])
+def test_path_that_is_no_plain_directory_is_not_used(tmp_path, make, reason):
+    directory = make(tmp_path)
+    fetch = Fetcher()
+    cache = TokenCache(directory, clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    assert len(cache.warnings) == 1
+    assert directory in cache.warnings[0] and reason in cache.warnings[0]
+    if os.path.isdir(directory):
+        assert os.listdir(directory) == []
+
+
+# Invalidation ---------------------------------------------------------------
+
+def test_invalidate_removes_only_the_rejected_token(tmp_path):
+    directory = private_dir(tmp_path)
+    fetch = Fetcher()
+    cache = TokenCache(directory, clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    cache.invalidate(KEY, 'token-other')
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    cache.invalidate(KEY, 'token-1')
+    assert not os.path.exists(record_path(directory))
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    cache.invalidate(cache_key('never', 'cached'), 'token-2')  # nothing there: no error
+    assert cache.warnings == []
+
+
+def test_late_invalidate_keeps_the_newer_token_of_another_process(tmp_path):
+    directory = private_dir(tmp_path)
+    fetch = Fetcher()
+    first = TokenCache(directory, clock=FakeClock())
+    second = TokenCache(directory, clock=FakeClock())
+    assert first.get_or_fetch(KEY, fetch) == 'token-1'
+    # Both see token-1 rejected; the second process is quicker to replace it.
+    second.invalidate(KEY, 'token-1')
+    assert second.get_or_fetch(KEY, fetch) == 'token-2'
+    first.invalidate(KEY, 'token-1')
+    assert first.get_or_fetch(KEY, fetch) == 'token-2'
+    assert fetch.calls == 2
+
+
+# Locking between processes --------------------------------------------------
+
+def fetch_in_child(directory, counter_path, barrier, results):
+    try:
+        def fetch():
+            time.sleep(0.2)
+            with open(counter_path, 'a') as handle:
+                handle.write('{0}\n'.format(os.getpid()))
+            return 'token-{0}'.format(os.getpid()), 7200
+
+        cache = TokenCache(directory)
+        barrier.wait(10)
+        results.put((cache.get_or_fetch(KEY, fetch), cache.warnings))
+    except BaseException as exc:  # pylint: disable=broad-exception-caught  # reported to the test instead
+        results.put(('error', [repr(exc)]))
+
+
+def test_concurrent_processes_cause_exactly_one_fetch(tmp_path):
+    directory = str(tmp_path / 'tokens')  # created by the racing processes themselves
+    counter_path = str(tmp_path / 'fetches.txt')
+    context = multiprocessing.get_context('fork')
+    barrier = context.Barrier(10)
+    results = context.Queue()
+    processes = [context.Process(target=fetch_in_child, args=(directory, counter_path, barrier, results)) for dummy in range(10)]
+    for process in processes:
+        process.start()
+    answers = [results.get(timeout=20) for dummy in processes]
+    for process in processes:
+        process.join(10)
+        assert process.exitcode == 0
+    with open(counter_path) as handle:
+        fetchers = handle.read().splitlines()
+    assert len(fetchers) == 1
+    assert [answer[0] for answer in answers] == ['token-{0}'.format(fetchers[0])] * 10
+    assert [answer[1] for answer in answers] == [[]] * 10
+
+
+def hold_lock(lock_path, locked, release):
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    locked.set()
+    release.wait(10)
+
+
+def test_lock_held_too_long_fetches_without_the_cache(tmp_path):
+    directory = private_dir(tmp_path)
+    lock_path = os.path.join(directory, KEY + '.lock')
+    context = multiprocessing.get_context('fork')
+    locked, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_lock, args=(lock_path, locked, release))
+    holder.start()
+    try:
+        assert locked.wait(10)
+        fetch = Fetcher()
+        cache = TokenCache(directory, clock=FakeClock(), lock_timeout=0.3)
+        started = time.monotonic()
+        assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert fetch.calls == 1
+    assert 0.3 <= elapsed < 2
+    assert not os.path.exists(record_path(directory))
+    assert len(cache.warnings) == 1
+    assert lock_path in cache.warnings[0] and 'without the cache' in cache.warnings[0]
+    # Once the holder is gone the cache works again.
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-2'
+
+
+def test_without_fcntl_the_cache_works_unlocked(tmp_path, monkeypatch):
+    monkeypatch.setattr(_token_cache, 'fcntl', None)
+    directory = private_dir(tmp_path)
+    fetch = Fetcher()
+    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert os.listdir(directory) == [KEY + '.json']
+
+
+# Default directory -----------------------------------------------------------
+
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.delenv('XDG_CACHE_HOME', raising=False)
+    monkeypatch.delenv('DINGTALK_TOKEN_CACHE_DIR', raising=False)
+    assert default_cache_dir() == os.path.join(str(tmp_path), '.cache', 'community.dingtalk', 'tokens')
+    monkeypatch.setenv('XDG_CACHE_HOME', 'relative/cache')  # invalid by the XDG spec: ignored
+    assert default_cache_dir() == os.path.join(str(tmp_path), '.cache', 'community.dingtalk', 'tokens')
+    monkeypatch.setenv('XDG_CACHE_HOME', '/xdg/cache')
+    assert default_cache_dir() == '/xdg/cache/community.dingtalk/tokens'
+    monkeypatch.setenv('DINGTALK_TOKEN_CACHE_DIR', '/run/dingtalk-tokens')
+    assert default_cache_dir() == '/run/dingtalk-tokens'
+    assert TokenCache().directory == '/run/dingtalk-tokens'
