@@ -28,8 +28,10 @@ extends_documentation_fragment:
   - community.dingtalk.auth.PLUGINS
 notes:
   - The lookup takes no terms.
-  - The lookup cannot see whether DingTalk later rejects the token it returned. When a module rejects a token with
-    V(InvalidAuthentication), give the module the app credentials instead of a token, so it can renew the token itself.
+  - The lookup cannot see whether DingTalk later rejects the token it returned. A module that gets
+    V(InvalidAuthentication) for a token from this lookup fails, and removes the token from the token cache, so that
+    the next evaluation of the lookup fetches a new token. Modules given app credentials instead of a token renew a
+    rejected token themselves and retry once.
 seealso:
   - module: community.dingtalk.dingtalk_cloud_record
 """

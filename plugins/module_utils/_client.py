@@ -41,7 +41,9 @@ REQUEST_ID_HEADER = 'x-acs-request-id'
 
 # DingTalk codes whose documented meaning is "busy or throttled, try again".
 # recordStopError is listed because its documented text is
-# "record stop error, please try again".
+# "record stop error, please try again". recordStartError is deliberately not:
+# its documentation does not ask to try again, and DingTalk also gives it for a
+# start while a recording runs or is paused, which no retry can change.
 RETRYABLE_CODES = frozenset((
     'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
     'Forbidden.AccessDenied.QpsLimitForApi',
@@ -173,18 +175,25 @@ def path_segment(value):
 
 
 class StaticToken:
-    """A token handed to us by the user: used as is, never refreshed."""
+    """A token handed to us by the user: used as is, never renewed.
+
+    When DingTalk rejects it, it is discarded from ``token_cache`` (if given),
+    where the lookup that produced it may have left it: the next lookup then
+    fetches a new token instead of handing out the rejected one again.
+    """
 
     refreshable = False
 
-    def __init__(self, access_token):
+    def __init__(self, access_token, token_cache=None):
         self._access_token = access_token
+        self._token_cache = token_cache
 
     def get(self):
         return self._access_token
 
     def invalidate(self):
-        """A static token cannot be replaced; the caller reports the error."""
+        if self._token_cache is not None:
+            self._token_cache.discard(self._access_token)
 
 
 class DingTalkClient:
@@ -266,12 +275,12 @@ class DingTalkClient:
             try:
                 return self._call_with_retries(method, path, body, authenticated)
             except DingTalkError as error:
-                renewable = authenticated and self.token_source is not None and self.token_source.refreshable
-                if error.code == INVALID_TOKEN_CODE and renewable and not token_refreshed:
-                    self.token_source.invalidate()
-                    token_refreshed = True
-                    continue
-                raise
+                if error.code != INVALID_TOKEN_CODE or not authenticated or self.token_source is None or token_refreshed:
+                    raise
+                self.token_source.invalidate()
+                if not self.token_source.refreshable:
+                    raise
+                token_refreshed = True
 
     def _call_with_retries(self, method, path, body, authenticated):
         attempt = 0

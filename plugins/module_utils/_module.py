@@ -24,6 +24,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     DEFAULT_API_URL,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    INVALID_TOKEN_CODE,
     REQUESTS_IMPORT_ERROR,
     DingTalkClient,
     InvalidOptionError,
@@ -34,6 +35,11 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 
 # The upper bound keeps a misconfigured job from retrying for many minutes.
 MAX_RETRIES = 10
+
+STATIC_TOKEN_REJECTED_HINT = (
+    'The module cannot renew a token given as access_token. The token was removed from the token cache, so the next '
+    'dingtalk_token lookup fetches a new one; or give the module app credentials, and it renews tokens itself.'
+)
 
 
 def common_argument_spec():
@@ -112,10 +118,10 @@ class DingTalkModule(AnsibleModule):
             timeout=self.params['timeout'],
             retries=self.params['retries'],
         )
+        self._token_cache = token_cache_from_options(self.params.get)
         if access_token is not None:
-            client.token_source = StaticToken(access_token)
+            client.token_source = StaticToken(access_token, self._token_cache)
         else:
-            self._token_cache = token_cache_from_options(self.params.get)
             # A token this module fetched itself is as secret as the app secret.
             client.token_source = CredentialToken(client, credentials, self._token_cache, on_new_token=self.no_log_values.add)
         return client
@@ -130,6 +136,8 @@ class DingTalkModule(AnsibleModule):
             self.warn(warning)
         if not self._diff:
             result.pop('diff', None)
+        if result.get('error_code') == INVALID_TOKEN_CODE and self.params['access_token'] is not None:
+            result['msg'] = '{0} {1}'.format(result['msg'], STATIC_TOKEN_REJECTED_HINT)
         if result.pop('failed', False):
             self.fail_json(**result)
         self.exit_json(**result)

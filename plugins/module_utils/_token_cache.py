@@ -21,6 +21,7 @@ a secret. This is a private module: its interface may change without notice.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -151,6 +152,27 @@ class TokenCache:
                     self._warn('Could not remove the rejected token from the cache file {0} ({1}).'.format(path, exc.strerror))
         finally:
             _release_lock(lock)
+
+    def discard(self, token):
+        """Forget ``token`` under whichever key holds it.
+
+        For a token handed over without its credentials (by the lookup to a
+        module): the module cannot name the key, but can still keep a token
+        DingTalk rejected from being handed out again.
+        """
+        if not self._directory_usable():
+            return
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        for name in names:
+            key, extension = os.path.splitext(name)
+            if extension != '.json' or len(key) != 64 or not _HEX_DIGITS.issuperset(key):
+                continue
+            record = self._read_record(os.path.join(self.directory, name), report=False)
+            if record is not None and hmac.compare_digest(record['access_token'].encode('utf-8'), token.encode('utf-8')):
+                self.invalidate(key, token)
 
     # Records ------------------------------------------------------------
 

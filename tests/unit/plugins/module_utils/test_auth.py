@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
+    AppCredentials,
+    CredentialToken,
+    SuiteCredentials,
+    credentials_from_options,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._client import (
+    DingTalkClient,
+    DingTalkError,
+    InvalidOptionError,
+    StaticToken,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache
+
+SUITE = {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'auth_corp_id': 'corp-1', 'suite_ticket': 'ticket-1'}
+
+
+class UnsafeText(str):
+    """Stands in for the marked strings AWX extra vars arrive as."""
+
+
+def options(**values):
+    return values.get
+
+
+def test_app_credentials():
+    credentials = credentials_from_options(options(app_key='ding-app', app_secret=UnsafeText('app-secret')))
+    assert isinstance(credentials, AppCredentials)
+    assert (credentials.app_key, credentials.app_secret) == ('ding-app', 'app-secret')
+    assert type(credentials.app_secret) is str  # pylint: disable=unidiomatic-typecheck
+
+
+def test_suite_credentials():
+    credentials = credentials_from_options(options(**SUITE))
+    assert isinstance(credentials, SuiteCredentials)
+    assert credentials.auth_corp_id == 'corp-1'
+
+
+def test_no_credentials():
+    assert credentials_from_options(options()) is None
+
+
+@pytest.mark.parametrize('values, message', [
+    (dict(SUITE, app_key='ding-app'), 'cannot be mixed; got app_key, suite_key'),
+    ({'app_key': 'ding-app'}, 'missing app_secret'),
+    ({'suite_key': 'suite-1', 'suite_ticket': 'ticket-1'}, 'missing suite_secret, auth_corp_id'),
+    ({'app_key': 'ding-app', 'app_secret': ' '}, 'app_secret must not be empty'),
+])
+def test_bad_credential_sets_are_named(values, message):
+    with pytest.raises(InvalidOptionError) as caught:
+        credentials_from_options(options(**values))
+    assert message in str(caught.value)
+    assert 'suite-secret' not in str(caught.value)
+
+
+def test_cache_key_changes_with_the_secret_and_host():
+    key = AppCredentials('ding-app', 'secret-1').cache_key('https://api.dingtalk.io')
+    assert key != AppCredentials('ding-app', 'secret-2').cache_key('https://api.dingtalk.io')
+    assert key != AppCredentials('ding-app', 'secret-1').cache_key('https://api.dingtalk.com')
+    suite = SuiteCredentials(**SUITE)
+    renewed_ticket = SuiteCredentials(**dict(SUITE, suite_ticket='ticket-2'))
+    assert suite.cache_key('https://api.dingtalk.io') == renewed_ticket.cache_key('https://api.dingtalk.io')
+
+
+def token_requests(emulator):
+    return [call for call in emulator.requests_log() if call['api'].startswith('oauth2.')]
+
+
+def test_credential_tokens_are_shared_through_the_cache(emulator, tmp_path):
+    seen = []
+    first = DingTalkClient(api_url=emulator.url)
+    first.token_source = CredentialToken(first, AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)), on_new_token=seen.append)
+    second = DingTalkClient(api_url=emulator.url)
+    second.token_source = CredentialToken(second, AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)))
+    assert first.token_source.get() == second.token_source.get() == seen[0]
+    assert len(token_requests(emulator)) == 1
+
+
+def test_rejected_credential_token_is_renewed_in_the_cache(emulator, tmp_path):
+    emulator.add_conference('conf-1')
+    cache = TokenCache(str(tmp_path))
+    client = DingTalkClient(api_url=emulator.url, sleep=lambda seconds: None)
+    client.token_source = CredentialToken(client, AppCredentials('ding-app', 'app-secret'), cache)
+    old_token = client.token_source.get()
+    emulator.post('/tokens/expire')
+    assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
+    new_token = client.token_source.get()
+    assert new_token != old_token
+    assert len(token_requests(emulator)) == 2
+    assert [call['status'] for call in emulator.requests_log('conference.get')] == [400, 200]
+    key = AppCredentials('ding-app', 'app-secret').cache_key(emulator.url)
+    assert cache.get_or_fetch(key, lambda: pytest.fail('the renewed token should be cached')) == new_token
+
+
+def test_rejected_static_token_is_discarded_from_the_cache(emulator, tmp_path):
+    emulator.add_conference('conf-1')
+    cache = TokenCache(str(tmp_path))
+    key = AppCredentials('ding-app', 'app-secret').cache_key(emulator.url)
+    lookup_token = cache.get_or_fetch(key, lambda: DingTalkClient(api_url=emulator.url).request_app_token('ding-app', 'app-secret'))
+    emulator.post('/tokens/expire')
+    client = DingTalkClient(api_url=emulator.url, token_source=StaticToken(lookup_token, cache))
+    with pytest.raises(DingTalkError):
+        client.get_conference('conf-1')
+    assert not os.path.exists(os.path.join(str(tmp_path), key + '.json'))
+    assert len(emulator.requests_log('conference.get')) == 1
