@@ -17,6 +17,10 @@ export ANSIBLE_COLLECTIONS_PATH
 ANSIBLE_COLLECTIONS_PATH=$(cd "$collection_dir/../../.." && pwd)
 export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+# The emulator's tokens are worthless elsewhere: keep them out of the user's own token cache.
+DINGTALK_TOKEN_CACHE_DIR=$(mktemp -d)
+export DINGTALK_TOKEN_CACHE_DIR
+trap 'rm -rf "$DINGTALK_TOKEN_CACHE_DIR"' EXIT
 
 "$here/with_emulator.sh" "$collection_dir" \
     ansible-playbook -i docs/examples/inventory.yml docs/examples/demo.yml
