@@ -18,8 +18,9 @@ options:
       - Get one with the P(community.dingtalk.dingtalk_token#lookup) lookup, or let the module get its own by giving
         app credentials instead (O(app_key) and O(app_secret), or the third-party app options). Cannot be combined
         with app credentials.
-      - A token given here cannot be renewed by the module: if DingTalk rejects it (V(InvalidAuthentication)), the
-        task fails. With app credentials, the module replaces a rejected token and retries once.
+      - The module cannot renew a token given here. If DingTalk rejects it (V(InvalidAuthentication)), the task fails,
+        and the token is removed from the token cache of O(cache_dir), where the lookup may have left it, so that the
+        next lookup fetches a new one. With app credentials instead, the module replaces a rejected token and retries once.
       - If not set, the value of the E(DINGTALK_ACCESS_TOKEN) environment variable is used.
     type: str
 """

@@ -6,31 +6,63 @@
 
 """Bringing one conference's cloud recording to a wanted state, idempotently.
 
-Kept apart from the module so that single and batch runs decide the same way.
-This is a private module: its interface may change without notice.
+Kept apart from the module so that single and batch runs decide the same way:
+nothing here knows AnsibleModule, and each call returns a result dict instead of
+raising. This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
     PERMISSION_DENIED_CODE,
     DingTalkError,
+    InvalidOptionError,
 )
 
 MEETING_ENDED = 1
 MEETING_STATUS_NAMES = {0: 'initializing', 1: 'ended', 2: 'in_progress'}
 
+NOT_RECORDING = 0
 RECORDING = 1
 PAUSED = 2
+FINISHED = 3
 CLOUD_RECORD_STATUS_NAMES = {0: 'not_recording', 1: 'recording', 2: 'paused', 3: 'finished'}
 
+# The values the start call documents for its optional body fields.
+RECORD_MODES = ('grid', 'speech', 'full_screen')
+SMALL_WINDOW_POSITIONS = ('relative_right', 'float_right', 'float_bottom')
+
 ROOM_CLOSED_CODE = 'roomClosed'
+# DingTalk's answer to a start while a recording is running or paused. Its
+# documentation does not ask to try again, so the client does not retry it.
+RECORD_START_ERROR_CODE = 'recordStartError'
 
 NO_READ_PERMISSION_WARNING = (
     'The app cannot read conference {0} (it lacks the permission VideoConference.Conference.Read), so the recording '
     'state was not checked first: changed is reported as true whenever DingTalk accepts the stop, even if nothing '
     'was being recorded. Grant the app that permission for exact reporting.'
 )
+
+NO_READ_PERMISSION_START_WARNING = (
+    'The app cannot read conference {0} (it lacks the permission VideoConference.Conference.Read), so the recording '
+    'state was not checked first: DingTalk\'s answer recordStartError is taken to mean that a recording is already '
+    'running, although it is also the answer when the recording is paused in the DingTalk client. Grant the app '
+    'that permission for exact reporting.'
+)
+
+MEETING_ENDED_START_MESSAGE = 'Conference {0} has ended: a cloud recording cannot be started in a meeting that is over.'
+
+PAUSED_START_MESSAGE = (
+    'The cloud recording of conference {0} is paused. DingTalk has no API to resume a recording, and a start call '
+    'does not resume it (DingTalk refuses it with recordStartError): resume the recording in the DingTalk client, '
+    'or stop it with state=stopped and then start a new one.'
+)
+
+# What a decision step concludes: the outcome, and a failure message when the
+# wanted state cannot be reached (None: the task succeeds unchanged).
+Verdict = namedtuple('Verdict', ['outcome', 'failure'], defaults=(None,))
 
 
 def read_status(conf_info, key, names):
@@ -56,14 +88,111 @@ def recording_state(meeting_status, cloud_record_status):
     }
 
 
+def validate_recording_options(state, mode=None, small_window_position=None):
+    """Raise InvalidOptionError for start options that are unknown or given without ``state=started``.
+
+    Called before any API call, so that bad input never reaches DingTalk.
+    """
+    if mode is not None and mode not in RECORD_MODES:
+        raise InvalidOptionError('mode must be one of {0}, got {1}'.format(', '.join(RECORD_MODES), mode))
+    if small_window_position is not None and small_window_position not in SMALL_WINDOW_POSITIONS:
+        raise InvalidOptionError('small_window_position must be one of {0}, got {1}'.format(
+            ', '.join(SMALL_WINDOW_POSITIONS), small_window_position))
+    given = [name for name, value in (('mode', mode), ('small_window_position', small_window_position)) if value is not None]
+    if len(given) == 1 and state != 'started':
+        raise InvalidOptionError('{0} applies only to state=started; remove it or set state=started'.format(given[0]))
+    if given and state != 'started':
+        raise InvalidOptionError('{0} apply only to state=started; remove them or set state=started'.format(' and '.join(given)))
+
+
+# Stopping --------------------------------------------------------------------
+
 def stop_recording(client, conference_id, union_id, check_mode=False):
-    """Stop the cloud recording of ``conference_id`` if one is running.
+    """Stop the cloud recording of ``conference_id`` if one is running or paused.
 
     Returns a result dict with ``changed``, ``outcome``, ``conference_id``, the
     observed ``meeting_status``/``cloud_record_status``, a ``diff`` and
     ``warnings``. A failed call gives ``failed: true`` with ``msg`` and the
     DingTalk error fields instead of raising, so that a batch can report each
     conference on its own.
+    """
+    return _converge(
+        client, conference_id, check_mode,
+        decide=_decide_stop,
+        act=lambda: client.stop_cloud_record(conference_id, union_id),
+        target_status=FINISHED,
+        done_outcome='stopped',
+        interpret_error=_interpret_stop_error,
+        no_read_warning=NO_READ_PERMISSION_WARNING,
+    )
+
+
+def _decide_stop(conference_id, meeting_status, record_status):
+    if meeting_status == MEETING_ENDED:
+        return Verdict('meeting_ended')
+    if record_status not in (RECORDING, PAUSED):
+        return Verdict('not_recording')
+    return None
+
+
+def _interpret_stop_error(conference_id, error, state_known):
+    if error.code == ROOM_CLOSED_CODE:
+        # The meeting ended between the query and the stop: nothing is recording any more.
+        return Verdict('meeting_ended')
+    return None
+
+
+# Starting --------------------------------------------------------------------
+
+def start_recording(client, conference_id, union_id, mode=None, small_window_position=None, check_mode=False):
+    """Start the cloud recording of ``conference_id`` unless one is already running.
+
+    ``mode`` and ``small_window_position`` go into the start call only when
+    given (check them first with :func:`validate_recording_options`). The result
+    has the shape of :func:`stop_recording`'s. A meeting that has ended, or a
+    recording paused in the DingTalk client, fails without a start call: no
+    start can succeed there.
+    """
+    return _converge(
+        client, conference_id, check_mode,
+        decide=_decide_start,
+        act=lambda: client.start_cloud_record(conference_id, union_id, mode=mode, small_window_position=small_window_position),
+        target_status=RECORDING,
+        done_outcome='started',
+        interpret_error=_interpret_start_error,
+        no_read_warning=NO_READ_PERMISSION_START_WARNING,
+    )
+
+
+def _decide_start(conference_id, meeting_status, record_status):
+    if meeting_status == MEETING_ENDED:
+        return Verdict('meeting_ended', MEETING_ENDED_START_MESSAGE.format(conference_id))
+    if record_status == RECORDING:
+        return Verdict('already_recording')
+    if record_status == PAUSED:
+        return Verdict('paused', PAUSED_START_MESSAGE.format(conference_id))
+    return None
+
+
+def _interpret_start_error(conference_id, error, state_known):
+    if error.code == ROOM_CLOSED_CODE:
+        return Verdict('meeting_ended', MEETING_ENDED_START_MESSAGE.format(conference_id))
+    if error.code == RECORD_START_ERROR_CODE and not state_known:
+        # Without the read permission this is how DingTalk says "already recording" (or paused).
+        # When the state was read, it contradicts what was seen, so it stays a failure.
+        return Verdict('already_recording')
+    return None
+
+
+# The shared decision skeleton ---------------------------------------------------
+
+def _converge(client, conference_id, check_mode, decide, act, target_status, done_outcome, interpret_error, no_read_warning):
+    """Read the conference, let ``decide`` conclude or ask to act, then act unless in check mode.
+
+    ``decide(conference_id, meeting_status, record_status)`` returns a Verdict,
+    or None to act; acting moves the recording to ``target_status``.
+    ``interpret_error(conference_id, error, state_known)`` turns a DingTalk error
+    into a Verdict, or None to fail with the error as it is.
     """
     result = {
         'changed': False,
@@ -73,38 +202,53 @@ def stop_recording(client, conference_id, union_id, check_mode=False):
         'cloud_record_status': None,
         'warnings': [],
     }
+    state_known = False
     try:
-        conf_info = _read_conference_if_permitted(client, conference_id, result)
+        conf_info = _read_conference_if_permitted(client, conference_id, result, no_read_warning)
         if conf_info is not None:
+            state_known = True
             meeting_status = result['meeting_status'] = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
             record_status = result['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
             before = recording_state(meeting_status, record_status)
             result['diff'] = {'before': before, 'after': dict(before)}
-            if meeting_status == MEETING_ENDED:
-                return _finish(result, 'meeting_ended')
-            if record_status not in (RECORDING, PAUSED):
-                return _finish(result, 'not_recording')
-            result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[3]
+            verdict = decide(conference_id, meeting_status, record_status)
+            if verdict is not None:
+                return _conclude(result, verdict)
+            result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[target_status]
         if not check_mode:
-            client.stop_cloud_record(conference_id, union_id)
+            act()
     except DingTalkError as error:
-        if error.code == ROOM_CLOSED_CODE:
-            # The meeting ended between the query and the stop: nothing is recording any more.
-            result.pop('diff', None)
-            return _finish(result, 'meeting_ended')
-        return _fail(result, error)
-    return _finish(result, 'stopped', changed=True)
+        verdict = interpret_error(conference_id, error, state_known)
+        if verdict is None:
+            return _fail(result, error)
+        # DingTalk's answer, not the query, decided: the predicted diff no longer holds.
+        result.pop('diff', None)
+        return _conclude(result, verdict, error)
+    return _finish(result, done_outcome, changed=True)
 
 
-def _read_conference_if_permitted(client, conference_id, result):
-    """Return the conference, or None (with a warning) when the app may stop but not read."""
+def _read_conference_if_permitted(client, conference_id, result, no_read_warning=NO_READ_PERMISSION_WARNING):
+    """Return the conference, or None (with a warning) when the app may act but not read."""
     try:
         return client.get_conference(conference_id)
     except DingTalkError as error:
         if error.code != PERMISSION_DENIED_CODE:
             raise
-    result['warnings'].append(NO_READ_PERMISSION_WARNING.format(conference_id))
+    result['warnings'].append(no_read_warning.format(conference_id))
     return None
+
+
+def _conclude(result, verdict, error=None):
+    """Finish unchanged, or fail with the verdict's message (and the DingTalk error that led to it, if any)."""
+    if verdict.failure is None:
+        return _finish(result, verdict.outcome)
+    if error is None:
+        result.update(error_code=None, http_status=None, request_id=None, msg=verdict.failure)
+    else:
+        result.update(error.as_result())
+        result['msg'] = '{0} {1}'.format(verdict.failure, error.describe())
+    result.update(failed=True, outcome=verdict.outcome)
+    return result
 
 
 def _finish(result, outcome, changed=False):

@@ -160,7 +160,8 @@ class TokenCache:
         module): the module cannot name the key, but can still keep a token
         DingTalk rejected from being handed out again.
         """
-        if not self._directory_usable():
+        # No directory, no token to discard: do not create one just to look.
+        if not os.path.isdir(self.directory) or not self._directory_usable():
             return
         try:
             names = os.listdir(self.directory)

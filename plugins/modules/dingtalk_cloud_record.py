@@ -9,14 +9,18 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dingtalk_cloud_record
-short_description: Stop the cloud recording of a DingTalk video conference
+short_description: Start or stop the cloud recording of a DingTalk video conference
 version_added: 0.1.0
 description:
   - Brings the cloud recording of a DingTalk video conference to the wanted O(state), idempotently.
-  - With O(state=stopped), the module first reads the conference. It stops the recording only when one is running
-    or paused, and reports RV(ignore:changed=true) only then. A conference with nothing to stop, or a meeting
-    that has already ended, is reported as unchanged, so a job can run again and again.
-  - Only the meeting's host may stop its recording. Stopping the recording does not end the meeting.
+  - The module first reads the conference, decides from its meeting and recording state, and calls DingTalk only
+    when something must change. It reports RV(ignore:changed=true) only then, so a job can run again and again.
+  - With O(state=stopped), a running or paused recording is stopped. A conference with nothing to stop, or a meeting
+    that has already ended, is reported as unchanged. Stopping the recording does not end the meeting.
+  - With O(state=started), a recording is started unless one is already running, which is reported as unchanged
+    with RV(outcome=already_recording). A meeting that has ended fails with RV(outcome=meeting_ended), and a
+    recording paused in the DingTalk client fails with RV(outcome=paused); see the notes.
+  - Only the meeting's host may start or stop its recording.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
 requirements:
@@ -24,13 +28,15 @@ requirements:
 extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token
+  - community.dingtalk.auth
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
   check_mode:
     support: full
     details:
-      - Only reads the conference and predicts RV(ignore:changed) and RV(outcome); the recording is never stopped.
+      - Only reads the conference and predicts RV(ignore:changed) and RV(outcome); the recording is never started or
+        stopped.
   diff_mode:
     support: full
     details:
@@ -50,21 +56,52 @@ options:
   union_id:
     description:
       - The C(unionId) of the meeting's host. DingTalk lets only the host control the recording.
+      - When O(state=started), this user becomes the owner of the recording.
     type: str
     required: true
   state:
     description:
       - The wanted state of the cloud recording.
       - V(stopped) stops a running or paused recording.
+      - V(started) starts a recording unless one is already running.
     type: str
-    choices: [stopped]
+    choices: [started, stopped]
     default: stopped
+  mode:
+    description:
+      - The layout of a recording started with O(state=started) (C(mode) of the start call).
+      - V(grid) shows the participants side by side, V(speech) puts the speaker in front, V(full_screen) shows one
+        view in full screen.
+      - If not set, DingTalk's default layout is used and C(mode) is left out of the start call.
+      - Only valid with O(state=started). It is not compared with a recording that is already running, and DingTalk
+        does not report the layout of one.
+    type: str
+    choices: [grid, speech, full_screen]
+  small_window_position:
+    description:
+      - Where the small video window is placed in a recording started with O(state=started)
+        (C(smallWindowPosition) of the start call).
+      - If not set, DingTalk's default is used and C(smallWindowPosition) is left out of the start call.
+      - Only valid with O(state=started).
+    type: str
+    choices: [relative_right, float_right, float_bottom]
 notes:
-  - The app behind the token needs the permission C(VideoConference.Conference.Write) to stop a recording, and
-    C(VideoConference.Conference.Read) to check the recording state first. Without the read permission the module
-    stops the recording anyway and warns that RV(ignore:changed) may then report a change where nothing was recorded.
+  - The app behind the token needs the permission C(VideoConference.Conference.Write) to start or stop a recording,
+    and C(VideoConference.Conference.Read) to check the recording state first.
+  - Without the read permission the module acts anyway, interprets DingTalk's answer and warns. With O(state=stopped),
+    RV(ignore:changed) may then report a change where nothing was recorded. With O(state=started), DingTalk's answer
+    V(recordStartError) is reported as RV(outcome=already_recording), although DingTalk gives it for a paused
+    recording too.
   - A meeting that ends between the check and the stop (DingTalk answers V(roomClosed)) is reported as unchanged,
-    with RV(outcome=meeting_ended).
+    with RV(outcome=meeting_ended). A start in a meeting that has ended fails with RV(outcome=meeting_ended), whether
+    the check or DingTalk's answer to the start shows it, because no recording can be made there.
+  - A recording can be paused only in the DingTalk client, and DingTalk has no API to resume it; it refuses a start
+    while a recording is paused. So O(state=started) fails on a paused recording with RV(outcome=paused) and a
+    message saying to resume it in the DingTalk client, without a start call. Reporting success would claim a
+    recording that is not running, and stopping it to start afresh would split the recording in two without being
+    asked. To start a new recording anyway, run the module with O(state=stopped) first.
+  - If the check showed nothing recording but DingTalk still answers the start with V(recordStartError) (for example
+    because someone started a recording in between), the task fails with that code; it is not retried.
 """
 
 EXAMPLES = r"""
@@ -73,6 +110,15 @@ EXAMPLES = r"""
     conference_id: "{{ conference_id }}"
     union_id: "{{ host_union_id }}"
     state: stopped
+    access_token: "{{ dingtalk_access_token }}"
+
+- name: Start recording when a scheduled compliance meeting begins, in speaker layout
+  community.dingtalk.dingtalk_cloud_record:
+    conference_id: "{{ conference_id }}"
+    union_id: "{{ host_union_id }}"
+    state: started
+    mode: speech
+    small_window_position: float_right
     access_token: "{{ dingtalk_access_token }}"
 
 - name: Stop recordings on a mainland China tenant, with the token from the environment (DINGTALK_ACCESS_TOKEN)
@@ -99,6 +145,19 @@ EXAMPLES = r"""
     - name: Report the prediction
       ansible.builtin.debug:
         msg: "Recording would be {{ 'stopped' if preview.changed else 'left alone: ' ~ preview.outcome }}"
+
+    - name: Wait for the meeting to end, at most two hours
+      community.dingtalk.dingtalk_conference_info:
+        conference_id: "{{ conference_id }}"
+        wait_for: ended
+        wait_timeout: 7200
+        poll_interval: 30
+
+    - name: Make sure nothing is left recording
+      community.dingtalk.dingtalk_cloud_record:
+        conference_id: "{{ conference_id }}"
+        union_id: "{{ host_union_id }}"
+        state: stopped
 """
 
 RETURN = r"""
@@ -111,8 +170,12 @@ outcome:
   description:
     - What the task did, or in check mode would do.
     - V(stopped) when a running or paused recording was stopped (RV(ignore:changed=true)).
-    - V(not_recording) when nothing was being recorded.
-    - V(meeting_ended) when the meeting had already ended.
+    - V(started) when a recording was started (RV(ignore:changed=true)).
+    - V(not_recording) when O(state=stopped) and nothing was being recorded.
+    - V(already_recording) when O(state=started) and a recording was already running.
+    - V(meeting_ended) when the meeting had already ended. Unchanged with O(state=stopped); the task fails with
+      O(state=started).
+    - V(paused) when O(state=started) and the recording is paused in the DingTalk client; the task fails.
     - V(failed) when a DingTalk call failed.
   returned: always
   type: str
@@ -134,23 +197,34 @@ cloud_record_status:
   type: int
   sample: 1
 error_code:
-  description: The DingTalk error code, for example V(recordStopPermissionError) when O(union_id) is not the host.
+  description:
+    - The DingTalk error code, for example V(recordStopPermissionError) or V(recordStartPermissionError) when
+      O(union_id) is not the host.
+    - V(null) when the module itself refused to act (RV(outcome=meeting_ended) or RV(outcome=paused) found by the
+      check).
   returned: failure
   type: str
-  sample: recordStopPermissionError
+  sample: recordStartPermissionError
 http_status:
-  description: The HTTP status of the failed call; V(null) when no answer arrived.
+  description: The HTTP status of the failed call; V(null) when no answer arrived or no call failed.
   returned: failure
   type: int
-  sample: 400
+  sample: 404
 request_id:
-  description: DingTalk's request ID of the failed call, to quote to DingTalk support.
+  description: DingTalk's request ID of the failed call, to quote to DingTalk support; V(null) when no call failed.
   returned: failure
   type: str
   sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
 """
 
-from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import stop_recording
+from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
+    RECORD_MODES,
+    SMALL_WINDOW_POSITIONS,
+    start_recording,
+    stop_recording,
+    validate_recording_options,
+)
 from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
 
 
@@ -159,14 +233,25 @@ def main():
         argument_spec=dict(
             conference_id=dict(type='str', required=True),
             union_id=dict(type='str', required=True),
-            state=dict(type='str', default='stopped', choices=['stopped']),
+            state=dict(type='str', default='stopped', choices=['started', 'stopped']),
+            mode=dict(type='str', choices=list(RECORD_MODES)),
+            small_window_position=dict(type='str', choices=list(SMALL_WINDOW_POSITIONS)),
         ),
         supports_check_mode=True,
     )
+    params = module.params
     module.require_text('conference_id', 'union_id')
+    try:
+        validate_recording_options(params['state'], params['mode'], params['small_window_position'])
+    except InvalidOptionError as error:
+        module.fail_json(msg=str(error))
     client = module.client()
 
-    result = stop_recording(client, module.params['conference_id'], module.params['union_id'], check_mode=module.check_mode)
+    if params['state'] == 'started':
+        result = start_recording(client, params['conference_id'], params['union_id'], mode=params['mode'],
+                                 small_window_position=params['small_window_position'], check_mode=module.check_mode)
+    else:
+        result = stop_recording(client, params['conference_id'], params['union_id'], check_mode=module.check_mode)
     module.exit_with_result(result)
 
 

@@ -32,12 +32,17 @@ class EmulatorAdmin:
     def mint_token(self, app_key='ding-app', **extra):
         return self.post('/tokens', dict(app_key=app_key, **extra))['access_token']
 
-    def add_conference(self, conference_id, cloud_record_status=1, status=2, host_union_id='host-union'):
+    def add_conference(self, conference_id, cloud_record_status=1, status=2, host_union_id='host-union', **extra):
         return self.post('/conferences', dict(conference_id=conference_id, host_union_id=host_union_id,
-                                              status=status, cloud_record_status=cloud_record_status))
+                                              status=status, cloud_record_status=cloud_record_status, **extra))
 
     def conference(self, conference_id):
         return requests.get(self.admin + '/conferences/' + requests.utils.quote(conference_id, safe=''), timeout=10).json()
+
+    def patch_conference(self, conference_id, **fields):
+        response = requests.patch(self.admin + '/conferences/' + requests.utils.quote(conference_id, safe=''), json=fields, timeout=10)
+        response.raise_for_status()
+        return response.json()
 
     def add_faults(self, *rules):
         return self.post('/faults', {'rules': list(rules)})

@@ -32,20 +32,17 @@ playbook token_requests.yml -e expected_token_requests=1
 playbook auth.yml
 # Credentials in the environment of ansible-playbook, as AWX injects them (not through the
 # environment keyword of a task, which -vvvv shows on the command line it runs).
-(
-    export DINGTALK_API_URL DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SUITE_TICKET
-    DINGTALK_API_URL=$(admin url)
-    DINGTALK_SUITE_KEY=$(admin credential suite_key)
-    DINGTALK_SUITE_SECRET=$(admin credential suite_secret)
-    DINGTALK_AUTH_CORP_ID=$(admin credential auth_corp_id)
-    DINGTALK_SUITE_TICKET=$(admin credential suite_ticket)
-    playbook env_auth.yml -e conference_id=conf-suite
-)
-(
-    export DINGTALK_API_URL DINGTALK_ACCESS_TOKEN
-    DINGTALK_API_URL=$(admin url)
-    DINGTALK_ACCESS_TOKEN=$(admin mint-token "$(admin credential app_key)")
-    playbook env_auth.yml -e conference_id=conf-env-token
-)
+DINGTALK_API_URL=$(admin url)
+DINGTALK_SUITE_KEY=$(admin credential suite_key)
+DINGTALK_SUITE_SECRET=$(admin credential suite_secret)
+DINGTALK_AUTH_CORP_ID=$(admin credential auth_corp_id)
+DINGTALK_SUITE_TICKET=$(admin credential suite_ticket)
+export DINGTALK_API_URL DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SUITE_TICKET
+playbook env_auth.yml -e conference_id=conf-suite
+unset DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SUITE_TICKET
+DINGTALK_ACCESS_TOKEN=$(admin mint-token "$(admin credential app_key)")
+export DINGTALK_ACCESS_TOKEN
+playbook env_auth.yml -e conference_id=conf-env-token
+unset DINGTALK_API_URL DINGTALK_ACCESS_TOKEN
 
 python scan_output.py --emulator "$(admin url)" --credentials vars/credentials.yml --cache-dir "$DINGTALK_TOKEN_CACHE_DIR" "$work_dir"/run-*.log

@@ -70,7 +70,7 @@ def test_cache_key_changes_with_the_secret_and_host():
     assert key != AppCredentials('ding-app', 'secret-2').cache_key('https://api.dingtalk.io')
     assert key != AppCredentials('ding-app', 'secret-1').cache_key('https://api.dingtalk.com')
     suite = SuiteCredentials(**SUITE)
-    renewed_ticket = SuiteCredentials(**dict(SUITE, suite_ticket='ticket-2'))
+    renewed_ticket = SuiteCredentials(SUITE['suite_key'], SUITE['suite_secret'], SUITE['auth_corp_id'], 'ticket-2')
     assert suite.cache_key('https://api.dingtalk.io') == renewed_ticket.cache_key('https://api.dingtalk.io')
 
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, StaticToken
-from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import CLOUD_RECORD_STATUS_NAMES, read_status, stop_recording
+from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
+    CLOUD_RECORD_STATUS_NAMES,
+    read_status,
+    start_recording,
+    stop_recording,
+    validate_recording_options,
+)
 
 
 def client_for(emulator, app_key='ding-app'):
@@ -81,3 +87,184 @@ def test_read_status_accepts_numbers(value, expected):
 def test_read_status_refuses_anything_else(value):
     with pytest.raises(DingTalkError, match='confInfo.cloudRecordStatus'):
         read_status({'cloudRecordStatus': value}, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
+
+
+# Starting ---------------------------------------------------------------------
+
+def start_calls(emulator):
+    return emulator.requests_log('cloudRecord.start')
+
+
+@pytest.mark.parametrize('meeting_status, record_status, changed, failed, outcome, final_record_status', [
+    (2, 0, True, False, 'started', 1),
+    (2, 3, True, False, 'started', 1),
+    (0, 0, True, False, 'started', 1),
+    (2, 1, False, False, 'already_recording', 1),
+    (2, 2, False, True, 'paused', 2),
+    (1, 3, False, True, 'meeting_ended', 3),
+    (1, 0, False, True, 'meeting_ended', 0),
+])
+def test_start_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, failed, outcome,
+                                                         final_record_status):
+    emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
+    assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, record_status)
+    assert emulator.conference('conf-1')['cloud_record_status'] == final_record_status
+    assert len(start_calls(emulator)) == (1 if changed else 0)
+    assert result['warnings'] == []
+
+
+def test_start_in_an_ended_meeting_fails_clearly_without_a_call(emulator):
+    emulator.add_conference('conf-1', status=1, cloud_record_status=3)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    assert result['failed'] is True
+    assert 'conf-1 has ended' in result['msg']
+    assert 'cannot be started' in result['msg']
+    assert (result['error_code'], result['http_status'], result['request_id']) == (None, None, None)
+    assert start_calls(emulator) == []
+
+
+def test_start_while_paused_fails_and_says_to_resume_in_the_client(emulator):
+    emulator.add_conference('conf-1', status=2, cloud_record_status=2)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union', mode='grid')
+    assert result['failed'] is True
+    assert result['outcome'] == 'paused'
+    assert result['changed'] is False
+    assert 'paused' in result['msg']
+    assert 'resume the recording in the DingTalk client' in result['msg']
+    assert 'state=stopped' in result['msg']
+    assert result['diff']['before'] == result['diff']['after']
+    assert start_calls(emulator) == []
+
+
+def test_start_check_mode_only_reads_and_predicts(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union', mode='speech', check_mode=True)
+    assert (result['changed'], result['outcome']) == (True, 'started')
+    assert result['diff'] == {'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'not_recording'},
+                              'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'}}
+    assert start_calls(emulator) == []
+    assert emulator.conference('conf-1')['cloud_record_status'] == 0
+
+
+@pytest.mark.parametrize('record_status, outcome', [(1, 'already_recording'), (2, 'paused')])
+def test_start_check_mode_predicts_no_change_and_failures(emulator, record_status, outcome):
+    emulator.add_conference('conf-1', cloud_record_status=record_status)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union', check_mode=True)
+    assert (result['changed'], result['outcome']) == (False, outcome)
+    assert start_calls(emulator) == []
+
+
+@pytest.mark.parametrize('options, body', [
+    ({}, {'unionId': 'host-union'}),
+    ({'mode': 'speech'}, {'unionId': 'host-union', 'mode': 'speech'}),
+    ({'small_window_position': 'float_bottom'}, {'unionId': 'host-union', 'smallWindowPosition': 'float_bottom'}),
+    ({'mode': 'full_screen', 'small_window_position': 'relative_right'},
+     {'unionId': 'host-union', 'mode': 'full_screen', 'smallWindowPosition': 'relative_right'}),
+])
+def test_start_call_body_holds_the_optional_fields_only_when_given(emulator, options, body):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union', **options)
+    assert result['changed'] is True
+    calls = start_calls(emulator)
+    assert [call['body'] for call in calls] == [body]
+    assert calls[0]['path'] == '/v1.0/conference/videoConferences/conf-1/cloudRecords/start'
+    conference = emulator.conference('conf-1')
+    assert (conference['record_mode'], conference['small_window_position']) == (options.get('mode'), options.get('small_window_position'))
+    assert conference['cloud_record_owner_union_id'] == 'host-union'
+
+
+def test_start_by_someone_not_the_host_fails_with_its_code(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    result = start_recording(client_for(emulator), 'conf-1', 'guest-union')
+    assert result['failed'] is True
+    assert result['outcome'] == 'failed'
+    assert (result['error_code'], result['http_status']) == ('recordStartPermissionError', 404)
+    assert 'recordStartPermissionError' in result['msg']
+    assert len(start_calls(emulator)) == 1
+
+
+@pytest.mark.parametrize('status, code', [(404, 'recordStartError'), (400, 'paramsError'), (404, 'recordStartPermissionError')])
+def test_start_errors_fail_with_their_code_and_are_not_retried(emulator, status, code):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': status, 'code': code})
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    assert result['failed'] is True
+    assert (result['outcome'], result['error_code'], result['http_status']) == ('failed', code, status)
+    assert code in result['msg']
+    assert len(start_calls(emulator)) == 1
+
+
+def test_transient_start_errors_are_retried(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 2})
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    assert (result['changed'], result['outcome']) == (True, 'started')
+    assert [call['status'] for call in start_calls(emulator)] == [500, 500, 200]
+
+
+def test_room_closed_during_start_fails_as_meeting_ended(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=0)
+    emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': 400, 'code': 'roomClosed', 'times': 1})
+    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    assert result['failed'] is True
+    assert result['outcome'] == 'meeting_ended'
+    assert result['error_code'] == 'roomClosed'
+    assert 'conf-1 has ended' in result['msg']
+    assert 'roomClosed' in result['msg']
+    assert 'diff' not in result
+
+
+@pytest.fixture
+def write_only_client(emulator):
+    emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
+    return client_for(emulator, 'write-only')
+
+
+@pytest.mark.parametrize('meeting_status, record_status, changed, failed, outcome, error_code', [
+    (2, 0, True, False, 'started', None),
+    (2, 1, False, False, 'already_recording', None),
+    (2, 2, False, False, 'already_recording', None),  # indistinguishable without the read permission: the warning says so
+    (1, 3, False, True, 'meeting_ended', 'roomClosed'),
+])
+def test_without_read_permission_it_starts_and_interprets_the_answer(emulator, write_only_client, meeting_status, record_status,
+                                                                     changed, failed, outcome, error_code):
+    emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
+    result = start_recording(write_only_client, 'conf-1', 'host-union')
+    assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
+    assert result.get('error_code') == error_code
+    assert (result['meeting_status'], result['cloud_record_status']) == (None, None)
+    assert len(result['warnings']) == 1
+    assert 'VideoConference.Conference.Read' in result['warnings'][0]
+    assert 'paused' in result['warnings'][0]
+    assert len(start_calls(emulator)) == 1
+
+
+def test_without_read_permission_check_mode_predicts_a_start(emulator, write_only_client):
+    emulator.add_conference('conf-1', cloud_record_status=1)
+    result = start_recording(write_only_client, 'conf-1', 'host-union', check_mode=True)
+    assert (result['changed'], result['outcome']) == (True, 'started')
+    assert len(result['warnings']) == 1
+    assert start_calls(emulator) == []
+
+
+@pytest.mark.parametrize('state, mode, position', [
+    ('started', None, None),
+    ('started', 'grid', 'float_right'),
+    ('stopped', None, None),
+])
+def test_valid_recording_options(state, mode, position):
+    validate_recording_options(state, mode, position)
+
+
+@pytest.mark.parametrize('state, mode, position, message', [
+    ('stopped', 'grid', None, 'mode applies only to state=started'),
+    ('stopped', None, 'float_right', 'small_window_position applies only to state=started'),
+    ('stopped', 'grid', 'float_right', 'mode and small_window_position apply only to state=started'),
+    ('started', 'mosaic', None, 'mode must be one of grid, speech, full_screen'),
+    ('started', None, 'left', 'small_window_position must be one of relative_right, float_right, float_bottom'),
+])
+def test_invalid_recording_options(state, mode, position, message):
+    with pytest.raises(InvalidOptionError, match=message):
+        validate_recording_options(state, mode, position)

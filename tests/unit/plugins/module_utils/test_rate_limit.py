@@ -32,7 +32,7 @@ class FakeTime:
 
 def send_times(limiter, fake_time, api, count):
     times = []
-    for _ in range(count):
+    for dummy in range(count):
         limiter.wait(api)
         times.append(fake_time.clock())
     return times
@@ -84,12 +84,12 @@ def test_threads_share_the_rate():
     times_lock = threading.Lock()
 
     def worker():
-        for _ in range(10):
+        for dummy in range(10):
             limiter.wait('conference.get')
             with times_lock:
                 times.append(limiter._clock())  # pylint: disable=protected-access
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for dummy in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

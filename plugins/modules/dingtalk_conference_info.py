@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dingtalk_conference_info
+short_description: Read the state of a DingTalk video conference, optionally waiting for it to change
+version_added: 0.1.0
+description:
+  - Reads a DingTalk video conference and returns it as RV(conference), with stable snake_case keys, so that a
+    playbook can branch on the meeting and recording state, or report them.
+  - With O(wait_for), the module polls the conference until it has reached that state, for example until the meeting
+    has ended, without an C(until) loop in the playbook. It fails when O(wait_timeout) passes first.
+  - The module never changes anything.
+author:
+  - community.dingtalk maintainers (@community-dingtalk)
+requirements:
+  - requests
+extends_documentation_fragment:
+  - community.dingtalk.connection
+  - community.dingtalk.access_token
+  - community.dingtalk.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads, so it does the same in check mode, waiting included.
+  diff_mode:
+    support: N/A
+    details:
+      - The module changes nothing.
+  platform:
+    platforms: all
+  action_group:
+    support: full
+    membership:
+      - community.dingtalk.dingtalk
+options:
+  conference_id:
+    description:
+      - The ID of the video conference (C(conferenceId)).
+    type: str
+    required: true
+  wait_for:
+    description:
+      - Poll the conference until it is in this state, then return it.
+      - V(ended) waits for the meeting to end.
+      - V(recording) waits for a cloud recording to be running. If the meeting ends first, the module fails at once,
+        since no recording can start any more.
+      - V(not_recording) waits until no cloud recording is running or paused (none was started, or it has finished).
+        A paused recording does not count, because it can be resumed in the DingTalk client.
+      - If the conference is already in that state, the module returns after a single query.
+      - If not set, the module queries the conference once.
+    type: str
+    choices: [ended, recording, not_recording]
+  wait_timeout:
+    description:
+      - How many seconds to wait at most with O(wait_for), counted from the first query. The module fails when the
+        state has not been reached by then, and returns the last RV(conference) it read.
+      - A query that is under way when the time is up is waited for (up to O(timeout)).
+      - Must be greater than zero.
+    type: int
+    default: 300
+  poll_interval:
+    description:
+      - Seconds between two queries with O(wait_for).
+      - Must be greater than zero. Every query counts against DingTalk's rate limits, so keep it at a few seconds
+        or more when many hosts wait at once.
+    type: int
+    default: 5
+notes:
+  - The app behind the token needs the permission C(VideoConference.Conference.Read).
+  - Transient failures of each query are retried as O(retries) says; any other DingTalk error ends the wait and fails
+    the task.
+seealso:
+  - module: community.dingtalk.dingtalk_cloud_record
+"""
+
+EXAMPLES = r"""
+- name: Read a meeting
+  community.dingtalk.dingtalk_conference_info:
+    conference_id: "{{ conference_id }}"
+    access_token: "{{ dingtalk_access_token }}"
+  register: meeting
+
+- name: Report it
+  ansible.builtin.debug:
+    msg: >-
+      {{ meeting.conference.title }} is {{ meeting.conference.meeting_status_name }},
+      recording {{ meeting.conference.cloud_record_status_name }},
+      {{ meeting.conference.active_participants }} participant(s) since {{ meeting.conference.start_time }}
+
+- name: Start recording only if the meeting is running and nobody is recording
+  community.dingtalk.dingtalk_cloud_record:
+    conference_id: "{{ conference_id }}"
+    union_id: "{{ meeting.conference.host_union_id }}"
+    state: started
+    access_token: "{{ dingtalk_access_token }}"
+  when:
+    - meeting.conference.meeting_status_name == 'in_progress'
+    - meeting.conference.cloud_record_status_name in ['not_recording', 'finished']
+
+- name: Compliance recording from the start to the end of a scheduled meeting
+  module_defaults:
+    group/community.dingtalk.dingtalk:
+      access_token: "{{ dingtalk_access_token }}"
+  block:
+    - name: Start recording as the meeting begins
+      community.dingtalk.dingtalk_cloud_record:
+        conference_id: "{{ conference_id }}"
+        union_id: "{{ host_union_id }}"
+        state: started
+        mode: speech
+
+    - name: Wait up to three hours for the meeting to end, checking every minute
+      community.dingtalk.dingtalk_conference_info:
+        conference_id: "{{ conference_id }}"
+        wait_for: ended
+        wait_timeout: 10800
+        poll_interval: 60
+      register: finished_meeting
+
+    - name: Record how long it ran
+      ansible.builtin.debug:
+        msg: "{{ conference_id }} ran from {{ finished_meeting.conference.start_time }} to {{ finished_meeting.conference.end_time }}"
+"""
+
+RETURN = r"""
+conference:
+  description:
+    - The conference as last read. With O(wait_for), the state that ended the wait, or on a time-out the last
+      state seen.
+    - Keys DingTalk leaves out of its answer are V(null).
+  returned: success, and on failure once the conference could be read
+  type: dict
+  contains:
+    conference_id:
+      description: The ID of the conference (C(conferenceId)).
+      type: str
+      sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+    title:
+      description: The meeting's title (C(title)).
+      type: str
+      sample: Weekly compliance review
+    meeting_status:
+      description:
+        - The meeting status (C(status)). V(0) initializing, V(1) ended, V(2) in progress.
+      type: int
+      sample: 2
+    meeting_status_name:
+      description: RV(conference.meeting_status) as a word.
+      type: str
+      choices: [initializing, ended, in_progress]
+      sample: in_progress
+    cloud_record_status:
+      description:
+        - The cloud recording status (C(cloudRecordStatus)). V(0) not recording, V(1) recording, V(2) paused (in the
+          DingTalk client), V(3) finished.
+      type: int
+      sample: 1
+    cloud_record_status_name:
+      description: RV(conference.cloud_record_status) as a word.
+      type: str
+      choices: [not_recording, recording, paused, finished]
+      sample: recording
+    host_union_id:
+      description: The C(unionId) of the meeting's creator, its host (C(creatorId)).
+      type: str
+      sample: host-union-0001
+    host_nick:
+      description: The display name of the host (C(creatorNick)); V(null) when DingTalk does not send it.
+      type: str
+      sample: Li Lei
+    cloud_record_owner_union_id:
+      description: The C(unionId) of the user who started the cloud recording (C(cloudRecordOwnerUnionId)); V(null) when none was.
+      type: str
+      sample: host-union-0001
+    start_time:
+      description: When the meeting started, in UTC, as ISO 8601 to the second (from C(startTime), milliseconds since the epoch).
+      type: str
+      sample: "2026-03-02T09:30:00Z"
+    end_time:
+      description: When the meeting ended, in UTC, as ISO 8601 to the second (from C(endTime)); V(null) while it has not ended.
+      type: str
+      sample: "2026-03-02T10:45:12Z"
+    active_participants:
+      description: How many participants are in the meeting now (C(activeNum)).
+      type: int
+      sample: 12
+    room_code:
+      description: The meeting's room code, which people type to join (C(roomCode)); V(null) when DingTalk does not send it.
+      type: str
+      sample: "512345678"
+    external_link_url:
+      description: The link to join the meeting (C(externalLinkUrl)); V(null) when DingTalk does not send it.
+      type: str
+      sample: https://meeting.dingtalk.com/j/abcdef
+  sample:
+    conference_id: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+    title: Weekly compliance review
+    meeting_status: 2
+    meeting_status_name: in_progress
+    cloud_record_status: 1
+    cloud_record_status_name: recording
+    host_union_id: host-union-0001
+    host_nick: null
+    cloud_record_owner_union_id: host-union-0001
+    start_time: "2026-03-02T09:30:00Z"
+    end_time: null
+    active_participants: 12
+    room_code: null
+    external_link_url: null
+waited:
+  description:
+    - Seconds from the start of the first query to the last answer.
+    - Without O(wait_for), or when the first answer settled the wait, this is the duration of one query.
+  returned: always
+  type: float
+  sample: 62.417
+error_code:
+  description: The DingTalk error code of a failed query, for example V(roomNotFound).
+  returned: when a DingTalk call failed
+  type: str
+  sample: roomNotFound
+http_status:
+  description: The HTTP status of the failed query; V(null) when no answer arrived.
+  returned: when a DingTalk call failed
+  type: int
+  sample: 404
+request_id:
+  description: DingTalk's request ID of the failed query, to quote to DingTalk support.
+  returned: when a DingTalk call failed
+  type: str
+  sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
+"""
+
+from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    WAIT_CONDITIONS,
+    conference_info,
+    validate_wait_options,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
+
+
+def main():
+    module = DingTalkModule(
+        argument_spec=dict(
+            conference_id=dict(type='str', required=True),
+            wait_for=dict(type='str', choices=sorted(WAIT_CONDITIONS)),
+            wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+            poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    module.require_text('conference_id')
+    try:
+        validate_wait_options(params['wait_for'], params['wait_timeout'], params['poll_interval'])
+    except InvalidOptionError as error:
+        module.fail_json(msg=str(error))
+    client = module.client()
+
+    result = conference_info(client, params['conference_id'], wait_for=params['wait_for'],
+                             wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval'])
+    module.exit_with_result(result)
+
+
+if __name__ == '__main__':
+    main()
