@@ -14,6 +14,7 @@ its interface may change without notice.
 from __future__ import annotations
 
 import os
+import threading
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache, cache_key
@@ -103,6 +104,7 @@ class CredentialToken:
 
     ``on_new_token`` is called with every token this process obtains, so that a
     module can add it to ``no_log_values`` before anything could print it.
+    Safe to share between the threads of a batch: they get one token between them.
     """
 
     refreshable = True
@@ -113,23 +115,32 @@ class CredentialToken:
         self._cache = cache
         self._on_new_token = on_new_token
         self._token = None
+        self._lock = threading.Lock()
 
     def get(self):
-        if self._token is None:
-            if self._cache is None:
-                token = self._request()[0]
-            else:
-                token = self._cache.get_or_fetch(self._credentials.cache_key(self._client.api_url), self._request)
-            if self._on_new_token is not None:
-                self._on_new_token(token)
-            self._token = token
-        return self._token
+        with self._lock:
+            if self._token is None:
+                if self._cache is None:
+                    token = self._request()[0]
+                else:
+                    token = self._cache.get_or_fetch(self._credentials.cache_key(self._client.api_url), self._request)
+                if self._on_new_token is not None:
+                    self._on_new_token(token)
+                self._token = token
+            return self._token
 
-    def invalidate(self):
-        """Forget a token DingTalk rejected, here and in the shared cache."""
-        if self._cache is not None and self._token is not None:
-            self._cache.invalidate(self._credentials.cache_key(self._client.api_url), self._token)
-        self._token = None
+    def invalidate(self, rejected_token):
+        """Forget a token DingTalk rejected, here and in the shared cache.
+
+        Only while it is still the current one: threads rejected together must
+        not throw away the new token the first of them fetched.
+        """
+        with self._lock:
+            if self._token != rejected_token:
+                return
+            if self._cache is not None:
+                self._cache.invalidate(self._credentials.cache_key(self._client.api_url), rejected_token)
+            self._token = None
 
     def _request(self):
         return self._credentials.request_token(self._client)

@@ -191,28 +191,31 @@ class StaticToken:
     def get(self):
         return self._access_token
 
-    def invalidate(self):
+    def invalidate(self, rejected_token):
         if self._token_cache is not None:
-            self._token_cache.discard(self._access_token)
+            self._token_cache.discard(rejected_token)
 
 
 class DingTalkClient:
     """HTTP access to one DingTalk API host.
 
     ``token_source`` provides the access token for API calls (anything with
-    ``get()``, ``invalidate()`` and ``refreshable``); token calls themselves do
-    not need one. Retries cover transient failures only (see
-    :attr:`DingTalkError.retryable`) and are bounded by ``retries``.
+    ``get()``, ``invalidate(rejected_token)`` and ``refreshable``); token calls
+    themselves do not need one. Retries cover transient failures only (see
+    :attr:`DingTalkError.retryable`) and are bounded by ``retries``. A
+    ``rate_limiter`` (see _rate_limit.py) spaces the calls of each API; the
+    client is safe to share between threads.
     """
 
     def __init__(self, api_url=DEFAULT_API_URL, token_source=None, validate_certs=True, ca_path=None,
-                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, sleep=time.sleep):
+                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep):
         if requests is None:
             raise RuntimeError('the Python library requests is required')  # plugins check earlier and explain
         self.api_url = validate_api_url(api_url)
         self.token_source = token_source
         self.timeout = timeout
         self.retries = retries
+        self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._random = random.Random()
         self.session = requests.Session()
@@ -270,43 +273,52 @@ class DingTalkClient:
         A rejected token is replaced once when the token source can do so.
         """
         path = path_template.format(*[path_segment(value) for value in path_params])
-        token_refreshed = False
-        while True:
-            try:
-                return self._call_with_retries(method, path, body, authenticated)
-            except DingTalkError as error:
-                if error.code != INVALID_TOKEN_CODE or not authenticated or self.token_source is None or token_refreshed:
-                    raise
-                self.token_source.invalidate()
-                if not self.token_source.refreshable:
-                    raise
-                token_refreshed = True
+        # The rate limit and its throttling are per API: the method and the path before its parameters are filled in.
+        api = '{0} {1}'.format(method, path_template)
+        token = self._token() if authenticated else None
+        try:
+            return self._call_with_retries(api, method, path, body, token)
+        except DingTalkError as error:
+            if error.code != INVALID_TOKEN_CODE or token is None:
+                raise
+            self.token_source.invalidate(token)
+            if not self.token_source.refreshable:
+                raise
+        return self._call_with_retries(api, method, path, body, self._token())
 
-    def _call_with_retries(self, method, path, body, authenticated):
+    def _token(self):
+        if self.token_source is None:
+            raise InvalidOptionError('an access token or app credentials are required')
+        return self.token_source.get()
+
+    def _call_with_retries(self, api, method, path, body, token):
         attempt = 0
         while True:
+            if self.rate_limiter is not None:
+                self.rate_limiter.wait(api)
             try:
-                return self._send(method, path, body, authenticated)
+                return self._send(method, path, body, token)
             except DingTalkError as error:
+                throttled = error.code in THROTTLING_CODES or error.http_status == 429
+                if throttled and self.rate_limiter is not None:
+                    self.rate_limiter.throttled(api)
                 if not error.retryable or attempt >= self.retries:
                     raise
                 attempt += 1
-                self._sleep(self._backoff_seconds(attempt, error))
+                self._sleep(self._backoff_seconds(attempt, throttled))
 
-    def _backoff_seconds(self, attempt, error):
+    def _backoff_seconds(self, attempt, throttled):
         """Exponential back-off with jitter, so parallel callers do not retry in step."""
         ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
         delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
-        if error.code in THROTTLING_CODES or error.http_status == 429:
+        if throttled:
             delay = max(delay, THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, 0.5))
         return delay
 
-    def _send(self, method, path, body, authenticated):
+    def _send(self, method, path, body, token):
         headers = {}
-        if authenticated:
-            if self.token_source is None:
-                raise InvalidOptionError('an access token or app credentials are required')
-            headers[TOKEN_HEADER] = self.token_source.get()
+        if token is not None:
+            headers[TOKEN_HEADER] = token
         data = None
         if body is not None:
             headers['Content-Type'] = 'application/json'

@@ -105,6 +105,13 @@ def validate_recording_options(state, mode=None, small_window_position=None):
         raise InvalidOptionError('{0} apply only to state=started; remove them or set state=started'.format(' and '.join(given)))
 
 
+def apply_recording_state(client, conference_id, union_id, state, mode=None, small_window_position=None, check_mode=False):
+    """Bring one conference's recording to ``state`` (``stopped`` or ``started``); the result of the matching function below."""
+    if state == 'started':
+        return start_recording(client, conference_id, union_id, mode=mode, small_window_position=small_window_position, check_mode=check_mode)
+    return stop_recording(client, conference_id, union_id, check_mode=check_mode)
+
+
 # Stopping --------------------------------------------------------------------
 
 def stop_recording(client, conference_id, union_id, check_mode=False):

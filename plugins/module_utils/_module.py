@@ -87,16 +87,22 @@ class DingTalkModule(AnsibleModule):
         self._token_cache = None
 
     def require_text(self, *names):
-        """Fail unless each named option, when given, holds more than white space."""
+        """Fail unless each named option (or each element of a list option), when given, holds more than white space."""
         for name in names:
             value = self.params.get(name)
-            if value is not None and not value.strip():
-                self.fail_json(msg='{0} must not be empty or only white space'.format(name))
+            if isinstance(value, list):
+                labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)]
+            else:
+                labelled = [(name, value)]
+            for label, text in labelled:
+                if text is not None and not text.strip():
+                    self.fail_json(msg='{0} must not be empty or only white space'.format(label))
 
-    def client(self):
+    def client(self, rate_limiter=None, pool_size=1):
         """Check the connection and auth options and return a DingTalkClient.
 
-        Bad input fails the task here, before any call is made.
+        Bad input fails the task here, before any call is made. ``pool_size``
+        is how many connections the client keeps open: one per concurrent caller.
         """
         try:
             api_url = check_connection_options(self.params.get)
@@ -117,6 +123,8 @@ class DingTalkModule(AnsibleModule):
             validate_certs=self.params['validate_certs'],
             timeout=self.params['timeout'],
             retries=self.params['retries'],
+            rate_limiter=rate_limiter,
+            pool_size=pool_size,
         )
         self._token_cache = token_cache_from_options(self.params.get)
         if access_token is not None:

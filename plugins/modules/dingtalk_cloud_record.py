@@ -21,6 +21,9 @@ description:
     with RV(outcome=already_recording). A meeting that has ended fails with RV(outcome=meeting_ended), and a
     recording paused in the DingTalk client fails with RV(outcome=paused); see the notes.
   - Only the meeting's host may start or stop its recording.
+  - With O(conference_ids), one module run handles many conferences concurrently, over one connection pool, with one
+    token, and with the calls to each DingTalk API spaced to stay under O(rate_limit). This is much faster than a
+    loop, which pays a whole module execution per conference, and keeps clear of DingTalk's throttling.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
 requirements:
@@ -51,8 +54,46 @@ options:
   conference_id:
     description:
       - The ID of the video conference (C(conferenceId)).
+      - Exactly one of O(conference_id) and O(conference_ids) is required.
     type: str
-    required: true
+  conference_ids:
+    description:
+      - The IDs of many conferences to bring to O(state) in one module run (batch mode).
+      - A conference listed more than once is handled, and reported, once.
+      - All of them must have the same host, O(union_id).
+      - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports
+        RV(ignore:changed=true) if any conference changed, and fails if any failed, unless O(fail_on_error=false).
+    type: list
+    elements: str
+    version_added: 0.1.0
+  rate_limit:
+    description:
+      - The most calls a second this module run makes to each DingTalk API (the conference query and the stop or
+        start are different APIs and are limited separately).
+      - DingTalk allows about 20 calls a second per app and API on standard organisations and answers
+        V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi) beyond that; the default stays safely under. Raise it
+        only for an organisation with a higher limit, and keep it under that limit.
+      - After a throttling answer, every call to that API waits a second.
+      - Must be greater than zero.
+    type: float
+    default: 18
+    version_added: 0.1.0
+  concurrency:
+    description:
+      - How many conferences of O(conference_ids) are handled at the same time (and how many connections are kept
+        open). Calls still respect O(rate_limit).
+      - Between 1 and 64.
+    type: int
+    default: 16
+    version_added: 0.1.0
+  fail_on_error:
+    description:
+      - With O(conference_ids), whether the task fails when any conference fails.
+      - With V(false), the task succeeds, reports each failure in RV(results) (with RV(results[].failed=true) and its
+        error fields), and warns with a summary.
+    type: bool
+    default: true
+    version_added: 0.1.0
   union_id:
     description:
       - The C(unionId) of the meeting's host. DingTalk lets only the host control the recording.
@@ -158,12 +199,23 @@ EXAMPLES = r"""
         conference_id: "{{ conference_id }}"
         union_id: "{{ host_union_id }}"
         state: stopped
+
+- name: Stop the recordings of many meetings in one module run, reporting failures instead of failing
+  community.dingtalk.dingtalk_cloud_record:
+    conference_ids: "{{ todays_meetings | map(attribute='conference_id') | list }}"
+    union_id: "{{ host_union_id }}"
+    fail_on_error: false
+  register: batch
+
+- name: Report what happened to each
+  ansible.builtin.debug:
+    msg: "{{ batch.outcomes }}; failed: {{ batch.results | selectattr('failed') | map(attribute='conference_id') | list }}"
 """
 
 RETURN = r"""
 conference_id:
   description: The conference the task acted on.
-  returned: always
+  returned: when O(conference_id) is given
   type: str
   sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
 outcome:
@@ -177,7 +229,7 @@ outcome:
       O(state=started).
     - V(paused) when O(state=started) and the recording is paused in the DingTalk client; the task fails.
     - V(failed) when a DingTalk call failed.
-  returned: always
+  returned: when O(conference_id) is given
   type: str
   sample: stopped
 meeting_status:
@@ -185,7 +237,7 @@ meeting_status:
     - The meeting status DingTalk reported before the task acted (C(status)).
     - V(0) initializing, V(1) ended, V(2) in progress.
     - V(null) when the app may not read the conference.
-  returned: always
+  returned: when O(conference_id) is given
   type: int
   sample: 2
 cloud_record_status:
@@ -193,7 +245,7 @@ cloud_record_status:
     - The cloud recording status DingTalk reported before the task acted (C(cloudRecordStatus)).
     - V(0) not recording, V(1) recording, V(2) paused, V(3) finished.
     - V(null) when the app may not read the conference.
-  returned: always
+  returned: when O(conference_id) is given
   type: int
   sample: 1
 error_code:
@@ -202,57 +254,132 @@ error_code:
       O(union_id) is not the host.
     - V(null) when the module itself refused to act (RV(outcome=meeting_ended) or RV(outcome=paused) found by the
       check).
-  returned: failure
+  returned: failure, when O(conference_id) is given
   type: str
   sample: recordStartPermissionError
 http_status:
   description: The HTTP status of the failed call; V(null) when no answer arrived or no call failed.
-  returned: failure
+  returned: failure, when O(conference_id) is given
   type: int
   sample: 404
 request_id:
   description: DingTalk's request ID of the failed call, to quote to DingTalk support; V(null) when no call failed.
-  returned: failure
+  returned: failure, when O(conference_id) is given
   type: str
   sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
+results:
+  description:
+    - With O(conference_ids), one entry per conference, in the order given (repeats left out).
+  returned: when O(conference_ids) is given
+  type: list
+  elements: dict
+  contains:
+    conference_id:
+      description: The conference.
+      type: str
+      sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+    changed:
+      description: Whether this conference's recording was stopped or started.
+      type: bool
+      sample: true
+    failed:
+      description: Whether this conference failed.
+      type: bool
+      sample: false
+    outcome:
+      description: As RV(outcome) for a single conference.
+      type: str
+      sample: stopped
+    meeting_status:
+      description: As RV(meeting_status) for a single conference.
+      type: int
+      sample: 2
+    cloud_record_status:
+      description: As RV(cloud_record_status) for a single conference.
+      type: int
+      sample: 1
+    msg:
+      description: What went wrong.
+      type: str
+      returned: when this conference failed
+      sample: "DingTalk error recordStopPermissionError: only the host may stop the cloud recording (HTTP 400; request id 8A7B3C2D)"
+    error_code:
+      description: As RV(error_code) for a single conference.
+      type: str
+      returned: when this conference failed
+      sample: recordStopPermissionError
+    http_status:
+      description: As RV(http_status) for a single conference.
+      type: int
+      returned: when this conference failed
+      sample: 400
+    request_id:
+      description: As RV(request_id) for a single conference.
+      type: str
+      returned: when this conference failed
+      sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
+outcomes:
+  description: With O(conference_ids), how many conferences ended with each RV(results[].outcome).
+  returned: when O(conference_ids) is given
+  type: dict
+  sample: {"stopped": 480, "not_recording": 15, "meeting_ended": 5}
 """
 
+from functools import partial
+
+from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    batch_result,
+    run_concurrently,
+    unique_in_order,
+)
 from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     RECORD_MODES,
     SMALL_WINDOW_POSITIONS,
-    start_recording,
-    stop_recording,
+    apply_recording_state,
     validate_recording_options,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND, RateLimiter
 
 
 def main():
     module = DingTalkModule(
         argument_spec=dict(
-            conference_id=dict(type='str', required=True),
+            conference_id=dict(type='str'),
+            conference_ids=dict(type='list', elements='str'),
             union_id=dict(type='str', required=True),
             state=dict(type='str', default='stopped', choices=['started', 'stopped']),
             mode=dict(type='str', choices=list(RECORD_MODES)),
             small_window_position=dict(type='str', choices=list(SMALL_WINDOW_POSITIONS)),
+            rate_limit=dict(type='float', default=DEFAULT_CALLS_PER_SECOND),
+            concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+            fail_on_error=dict(type='bool', default=True),
         ),
+        mutually_exclusive=[('conference_id', 'conference_ids')],
+        required_one_of=[('conference_id', 'conference_ids')],
         supports_check_mode=True,
     )
     params = module.params
-    module.require_text('conference_id', 'union_id')
+    module.require_text('conference_id', 'conference_ids', 'union_id')
     try:
         validate_recording_options(params['state'], params['mode'], params['small_window_position'])
+        if params['rate_limit'] <= 0:
+            raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(params['rate_limit']))
+        if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
+            raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, params['concurrency']))
     except InvalidOptionError as error:
         module.fail_json(msg=str(error))
-    client = module.client()
+    client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
 
-    if params['state'] == 'started':
-        result = start_recording(client, params['conference_id'], params['union_id'], mode=params['mode'],
-                                 small_window_position=params['small_window_position'], check_mode=module.check_mode)
-    else:
-        result = stop_recording(client, params['conference_id'], params['union_id'], check_mode=module.check_mode)
-    module.exit_with_result(result)
+    apply_state = partial(apply_recording_state, client, union_id=params['union_id'], state=params['state'], mode=params['mode'],
+                          small_window_position=params['small_window_position'], check_mode=module.check_mode)
+    if params['conference_id'] is not None:
+        module.exit_with_result(apply_state(params['conference_id']))
+    results = run_concurrently(apply_state, unique_in_order(params['conference_ids']), params['concurrency'])
+    module.exit_with_result(batch_result(results, params['fail_on_error']))
 
 
 if __name__ == '__main__':

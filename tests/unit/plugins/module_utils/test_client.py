@@ -45,7 +45,8 @@ class RenewableToken:
     def get(self):
         return self.token
 
-    def invalidate(self):
+    def invalidate(self, rejected_token):
+        assert rejected_token == self.token
         self.invalidations += 1
         self.token = self.emulator.mint_token()
 

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""One module run for many conferences: run a per-conference action concurrently and report on all of them.
+
+An Ansible loop pays a whole module execution per item; here the items share one
+process, one connection pool, one token and one rate limiter (see _rate_limit.py).
+This is a private module: its interface may change without notice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
+
+# A batch of hundreds must not drown the task output in identical advice.
+MAX_FAILURES_NAMED = 5
+MAX_WARNINGS_SHOWN = 3
+
+
+def unique_in_order(values):
+    """``values`` without repeats, first occurrence kept: a conference listed twice is handled, and reported, once."""
+    seen = set()
+    return [value for value in values if not (value in seen or seen.add(value))]
+
+
+def run_concurrently(action, items, concurrency=DEFAULT_CONCURRENCY):
+    """``[action(item) for item in items]``, with up to ``concurrency`` calls at once; results in the order of ``items``."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        return list(pool.map(action, items))
+
+
+def batch_result(results, fail_on_error=True):
+    """Combine per-conference results into one module result.
+
+    ``results`` holds the dicts the per-conference actions return (see
+    _cloud_record.py). The combined result is changed if any conference
+    changed, lists every conference in ``results`` with its own ``changed``,
+    ``outcome`` and error fields, counts ``outcomes``, and merges the diffs.
+    It fails if any conference failed, unless ``fail_on_error`` is false; then
+    the failures are a warning.
+    """
+    items = []
+    warnings = []
+    diff = {'before': {}, 'after': {}}
+    for result in results:
+        item = dict(result)
+        for warning in item.pop('warnings', []):
+            if warning not in warnings:
+                warnings.append(warning)
+        item_diff = item.pop('diff', None)
+        if item_diff is not None:
+            diff['before'][item['conference_id']] = item_diff['before']
+            diff['after'][item['conference_id']] = item_diff['after']
+        item['failed'] = bool(item.get('failed'))
+        items.append(item)
+
+    combined = {
+        'changed': any(item['changed'] for item in items),
+        'results': items,
+        'outcomes': dict(Counter(item['outcome'] for item in items)),
+        'diff': diff,
+        'warnings': _summarised(warnings),
+    }
+    failures = [item for item in items if item['failed']]
+    if failures:
+        message = _failure_message(failures, len(items))
+        if fail_on_error:
+            combined.update(failed=True, msg=message)
+        else:
+            combined['warnings'].append(message)
+    return combined
+
+
+def _failure_message(failures, total):
+    named = '; '.join('{0}: {1}'.format(item['conference_id'], item['msg']) for item in failures[:MAX_FAILURES_NAMED])
+    more = len(failures) - MAX_FAILURES_NAMED
+    return '{0} of {1} conferences failed (see results). {2}{3}'.format(
+        len(failures), total, named, '; and {0} more'.format(more) if more > 0 else '')
+
+
+def _summarised(warnings):
+    if len(warnings) <= MAX_WARNINGS_SHOWN:
+        return warnings
+    return warnings[:MAX_WARNINGS_SHOWN] + ['... and {0} more warnings like these, for other conferences.'.format(len(warnings) - MAX_WARNINGS_SHOWN)]

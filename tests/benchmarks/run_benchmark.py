@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Benchmark: stopping N recordings three ways, against the emulator with a fixed latency per call.
+
+  (a) ansible.builtin.uri in a loop (what users write without this collection)
+  (b) dingtalk_cloud_record in a loop
+  (c) dingtalk_cloud_record with conference_ids (batch mode)
+
+Every variant runs in this one process's session, side by side, against the same
+emulator; each figure is the median of --runs runs. Run by `make bench`, which
+writes docs/benchmarks/: results.json, README.md (table, targets, machine) and
+benchmark.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'emulator'))
+from dingtalk_emulator import start_in_thread  # noqa: E402  pylint: disable=wrong-import-position
+
+APP_KEY = 'ding-bench-app'
+APP_SECRET = 'bench-secret'
+HOST_UNION_ID = 'host-union-bench'
+DINGTALK_LIMIT = 20  # calls a second per app and API on standard organisations
+
+VARIANTS = (
+    ('uri_loop', '(a) uri in a loop'),
+    ('module_loop', '(b) module in a loop'),
+    ('module_batch', '(c) module, conference_ids'),
+)
+# The default DingTalk limit, and an organisation with a higher one (module and emulator raised together).
+SCENARIOS = (
+    {'name': 'default', 'emulator_qps': DINGTALK_LIMIT, 'rate_limit': None, 'variants': ('uri_loop', 'module_loop', 'module_batch')},
+    {'name': 'raised', 'emulator_qps': 200, 'rate_limit': 190, 'variants': ('module_batch',)},
+)
+
+
+class Emulator:
+    def __init__(self, server):
+        self.url = server.url
+        self.admin = server.url + '/_emulator'
+
+    def prepare(self, qps_limit, latency, count, recording=True):
+        requests.post(self.admin + '/reset', json={}, timeout=30).raise_for_status()
+        conferences = [{'conference_id': conference_id(number), 'host_union_id': HOST_UNION_ID, 'status': 2,
+                        'cloud_record_status': 1 if recording else 3} for number in range(count)]
+        seed = {'config': {'qps_limit': qps_limit, 'latency': latency},
+                'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences}
+        requests.post(self.admin + '/seed', json=seed, timeout=60).raise_for_status()
+
+    def calls(self):
+        return requests.get(self.admin + '/requests', timeout=60).json()['requests']
+
+    def clear_calls(self):
+        requests.delete(self.admin + '/requests', timeout=30).raise_for_status()
+
+    def still_recording(self):
+        conferences = requests.get(self.admin + '/conferences', timeout=60).json()['conferences']
+        return sum(1 for conference in conferences if conference['cloud_record_status'] in (1, 2))
+
+
+def conference_id(number):
+    return 'bench-conf-{0:04d}'.format(number)
+
+
+def run_playbook(collections_path, variant, count, api_url, rate_limit, work_dir):
+    extra_vars = {'api_url': api_url, 'app_key': APP_KEY, 'app_secret': APP_SECRET, 'host_union_id': HOST_UNION_ID,
+                  'conference_ids': [conference_id(number) for number in range(count)]}
+    if rate_limit is not None:
+        extra_vars['rate_limit'] = rate_limit  # otherwise the module's default
+    vars_file = os.path.join(work_dir, 'vars.json')
+    with open(vars_file, 'w', encoding='utf-8') as handle:
+        json.dump(extra_vars, handle)
+    cache_dir = os.path.join(work_dir, 'token-cache')
+    shutil.rmtree(cache_dir, ignore_errors=True)  # every run starts without a token
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, DINGTALK_TOKEN_CACHE_DIR=cache_dir,
+               ANSIBLE_STDOUT_CALLBACK='ansible.builtin.minimal', ANSIBLE_NOCOLOR='1')
+    playbook = os.path.join(HERE, 'playbooks', variant + '.yml')
+    started = time.perf_counter()
+    finished = subprocess.run(['ansible-playbook', '-i', os.path.join(HERE, 'playbooks', 'inventory.yml'), '-e', '@' + vars_file, playbook],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError('{0} with N={1} failed:\n{2}'.format(variant, count, finished.stdout.decode('utf-8', 'replace')[-3000:]))
+    return seconds
+
+
+def measure(emulator, collections_path, scenario, variant, count, latency, work_dir):
+    emulator.prepare(scenario['emulator_qps'], latency, count)
+    seconds = run_playbook(collections_path, variant, count, emulator.url, scenario['rate_limit'], work_dir)
+    calls = emulator.calls()
+    token_calls = [call for call in calls if call['api'].startswith('oauth2.')]
+    api_calls = [call for call in calls if not call['api'].startswith('oauth2.')]
+    run = {
+        'seconds': seconds,
+        'token_requests': len(token_calls),
+        'api_calls_per_conference': len(api_calls) / count,
+        'throttled': sum(1 for call in calls if (call.get('code') or '').startswith('Forbidden.AccessDenied.Qps')),
+        'still_recording': emulator.still_recording(),
+    }
+    if variant == 'module_batch' or (variant == 'module_loop' and count <= 100):
+        # Run again with nothing left to do: one query per conference, no stop.
+        emulator.clear_calls()
+        run_playbook(collections_path, variant, count, emulator.url, scenario['rate_limit'], work_dir)
+        run['idle_api_calls_per_conference'] = sum(1 for call in emulator.calls() if not call['api'].startswith('oauth2.')) / count
+    return run
+
+
+def summarise(runs, count):
+    seconds = statistics.median(run['seconds'] for run in runs)
+    summary = {
+        'runs': len(runs),
+        'seconds': round(seconds, 3),
+        'seconds_all_runs': [round(run['seconds'], 3) for run in runs],
+        'stops_per_second': round(count / seconds, 2),
+        'token_requests': max(run['token_requests'] for run in runs),
+        'api_calls_per_conference': max(run['api_calls_per_conference'] for run in runs),
+        'throttled': max(run['throttled'] for run in runs),
+        'still_recording': max(run['still_recording'] for run in runs),
+    }
+    if 'idle_api_calls_per_conference' in runs[0]:
+        summary['idle_api_calls_per_conference'] = max(run['idle_api_calls_per_conference'] for run in runs)
+    return summary
+
+
+def machine():
+    model = 'unknown'
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as cpuinfo:
+            model = next((line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name')), model)
+    except OSError:
+        pass
+    ansible_version = subprocess.run(['ansible', '--version'], stdout=subprocess.PIPE, check=False).stdout.decode().splitlines()[0]
+    return {'cpu': model, 'cores': os.cpu_count(), 'python': platform.python_version(), 'system': platform.platform(), 'ansible': ansible_version}
+
+
+def targets(results, latency):
+    """The issue's targets, measured: name, measured text, met."""
+    default = results['default']
+    checks = []
+    sizes = sorted(int(size) for size in default['uri_loop'])
+    for size in sizes:
+        ratio = default['module_loop'][str(size)]['seconds'] / default['uri_loop'][str(size)]['seconds']
+        checks.append(('(b) per item no slower than (a), N={0}'.format(size), 'ratio {0:.2f}'.format(ratio), ratio <= 1.0))
+    largest = str(sizes[-1])
+    batch = default['module_batch'][largest]
+    floor = int(largest) / DINGTALK_LIMIT
+    checks.append(('(c) N={0} within 1.25x the floor of {1:.1f} s'.format(largest, floor),
+                   '{0:.2f} s = {1:.2f}x'.format(batch['seconds'], batch['seconds'] / floor), batch['seconds'] <= 1.25 * floor))
+    checks.append(('(c) N={0} without throttling answers'.format(largest), '{0} throttled'.format(batch['throttled']), batch['throttled'] == 0))
+    speedup = default['uri_loop'][largest]['seconds'] / batch['seconds']
+    checks.append(('(c) N={0} at least 8x faster than (a)'.format(largest), '{0:.1f}x'.format(speedup), speedup >= 8))
+    raised = results['raised']['module_batch'][largest]
+    raised_speedup = default['uri_loop'][largest]['seconds'] / raised['seconds']
+    checks.append(('(c) N={0} at 200 calls/s at least 30x faster than (a)'.format(largest), '{0:.1f}x ({1:.2f} s)'.format(raised_speedup, raised['seconds']),
+                   raised_speedup >= 30))
+    token_requests = {summary['token_requests'] for scenario in results.values() for variant in scenario.values() for summary in variant.values()}
+    checks.append(('exactly one token request per run', 'token requests per run: {0}'.format(sorted(token_requests)), token_requests == {1}))
+    per_conference = [summary['api_calls_per_conference'] for scenario in results.values() for name, variant in scenario.items()
+                      if name != 'uri_loop' for summary in variant.values()]
+    idle = [summary['idle_api_calls_per_conference'] for scenario in results.values() for variant in scenario.values()
+            for summary in variant.values() if 'idle_api_calls_per_conference' in summary]
+    checks.append(('API calls per conference at most 2', 'max {0:.2f}'.format(max(per_conference)), max(per_conference) <= 2))
+    checks.append(('exactly 1 API call per conference with nothing to do', 'min {0:.2f}, max {1:.2f}'.format(min(idle), max(idle)),
+                   min(idle) == max(idle) == 1))
+    del latency
+    return checks
+
+
+def write_report(output_dir, results, checks, options, machine_info):
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, 'results.json'), 'w', encoding='utf-8') as handle:
+        json.dump({'options': options, 'machine': machine_info, 'results': results,
+                   'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks]}, handle, indent=2)
+    lines = [
+        '# Benchmark: stopping N cloud recordings',
+        '',
+        'Generated by `make bench` (tests/benchmarks/run_benchmark.py); do not edit by hand.',
+        '',
+        'Against the DingTalk emulator with {0} ms added to every API answer (a stand-in for the network), '
+        'the emulator limiting each app to {1} calls a second per API as DingTalk does ("default"), or to 200 '
+        '("raised", with the module\'s `rate_limit` at {2}). Median of {3} runs each, except the loops (a) and (b) at the '
+        'largest N ({4} run: they take minutes); every run starts without a cached token. (a) gets its token with the '
+        'lookup once; (b) and (c) authenticate with app credentials. "Idle" is a second run with nothing left to stop.'.format(
+            int(options['latency'] * 1000), DINGTALK_LIMIT, SCENARIOS[1]['rate_limit'], options['runs'], options['loop_runs_largest']),
+        '',
+        '| scenario | variant | N | runs | wall time (s) | stops/s | token requests | API calls per conference | idle API calls per conference | throttled |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    labels = dict(VARIANTS)
+    for scenario_name, scenario in results.items():
+        for variant, by_size in scenario.items():
+            for size, summary in sorted(by_size.items(), key=lambda item: int(item[0])):
+                lines.append('| {0} | {1} | {2} | {9} | {3:.2f} | {4:.1f} | {5} | {6:.2f} | {7} | {8} |'.format(
+                    scenario_name, labels[variant], size, summary['seconds'], summary['stops_per_second'], summary['token_requests'],
+                    summary['api_calls_per_conference'], '{0:.2f}'.format(summary['idle_api_calls_per_conference'])
+                    if 'idle_api_calls_per_conference' in summary else 'n/a', summary['throttled'], summary['runs']))
+    lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
+    lines += ['| {0} | {1} | {2} |'.format(name, measured, 'yes' if met else '**no**') for name, measured, met in checks]
+    lines += ['', '## Machine', '']
+    lines += ['- {0}: {1}'.format(key, value) for key, value in machine_info.items()]
+    lines += ['', '![wall time by N](benchmark.png)', '']
+    with open(os.path.join(output_dir, 'README.md'), 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines))
+    plot(output_dir, results)
+
+
+def plot(output_dir, results):
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use('Agg')
+    from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+
+    figure, axes = pyplot.subplots(figsize=(8, 5))
+    labels = dict(VARIANTS)
+    for scenario_name, scenario in results.items():
+        for variant, by_size in scenario.items():
+            sizes = sorted(int(size) for size in by_size)
+            axes.plot(sizes, [by_size[str(size)]['seconds'] for size in sizes], marker='o',
+                      label='{0} [{1}]'.format(labels[variant], scenario_name), linestyle='--' if scenario_name == 'raised' else '-')
+    all_sizes = sorted({int(size) for scenario in results.values() for variant in scenario.values() for size in variant})
+    axes.plot(all_sizes, [size / DINGTALK_LIMIT for size in all_sizes], color='grey', linestyle=':', label='floor N / 20 calls/s')
+    axes.set_xscale('log')
+    axes.set_yscale('log')
+    axes.set_xlabel('conferences (N)')
+    axes.set_ylabel('wall time (s), median')
+    axes.set_title('Stopping N cloud recordings against the emulator')
+    axes.grid(True, which='both', alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(os.path.join(output_dir, 'benchmark.png'), dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--collections-path', required=True, help='the directory holding ansible_collections/community/dingtalk')
+    parser.add_argument('--sizes', default='10,100,500')
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--loop-runs-largest', type=int, default=1,
+                        help='runs of the loop variants (a) and (b) at the largest N, which take minutes each')
+    parser.add_argument('--latency', type=float, default=0.02)
+    parser.add_argument('--output', default=os.path.join(HERE, '..', '..', 'docs', 'benchmarks'))
+    parser.add_argument('--only', help='comma-separated variants to run, for a quick look; no report is written')
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(',')]
+    only = set(options.only.split(',')) if options.only else None
+
+    results = {}
+    with start_in_thread(qps_limit=DINGTALK_LIMIT) as server, tempfile.TemporaryDirectory() as work_dir:
+        emulator = Emulator(server)
+        for scenario in SCENARIOS:
+            results[scenario['name']] = {}
+            for variant in scenario['variants']:
+                if only is not None and variant not in only:
+                    continue
+                results[scenario['name']][variant] = {}
+                for size in sizes:
+                    repeat = options.loop_runs_largest if variant != 'module_batch' and size == max(sizes) else options.runs
+                    runs = [measure(emulator, options.collections_path, scenario, variant, size, options.latency, work_dir) for dummy in range(repeat)]
+                    summary = summarise(runs, size)
+                    results[scenario['name']][variant][str(size)] = summary
+                    print('{0:8} {1:28} N={2:<4} {3:7.2f} s  tokens {4}  calls/conf {5:.2f}  throttled {6}  still recording {7}'.format(
+                        scenario['name'], dict(VARIANTS)[variant], size, summary['seconds'], summary['token_requests'],
+                        summary['api_calls_per_conference'], summary['throttled'], summary['still_recording']), flush=True)
+    if only is not None:
+        return
+    checks = targets(results, options.latency)
+    write_report(options.output, results, checks, {'sizes': sizes, 'runs': options.runs, 'loop_runs_largest': options.loop_runs_largest,
+                                                   'latency': options.latency}, machine())
+    for name, measured, met in checks:
+        print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
+    print('report: {0}'.format(os.path.join(os.path.abspath(options.output), 'README.md')))
+
+
+if __name__ == '__main__':
+    main()

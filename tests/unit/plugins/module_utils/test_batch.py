@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
+    MAX_FAILURES_NAMED,
+    batch_result,
+    run_concurrently,
+    unique_in_order,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import apply_recording_state
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+
+
+def test_unique_in_order_keeps_first_occurrences():
+    assert unique_in_order(['b', 'a', 'b', 'c', 'a']) == ['b', 'a', 'c']
+
+
+def test_run_concurrently_keeps_order_and_runs_in_parallel():
+    barrier = threading.Barrier(4, timeout=5)
+
+    def action(item):
+        barrier.wait()  # only returns once four calls run at the same time
+        return item * 2
+
+    assert run_concurrently(action, [1, 2, 3, 4], concurrency=4) == [2, 4, 6, 8]
+    assert run_concurrently(action, [], concurrency=4) == []
+
+
+def item(conference_id, outcome, changed=False, failed=False, warnings=()):
+    result = {'conference_id': conference_id, 'outcome': outcome, 'changed': changed, 'warnings': list(warnings),
+              'diff': {'before': {'cloud_record_status': 'recording'}, 'after': {'cloud_record_status': 'finished'}}}
+    if failed:
+        result.update(failed=True, msg='DingTalk error systemError: busy', error_code='systemError')
+    return result
+
+
+def test_batch_result_combines_items():
+    combined = batch_result([item('c1', 'stopped', changed=True, warnings=['w']), item('c2', 'not_recording', warnings=['w'])])
+    assert combined['changed'] is True
+    assert 'failed' not in combined
+    assert combined['outcomes'] == {'stopped': 1, 'not_recording': 1}
+    assert combined['warnings'] == ['w']
+    assert set(combined['diff']['before']) == {'c1', 'c2'}
+    assert [entry['failed'] for entry in combined['results']] == [False, False]
+    assert all('diff' not in entry and 'warnings' not in entry for entry in combined['results'])
+
+
+def test_batch_result_fails_or_warns_on_failures():
+    results = [item('c{0}'.format(number), 'failed', failed=True) for number in range(MAX_FAILURES_NAMED + 2)]
+    failing = batch_result(results + [item('ok', 'stopped', changed=True)])
+    assert failing['failed'] is True
+    assert failing['changed'] is True
+    assert failing['msg'].startswith('{0} of {1} conferences failed'.format(MAX_FAILURES_NAMED + 2, MAX_FAILURES_NAMED + 3))
+    assert 'and 2 more' in failing['msg']
+    warned = batch_result(results, fail_on_error=False)
+    assert 'failed' not in warned
+    assert warned['warnings'][-1].startswith('7 of 7 conferences failed')
+
+
+def test_many_distinct_warnings_are_summarised():
+    combined = batch_result([item('c{0}'.format(number), 'stopped', warnings=['about c{0}'.format(number)]) for number in range(10)])
+    assert combined['warnings'][:3] == ['about c0', 'about c1', 'about c2']
+    assert combined['warnings'][3] == '... and 7 more warnings like these, for other conferences.'
+
+
+def test_a_batch_against_the_emulator_stops_each_recording_once(emulator):
+    conference_ids = ['batch-{0}'.format(number) for number in range(30)]
+    for conference_id in conference_ids:
+        emulator.add_conference(conference_id, cloud_record_status=1)
+    client = DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token()), rate_limiter=RateLimiter(500), pool_size=8)
+    action = partial(apply_recording_state, client, union_id='host-union', state='stopped')
+    combined = batch_result(run_concurrently(action, unique_in_order(conference_ids + conference_ids[:5]), concurrency=8))
+    assert combined['outcomes'] == {'stopped': 30}
+    assert sorted(call['path'].split('/')[4] for call in emulator.requests_log('cloudRecord.stop')) == sorted(conference_ids)
+    assert all(emulator.conference(conference_id)['cloud_record_status'] == 3 for conference_id in conference_ids)
