@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Check that an execution environment built from docs/examples/execution-environment.yml gets requests.
+
+Usage: check_execution_environment.py EE_DEFINITION COLLECTION_TARBALL WORK_DIR
+
+There is no container engine here, so the image is not built. Instead:
+
+1. `ansible-builder create` writes the build context, which is checked: the Containerfile
+   installs the collections of _build/requirements.yml (community.dingtalk among them),
+   runs the introspection script on them, and assembles what it found.
+2. The galaxy stage of the Containerfile is replayed offline: the collection tarball stands
+   in for the Galaxy download and is installed with ansible-galaxy.
+3. The builder stage's introspection script from the context (_build/scripts/introspect.py)
+   runs on those collections, as the Containerfile runs it: its pip requirements, which the
+   assemble step installs into the image, must hold requests, the collection's need
+   (meta/execution-environment.yml -> requirements.txt).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+
+def run(*command, **env):
+    print('$ ' + ' '.join(command))
+    subprocess.run(command, check=True, env=dict(os.environ, **env))
+
+
+def check(condition, message, problems):
+    print('  {0} {1}'.format('ok  ' if condition else 'FAIL', message))
+    if not condition:
+        problems.append(message)
+
+
+def main():
+    definition, tarball, work_dir = sys.argv[1:4]
+    context = os.path.join(work_dir, 'context')
+    collections = os.path.join(work_dir, 'collections')
+    pip_requirements = os.path.join(work_dir, 'introspected-requirements.txt')
+    shutil.rmtree(work_dir, ignore_errors=True)
+    os.makedirs(work_dir)
+    problems = []
+
+    run('ansible-builder', 'create', '--file', definition, '--context', context, '--output-filename', 'Containerfile')
+    with open(os.path.join(context, 'Containerfile'), encoding='utf-8') as containerfile:
+        steps = containerfile.read()
+    with open(os.path.join(context, '_build', 'requirements.yml'), encoding='utf-8') as galaxy_requirements:
+        galaxy = yaml.safe_load(galaxy_requirements)
+    print('Build context {0}:'.format(context))
+    check('community.dingtalk' in [collection['name'] for collection in galaxy.get('collections', [])],
+          '_build/requirements.yml installs community.dingtalk', problems)
+    check(re.search(r'^COPY _build /build$', steps, re.M) is not None, 'the Containerfile copies _build', problems)
+    check(re.search(r'^RUN .*ansible-galaxy collection install .*-r requirements\.yml', steps, re.M) is not None,
+          'the Containerfile installs the collections of _build/requirements.yml', problems)
+    check(re.search(r'^RUN .*introspect\.py introspect .*--write-pip=(\S+)', steps, re.M) is not None,
+          'the Containerfile introspects the installed collections for Python requirements', problems)
+    check(re.search(r'^RUN /output/scripts/assemble$', steps, re.M) is not None,
+          'the Containerfile assembles (pip-installs) what the introspection found', problems)
+    check(os.path.isfile(os.path.join(context, '_build', 'scripts', 'introspect.py')), 'the context holds the introspection script', problems)
+
+    # The galaxy stage, offline: the built tarball instead of the Galaxy download.
+    run('ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball,
+        ANSIBLE_COLLECTIONS_PATH=collections)
+    # The builder stage: the very script the Containerfile runs.
+    run(sys.executable, os.path.join(context, '_build', 'scripts', 'introspect.py'), 'introspect', collections,
+        '--write-pip', pip_requirements)
+    with open(pip_requirements, encoding='utf-8') as introspected:
+        lines = [line.strip() for line in introspected if line.strip()]
+    print('Python requirements the image gets: {0}'.format('; '.join(lines)))
+    check(any(re.match(r'^requests\b.*#.*community\.dingtalk', line) for line in lines),
+          'requests, for community.dingtalk, is among the Python requirements the image installs', problems)
+
+    print('{0} problems'.format(len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
