@@ -48,7 +48,7 @@ OLD_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-c
 
 .PHONY: help venv stage test sanity units integration demo clean \
 	release-checks lint docs-lint changelog-lint changelog build import-check ee-check \
-	venv-$(OLD_CORE) stage-$(OLD_CORE) test-$(OLD_CORE) units-$(OLD_CORE) integration-$(OLD_CORE)
+	venv-$(OLD_CORE) stage-$(OLD_CORE) test-$(OLD_CORE) units-$(OLD_CORE) integration-$(OLD_CORE) bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
@@ -63,6 +63,7 @@ help:
 	@echo "make import-check galaxy-importer on the tarball"
 	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check it gets requests"
 	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) ($(OLD_VENV))"
+	@echo "make bench        benchmark uri loop, module loop and batch mode; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"
 
 venv: $(VENV)/.installed
@@ -171,5 +172,16 @@ integration-$(OLD_CORE): stage-$(OLD_CORE)
 		ansible-test integration --python $(OLD_PY_VERSION) --local --color no \
 		$(foreach target,$(OLD_CORE_INTEGRATION_SKIP),--exclude $(target)) $(TARGETS)
 
+# Benchmark ----------------------------------------------------------------------------
+
+# Not part of make test: it takes half an hour. Its own stage, so that a test run meanwhile cannot
+# change the collection under it. Writes docs/benchmarks/ (README.md, results.json, benchmark.png);
+# BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look.
+BENCH_BUILD_ROOT ?= $(BUILD_ROOT)-bench
+bench: venv
+	$(BIN)/python -m pip install --quiet -r tests/benchmarks/requirements.txt
+	$(BIN)/python tools/stage_collection.py . $(BENCH_BUILD_ROOT) >/dev/null
+	$(BIN)/python tests/benchmarks/run_benchmark.py --collections-path $(BENCH_BUILD_ROOT) $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(BUILD_ROOT) $(OLD_VENV) $(OLD_BUILD_ROOT)
+	rm -rf $(VENV) $(BUILD_ROOT) $(OLD_VENV) $(OLD_BUILD_ROOT) $(BENCH_BUILD_ROOT)

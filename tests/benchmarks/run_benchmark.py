@@ -115,7 +115,7 @@ def measure(emulator, collections_path, scenario, variant, count, latency, work_
         'throttled': sum(1 for call in calls if (call.get('code') or '').startswith('Forbidden.AccessDenied.Qps')),
         'still_recording': emulator.still_recording(),
     }
-    if variant == 'module_batch' or (variant == 'module_loop' and count <= 100):
+    if variant == 'module_batch' or (variant == 'module_loop' and count <= 10):
         # Run again with nothing left to do: one query per conference, no stop.
         emulator.clear_calls()
         run_playbook(collections_path, variant, count, emulator.url, scenario['rate_limit'], work_dir)
@@ -178,7 +178,7 @@ def targets(results, latency):
     idle = [summary['idle_api_calls_per_conference'] for scenario in results.values() for variant in scenario.values()
             for summary in variant.values() if 'idle_api_calls_per_conference' in summary]
     checks.append(('API calls per conference at most 2', 'max {0:.2f}'.format(max(per_conference)), max(per_conference) <= 2))
-    checks.append(('exactly 1 API call per conference with nothing to do', 'min {0:.2f}, max {1:.2f}'.format(min(idle), max(idle)),
+    checks.append(('exactly 1 API call per conference with nothing to do', 'min {0:.3f}, max {1:.3f}'.format(min(idle), max(idle)),
                    min(idle) == max(idle) == 1))
     del latency
     return checks
@@ -210,10 +210,12 @@ def write_report(output_dir, results, checks, options, machine_info):
             for size, summary in sorted(by_size.items(), key=lambda item: int(item[0])):
                 lines.append('| {0} | {1} | {2} | {9} | {3:.2f} | {4:.1f} | {5} | {6:.2f} | {7} | {8} |'.format(
                     scenario_name, labels[variant], size, summary['seconds'], summary['stops_per_second'], summary['token_requests'],
-                    summary['api_calls_per_conference'], '{0:.2f}'.format(summary['idle_api_calls_per_conference'])
+                    summary['api_calls_per_conference'], '{0:.3f}'.format(summary['idle_api_calls_per_conference'])
                     if 'idle_api_calls_per_conference' in summary else 'n/a', summary['throttled'], summary['runs']))
     lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
     lines += ['| {0} | {1} | {2} |'.format(name, measured, 'yes' if met else '**no**') for name, measured, met in checks]
+    if options.get('note'):
+        lines += ['', '## Note', '', options['note']]
     lines += ['', '## Machine', '']
     lines += ['- {0}: {1}'.format(key, value) for key, value in machine_info.items()]
     lines += ['', '![wall time by N](benchmark.png)', '']
@@ -257,7 +259,15 @@ def main():
     parser.add_argument('--latency', type=float, default=0.02)
     parser.add_argument('--output', default=os.path.join(HERE, '..', '..', 'docs', 'benchmarks'))
     parser.add_argument('--only', help='comma-separated variants to run, for a quick look; no report is written')
+    parser.add_argument('--note', help='a remark for the report, such as what else ran on the machine')
+    parser.add_argument('--from-results', help='only write the report again from this results.json')
     options = parser.parse_args()
+    if options.from_results:
+        with open(options.from_results, encoding='utf-8') as handle:
+            saved = json.load(handle)
+        saved['options']['note'] = options.note or saved['options'].get('note')
+        write_report(options.output, saved['results'], targets(saved['results'], saved['options']['latency']), saved['options'], saved['machine'])
+        return
     sizes = [int(size) for size in options.sizes.split(',')]
     only = set(options.only.split(',')) if options.only else None
 
@@ -282,7 +292,7 @@ def main():
         return
     checks = targets(results, options.latency)
     write_report(options.output, results, checks, {'sizes': sizes, 'runs': options.runs, 'loop_runs_largest': options.loop_runs_largest,
-                                                   'latency': options.latency}, machine())
+                                                   'latency': options.latency, 'note': options.note}, machine())
     for name, measured, met in checks:
         print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
     print('report: {0}'.format(os.path.join(os.path.abspath(options.output), 'README.md')))
