@@ -16,34 +16,40 @@ options:
     description:
       - The AppKey (client ID) of an internal app (an app your organisation developed for itself).
       - Give it with O(app_secret). Cannot be combined with the third-party app options.
-      - If not set, the value of the E(DINGTALK_APP_KEY) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_APP_KEY) environment variable, and the lookup uses
+        it if this option is not set otherwise.
     type: str
   app_secret:
     description:
       - The AppSecret (client secret) of the internal app O(app_key).
-      - If not set, the value of the E(DINGTALK_APP_SECRET) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_APP_SECRET) environment variable, and the lookup uses
+        it if this option is not set otherwise.
       - Never shown in output, and never written to the token cache.
     type: str
   suite_key:
     description:
       - The SuiteKey of a third-party enterprise app (an app from a DingTalk ISV installed by O(auth_corp_id)).
       - Give it with O(suite_secret), O(auth_corp_id) and O(suite_ticket). Cannot be combined with O(app_key).
-      - If not set, the value of the E(DINGTALK_SUITE_KEY) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_SUITE_KEY) environment variable, and the lookup uses
+        it if this option is not set otherwise.
     type: str
   suite_secret:
     description:
       - The SuiteSecret of the third-party app O(suite_key).
-      - If not set, the value of the E(DINGTALK_SUITE_SECRET) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_SUITE_SECRET) environment variable, and the lookup uses
+        it if this option is not set otherwise.
     type: str
   auth_corp_id:
     description:
       - The CorpId of the organisation that installed the third-party app O(suite_key).
-      - If not set, the value of the E(DINGTALK_AUTH_CORP_ID) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_AUTH_CORP_ID) environment variable, and the lookup uses
+        it if this option is not set otherwise.
     type: str
   suite_ticket:
     description:
       - The latest suite ticket DingTalk pushed to the third-party app.
-      - If not set, the value of the E(DINGTALK_SUITE_TICKET) environment variable is used.
+      - If no credential option is set, modules use the value of the E(DINGTALK_SUITE_TICKET) environment variable, and the lookup uses
+        it if this option is not set otherwise.
     type: str
   cache:
     description:

@@ -24,9 +24,20 @@ options:
   validate_certs:
     description:
       - Whether to verify the TLS certificate of O(api_url).
-      - Set to V(false) only for test hosts with self-signed certificates.
+      - Set to V(false) only for test hosts; a warning says that verification is disabled. For a host whose
+        certificate is signed by a private CA, give that CA in O(ca_path) instead.
     type: bool
     default: true
+  ca_path:
+    description:
+      - A PEM file with the CA certificates to trust for O(api_url) instead of the system's, or a directory of
+        them prepared with C(c_rehash).
+      - Use it for a DingTalk gateway or test host whose certificate a private CA signs (or a self-signed one,
+        given here as its own CA).
+      - Ignored when O(validate_certs=false).
+      - If not set, the value of the E(DINGTALK_CA_PATH) environment variable is used.
+    type: path
+    version_added: 0.1.0
   timeout:
     description:
       - Seconds to wait for a connection to O(api_url) and for each answer.
@@ -56,6 +67,11 @@ options:
   validate_certs:
     vars:
       - name: dingtalk_validate_certs
+  ca_path:
+    env:
+      - name: DINGTALK_CA_PATH
+    vars:
+      - name: dingtalk_ca_path
   timeout:
     vars:
       - name: dingtalk_timeout

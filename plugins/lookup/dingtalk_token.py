@@ -79,7 +79,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     DingTalkError,
     InvalidOptionError,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options
+from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
 
 display = Display()
 
@@ -105,8 +105,10 @@ class LookupModule(LookupBase):
             cache = token_cache_from_options(self.get_option)
         except InvalidOptionError as error:
             raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
+        for warning in connection_warnings(self.get_option, api_url):
+            display.warning(warning)
 
-        client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'),
+        client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'), ca_path=self.get_option('ca_path'),
                                 timeout=self.get_option('timeout'), retries=self.get_option('retries'))
         try:
             token = CredentialToken(client, credentials, cache).get()

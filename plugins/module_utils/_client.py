@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 try:
     import requests
+    import urllib3
     from requests.adapters import HTTPAdapter
 except ImportError as exc:  # Reported by plugins with missing_required_lib('requests').
     requests = None
@@ -72,6 +73,15 @@ PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
 THROTTLE_MIN_BACKOFF_SECONDS = 1.0
+# The most one back-off can last: a throttled call waits up to half a second past its minimum.
+MAX_BACKOFF_SECONDS = max(BACKOFF_MAX_SECONDS, THROTTLE_MIN_BACKOFF_SECONDS + 0.5)
+
+# DingTalk's answers are a few hundred bytes. A larger one is an error page or an attack:
+# it is read in small chunks and refused past this size, never held in memory whole.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+READ_CHUNK_BYTES = 16 * 1024
+# What a task message quotes of texts the server chose (error messages, codes, content types).
+MAX_QUOTED_CHARACTERS = 300
 
 # A token travels in an HTTP header: anything but visible ASCII would either be
 # refused by requests (with the value in its message) or split the header.
@@ -82,16 +92,21 @@ class DingTalkError(Exception):
     """A call to DingTalk failed.
 
     ``code``, ``message`` and ``request_id`` come from DingTalk's answer when it
-    gave one; ``http_status`` is None when no HTTP answer arrived at all.
+    gave one; ``http_status`` is None when no complete HTTP answer arrived.
+    ``answer_lost`` is true when this attempt of the call, or an earlier one,
+    got no answer that says what happened (none at all, a cut-off one, or a
+    2xx or 5xx one that is not DingTalk's JSON): DingTalk may have carried the
+    call out.
     """
 
-    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None):
+    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.http_status = http_status
         self.request_id = request_id
         self.required_scopes = list(required_scopes or [])
+        self.answer_lost = http_status is None if answer_lost is None else answer_lost
 
     @property
     def retryable(self):
@@ -139,9 +154,15 @@ def validate_api_url(api_url):
     up in logs, and a path or query would change which endpoint is called.
     """
     api_url = (api_url or '').strip()
-    parts = urlsplit(api_url)
+    try:
+        parts = urlsplit(api_url)
+    except ValueError:  # an unclosed IPv6 bracket, for example
+        raise InvalidOptionError('api_url is not a valid URL; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
     if parts.scheme not in ('http', 'https') or not parts.hostname:
         raise InvalidOptionError('api_url must be an http:// or https:// URL with a host name, for example {0}'.format(DEFAULT_API_URL))
+    # urlsplit silently drops tabs and line breaks; such a URL is a mistake, not a host to call.
+    if re.search(r'[\s\x00-\x1f\x7f]', api_url):
+        raise InvalidOptionError('api_url must not contain white space or control characters')
     if parts.username is not None or parts.password is not None:
         raise InvalidOptionError('api_url must not contain credentials; pass them as their own options')
     if parts.path not in ('', '/') or parts.query or parts.fragment:
@@ -150,12 +171,23 @@ def validate_api_url(api_url):
         parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
     except ValueError:
         raise InvalidOptionError('api_url has an invalid port') from None
-    return '{0}://{1}'.format(parts.scheme, parts.netloc)
+    api_url = '{0}://{1}'.format(parts.scheme, parts.netloc)
+    if requests is not None:
+        try:  # what requests itself refuses (a host name that is not valid IDNA, for example) fails here, once
+            requests.models.PreparedRequest().prepare_url(api_url + '/', None)
+        except (requests.exceptions.RequestException, ValueError):
+            raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
+    return api_url
+
+
+def is_sendable_token(value):
+    """Whether ``value`` can travel in the token header as it is."""
+    return isinstance(value, str) and _TOKEN_PATTERN.match(value) is not None
 
 
 def validate_access_token(access_token, option='access_token'):
     """Raise InvalidOptionError for a token that cannot travel in a header. Never echoes the value."""
-    if not access_token or not _TOKEN_PATTERN.match(access_token):
+    if not is_sendable_token(access_token):
         raise InvalidOptionError('{0} must be a non-empty string of visible ASCII characters'.format(option))
 
 
@@ -218,8 +250,13 @@ class DingTalkClient:
         self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._random = random.Random()
+        # Given with every request: requests lets REQUESTS_CA_BUNDLE override a session's verify,
+        # which would quietly replace ca_path, or turn validate_certs=false back on.
+        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        if not validate_certs:
+            # The plugins warn once in their own words; urllib3 would warn on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.session = requests.Session()
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.session.trust_env = True
         # Connection reuse is most of the speed of a run: one pool per host,
         # sized for the concurrent callers of batch mode.
@@ -289,16 +326,22 @@ class DingTalkClient:
     def _token(self):
         if self.token_source is None:
             raise InvalidOptionError('an access token or app credentials are required')
-        return self.token_source.get()
+        token = self.token_source.get()
+        # Checked here too, whatever its source: a line break in a header would let it add headers of its own.
+        if not is_sendable_token(token):
+            raise DingTalkError('The access token is not a string of visible ASCII characters, so it was not sent')
+        return token
 
     def _call_with_retries(self, api, method, path, body, token):
         attempt = 0
+        answer_lost = False
         while True:
             if self.rate_limiter is not None:
                 self.rate_limiter.wait(api)
             try:
                 return self._send(method, path, body, token)
             except DingTalkError as error:
+                answer_lost = error.answer_lost = answer_lost or error.answer_lost
                 throttled = error.code in THROTTLING_CODES or error.http_status == 429
                 if throttled and self.rate_limiter is not None:
                     self.rate_limiter.throttled(api)
@@ -324,41 +367,99 @@ class DingTalkClient:
             headers['Content-Type'] = 'application/json'
             data = json.dumps(body).encode('utf-8')
         try:
-            response = self.session.request(method, self.api_url + path, data=data, headers=headers, timeout=self.timeout)
-        except requests.exceptions.SSLError:
+            prepared = self.session.prepare_request(requests.Request(method, self.api_url + path, data=data, headers=headers))
+            # requests decodes %2E back to "." in the URL: a conference id ".." would then climb out of its path segment.
+            prepared.url = self.api_url + path
+            settings = self.session.merge_environment_settings(prepared.url, {}, True, self.verify, None)  # proxies from the environment
+            # Redirects are not followed: requests would send the token header to wherever one points.
+            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
+            try:
+                answer = self._read_body(response)
+            finally:
+                response.close()
+        except requests.exceptions.SSLError as exc:
+            if 'CERTIFICATE_VERIFY_FAILED' not in str(exc):
+                raise DingTalkError('The TLS connection to {0} failed; is it an https:// server?'.format(self.api_url)) from None
             raise DingTalkError('TLS certificate verification of {0} failed; set ca_path to a CA bundle that signs it, '
                                 'or validate_certs to false for a test host'.format(self.api_url)) from None
         except requests.exceptions.Timeout:
             raise DingTalkError('No answer from {0} within {1} seconds'.format(self.api_url, self.timeout)) from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise DingTalkError('The answer from {0} was cut off before its end'.format(self.api_url)) from None
         except requests.exceptions.ConnectionError:
             raise DingTalkError('Could not connect to {0}, or the connection was dropped'.format(self.api_url)) from None
         except requests.exceptions.RequestException as exc:
             # Not echoed: the exception text may carry header values.
             raise DingTalkError('The request to {0} failed: {1}'.format(self.api_url, type(exc).__name__)) from None
-        return _parse_answer(response)
+        return _parse_answer(response.status_code, response.headers, answer)
+
+    def _read_body(self, response):
+        """The body, up to MAX_ANSWER_BYTES, read within ``timeout`` seconds; a larger or slower one raises DingTalkError."""
+        declared = response.headers.get('Content-Length', '')
+        if re.match(r'^[0-9]+$', declared) and int(declared) > MAX_ANSWER_BYTES:
+            raise _too_large(response)
+        # The timeout of requests applies to each read: a server that trickles bytes could hold us much longer.
+        deadline = time.monotonic() + self.timeout
+        chunks = []
+        size = 0
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise _too_large(response)
+            if time.monotonic() > deadline:
+                raise DingTalkError('No complete answer from {0} within {1} seconds'.format(self.api_url, self.timeout))
+            chunks.append(chunk)
+        return b''.join(chunks)
 
 
-def _parse_answer(response):
-    """Return the JSON object of a successful answer, or raise DingTalkError."""
-    request_id = response.headers.get(REQUEST_ID_HEADER)
+def _too_large(response):
+    return DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
+        response.status_code, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=response.status_code,
+        request_id=_quoted(response.headers.get(REQUEST_ID_HEADER)), answer_lost=_unknown_outcome(response.status_code))
+
+
+def _unknown_outcome(status):
+    """Whether an answer with ``status`` that we cannot read leaves open if the call was carried out.
+
+    A 2xx says it was; a 5xx page from a gateway (not DingTalk's JSON) says nothing; a 3xx or 4xx one
+    was refused before it reached DingTalk.
+    """
+    return 200 <= status < 300 or status >= 500
+
+
+def _parse_answer(status, headers, body):
+    """Return the JSON object of a successful (2xx) answer, or raise DingTalkError."""
+    request_id = _quoted(headers.get(REQUEST_ID_HEADER))
+    if 300 <= status < 400:
+        raise DingTalkError('DingTalk answered HTTP {0}, a redirect, which is not followed; check api_url'.format(status),
+                            http_status=status, request_id=request_id)
     try:
-        payload = response.json()
-    except ValueError:
+        payload = json.loads(body.decode('utf-8'))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep to parse
         payload = None
     if not isinstance(payload, dict):
-        content_type = response.headers.get('Content-Type', 'no content type')
-        raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(response.status_code, content_type),
-                            http_status=response.status_code, request_id=request_id)
-    if response.status_code >= 400:
+        content_type = _quoted(headers.get('Content-Type')) or 'no content type'
+        raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
+                            http_status=status, request_id=request_id, answer_lost=_unknown_outcome(status))
+    if not 200 <= status < 300:
         detail = payload.get('accessdenieddetail')
+        scopes = detail.get('requiredScopes') if isinstance(detail, dict) else None
         raise DingTalkError(
-            str(payload.get('message') or 'no message'),
-            code=str(payload.get('code') or 'HTTP{0}'.format(response.status_code)),
-            http_status=response.status_code,
-            request_id=payload.get('requestid') or payload.get('requestId') or request_id,
-            required_scopes=detail.get('requiredScopes') if isinstance(detail, dict) else None,
+            _quoted(payload.get('message')) or 'no message',
+            code=_quoted(payload.get('code')) or 'HTTP{0}'.format(status),
+            http_status=status,
+            request_id=_quoted(payload.get('requestid')) or _quoted(payload.get('requestId')) or request_id,
+            required_scopes=[_quoted(scope) for scope in scopes if _quoted(scope)] if isinstance(scopes, list) else None,
         )
     return payload
+
+
+def _quoted(value):
+    """A text (or number) DingTalk sent, shortened for a message; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value)
+    return text if len(text) <= MAX_QUOTED_CHARACTERS else text[:MAX_QUOTED_CHARACTERS] + '...'
 
 
 def _token_from_answer(answer):
@@ -366,4 +467,7 @@ def _token_from_answer(answer):
     expires_in = answer.get('expireIn', answer.get('expires_in'))
     if not isinstance(token, str) or not token or isinstance(expires_in, bool) or not isinstance(expires_in, int):
         raise DingTalkError('DingTalk answered the token request without an accessToken and expireIn', http_status=200)
+    if not is_sendable_token(token):
+        # It could not be sent in a header, and a playbook could put it into one of its own.
+        raise DingTalkError('DingTalk answered the token request with an accessToken that is not visible ASCII text', http_status=200)
     return token, expires_in

@@ -13,6 +13,8 @@ raising. This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import re
+
 from collections import namedtuple
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
@@ -52,6 +54,10 @@ NO_READ_PERMISSION_START_WARNING = (
     'that permission for exact reporting.'
 )
 
+# Added to a failure when the stop or start itself failed in a way that does not rule out that DingTalk carried it out.
+MAYBE_DONE_NOTE = ('The {0} call got no usable answer, so DingTalk may have carried it out anyway: run the task again to see '
+                   'the recording state.')
+
 MEETING_ENDED_START_MESSAGE = 'Conference {0} has ended: a cloud recording cannot be started in a meeting that is over.'
 
 PAUSED_START_MESSAGE = (
@@ -71,12 +77,17 @@ def read_status(conf_info, key, names):
     Acting on a misread status could stop the wrong thing or report a change
     that did not happen, so anything but a known integer is refused.
     """
-    value = conf_info.get(key)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # the same number sent as a string
+    value = number_or_value(conf_info.get(key))
     if isinstance(value, bool) or not isinstance(value, int) or value not in names:
         raise DingTalkError('DingTalk answered the conference query with confInfo.{0} = {1!r}; expected one of {2}'.format(
             key, value, ', '.join(str(known) for known in sorted(names))), http_status=200)
+    return value
+
+
+def number_or_value(value):
+    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
+    if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
+        return int(value.strip())
     return value
 
 
@@ -129,6 +140,7 @@ def stop_recording(client, conference_id, union_id, check_mode=False):
         act=lambda: client.stop_cloud_record(conference_id, union_id),
         target_status=FINISHED,
         done_outcome='stopped',
+        action='stop',
         interpret_error=_interpret_stop_error,
         no_read_warning=NO_READ_PERMISSION_WARNING,
     )
@@ -166,6 +178,7 @@ def start_recording(client, conference_id, union_id, mode=None, small_window_pos
         act=lambda: client.start_cloud_record(conference_id, union_id, mode=mode, small_window_position=small_window_position),
         target_status=RECORDING,
         done_outcome='started',
+        action='start',
         interpret_error=_interpret_start_error,
         no_read_warning=NO_READ_PERMISSION_START_WARNING,
     )
@@ -193,13 +206,15 @@ def _interpret_start_error(conference_id, error, state_known):
 
 # The shared decision skeleton ---------------------------------------------------
 
-def _converge(client, conference_id, check_mode, decide, act, target_status, done_outcome, interpret_error, no_read_warning):
+def _converge(client, conference_id, check_mode, decide, act, target_status, done_outcome, action, interpret_error, no_read_warning):
     """Read the conference, let ``decide`` conclude or ask to act, then act unless in check mode.
 
     ``decide(conference_id, meeting_status, record_status)`` returns a Verdict,
     or None to act; acting moves the recording to ``target_status``.
     ``interpret_error(conference_id, error, state_known)`` turns a DingTalk error
-    into a Verdict, or None to fail with the error as it is.
+    into a Verdict, or None to fail with the error as it is; if ``act`` (the
+    ``action`` call) failed without ruling out that DingTalk carried it out,
+    the failure says so.
     """
     result = {
         'changed': False,
@@ -209,7 +224,7 @@ def _converge(client, conference_id, check_mode, decide, act, target_status, don
         'cloud_record_status': None,
         'warnings': [],
     }
-    state_known = False
+    state_known = acting = False
     try:
         conf_info = _read_conference_if_permitted(client, conference_id, result, no_read_warning)
         if conf_info is not None:
@@ -223,11 +238,15 @@ def _converge(client, conference_id, check_mode, decide, act, target_status, don
                 return _conclude(result, verdict)
             result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[target_status]
         if not check_mode:
+            acting = True
             act()
     except DingTalkError as error:
         verdict = interpret_error(conference_id, error, state_known)
         if verdict is None:
-            return _fail(result, error)
+            _fail(result, error)
+            if acting and error.answer_lost:
+                result['msg'] = '{0} {1}'.format(result['msg'], MAYBE_DONE_NOTE.format(action))
+            return result
         # DingTalk's answer, not the query, decided: the predicted diff no longer holds.
         result.pop('diff', None)
         return _conclude(result, verdict, error)

@@ -24,6 +24,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
     MEETING_STATUS_NAMES,
     NOT_RECORDING,
     RECORDING,
+    number_or_value,
     read_status,
 )
 
@@ -129,8 +130,7 @@ def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_W
 
 def iso_utc_from_ms(value):
     """An epoch in milliseconds as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, to the second); None when absent or unusable."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    value = number_or_value(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
     try:
@@ -148,8 +148,7 @@ def _optional_text(value):
 
 
 def _optional_count(value):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    value = number_or_value(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value

@@ -29,6 +29,8 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.community.dingtalk.plugins.module_utils._client import is_sendable_token
+
 try:
     import fcntl
 except ImportError:  # Not POSIX: the cache is used without locks, see _acquire_lock.
@@ -36,6 +38,9 @@ except ImportError:  # Not POSIX: the cache is used without locks, see _acquire_
 
 
 DEFAULT_REFRESH_MARGIN_SECONDS = 300
+# DingTalk's tokens live two hours. A lifetime beyond a year is not one to trust (and
+# one beyond what a float holds would not even fit the record).
+MAX_LIFETIME_SECONDS = 366 * 24 * 3600
 CACHE_DIR_ENV = 'DINGTALK_TOKEN_CACHE_DIR'
 RECORD_VERSION = 1
 
@@ -200,7 +205,7 @@ class TokenCache:
         # later, so the stored expiry errs on the early side.
         started = self._clock()
         token, expires_in = fetch()
-        if not isinstance(token, str) or not token or isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
+        if not isinstance(token, str) or not token or not _is_int(expires_in) or not 0 < expires_in <= MAX_LIFETIME_SECONDS:
             self._warn('The token answer has no usable lifetime; the token is not cached.')
             return token
         self._write_record(path, {'version': RECORD_VERSION, 'access_token': token,
@@ -394,7 +399,8 @@ def _record_problem(record):
         return 'does not hold a JSON object'
     for field, valid in (
         ('version', lambda value: _is_int(value) and value == RECORD_VERSION),
-        ('access_token', lambda value: isinstance(value, str) and value != ''),
+        # A token goes into a header: one with other characters could add headers of its own.
+        ('access_token', is_sendable_token),
         ('expires_at', lambda value: (_is_int(value) or isinstance(value, float)) and math.isfinite(value)),
         ('expires_in', lambda value: _is_int(value) and value > 0),
     ):

@@ -16,6 +16,8 @@ or, from Python tests, ``with start_in_thread(qps_limit=5) as emulator: ...``.
 """
 
 import argparse
+import base64
+import binascii
 import collections
 import copy
 import dataclasses
@@ -178,8 +180,8 @@ class FaultInjector:
     def validate(rule):
         if not isinstance(rule, dict):
             raise admin_error("a fault rule must be an object")
-        known = {"api", "method", "path_regex", "kind", "status", "code", "message", "delay", "body",
-                 "content_type", "times", "probability", "phase"}
+        known = {"api", "method", "path_regex", "kind", "status", "code", "message", "delay", "body", "body_base64",
+                 "content_type", "headers", "repeat", "times", "probability", "phase"}
         unknown = set(rule) - known
         if unknown:
             raise admin_error("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
@@ -194,7 +196,10 @@ class FaultInjector:
             "message": rule.get("message", "system error (injected by the emulator)"),
             "delay": _check_number(rule.get("delay", 0), "delay"),
             "body": rule.get("body"),
+            "body_base64": rule.get("body_base64"),
             "content_type": rule.get("content_type", "application/json"),
+            "headers": rule.get("headers", {}),
+            "repeat": int(_check_number(rule.get("repeat", 1), "repeat", 1)),
             "times": rule.get("times"),
             "probability": _check_number(rule.get("probability", 1), "probability"),
             "phase": _check_choice(rule.get("phase", "before"), ("before", "after"), "phase"),
@@ -202,6 +207,21 @@ class FaultInjector:
         }
         if checked["times"] is not None:
             checked["times"] = int(_check_number(checked["times"], "times", 1))
+        if checked["body_base64"] is not None:
+            if checked["body"] is not None:
+                raise admin_error("body and body_base64 cannot be combined")
+            try:
+                if not isinstance(checked["body_base64"], str):
+                    raise admin_error("body_base64 must be a string")
+                base64.b64decode(checked["body_base64"], validate=True)
+            except binascii.Error as err:
+                raise admin_error("body_base64 is not base64: %s" % err) from err
+        headers = checked["headers"]
+        if not isinstance(headers, dict) or not all(
+                isinstance(name, str) and re.match(r"^[A-Za-z0-9-]+$", name)
+                and (value is None or isinstance(value, str) and not re.search(r"[\r\n]", value))
+                for name, value in headers.items()):
+            raise admin_error("headers must map header names to values without line breaks, or to null")
         if checked["path_regex"] is not None:
             try:
                 re.compile(checked["path_regex"])
@@ -238,6 +258,7 @@ class EmulatorState:
         # Counters survive reset so a token or id handed out before a reset never comes back to life.
         self._counters = collections.Counter()
         self.generation = 0
+        self.in_flight = 0  # API requests being answered now (a delayed one, say); not reset, they are real
         self.admin_reset(None)
 
     # ----- bookkeeping -------------------------------------------------------------------------------
@@ -709,7 +730,11 @@ class EmulatorState:
 
     def admin_get_stats(self, _call):
         with self.lock:
-            return json.loads(json.dumps(self.stats))
+            return dict(json.loads(json.dumps(self.stats)), in_flight=self.in_flight)
+
+    def count_in_flight(self, change):
+        with self.lock:
+            self.in_flight += change
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -768,13 +793,23 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             return text
 
-    def _send(self, status, body, content_type, request_id, declared_length=None):
+    def _send(self, status, body, content_type, request_id, declared_length=None, headers=None, repeat=1):
+        # A rule's headers add to these, or replace them; null leaves one out.
+        all_headers = {"Content-Type": content_type, "Content-Length": str(len(body) * repeat if declared_length is None else declared_length),
+                       REQUEST_ID_HEADER: request_id}
+        all_headers.update(headers or {})
+        if all_headers["Content-Length"] is None:
+            self.close_connection = True  # the body ends where the connection does
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body) if declared_length is None else declared_length))
-        self.send_header(REQUEST_ID_HEADER, request_id)
+        for name, value in all_headers.items():
+            if value is not None:
+                self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        # A body repeated many times goes out in blocks of about 64 KiB: a huge answer never sits in memory whole.
+        per_block = max(1, 65536 // max(1, len(body)))
+        for _block in range(repeat // per_block):
+            self.wfile.write(body * per_block)
+        self.wfile.write(body * (repeat % per_block))
         self.wfile.flush()
 
     def _send_json(self, status, payload, request_id):
@@ -816,21 +851,30 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         call.name, call.params = match_route(API_ROUTES, self.command, segments)
         entry = {"time": time.time(), "method": self.command, "path": raw_path, "api": call.name, "query": call.query,
                  "headers": {name.lower(): value for name, value in self.headers.items()}, "body": call.body,
-                 "status": None, "code": None, "fault": None, "principal": None, "request_id": request_id}
+                 "status": None, "code": None, "fault": None, "fault_phase": None, "principal": None, "request_id": request_id}
+        state.count_in_flight(1)
         try:
-            entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation)
+            entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation, entry)
         finally:  # logged even when the client has gone away before the answer could be written
             entry["principal"] = call.principal
+            entry["duration"] = round(time.time() - entry["time"], 3)
             state.record_request(entry, generation)
+            state.count_in_flight(-1)
         return entry["status"]
 
-    def _answer_api(self, call, raw_path, request_id, generation):
-        """Latency, faults and the operation; return (status or None, logged code, fault kind)."""
+    def _answer_api(self, call, raw_path, request_id, generation, entry):
+        """Latency, faults and the operation; return (status or None, logged code, fault kind).
+
+        The fault kind goes into ``entry`` as soon as it is chosen: the log keeps it even when the
+        answer cannot be written because the client gave up waiting (a delay longer than its timeout).
+        """
         state = self.server.state
         latency = state.config_value("latency")
         if latency:
             time.sleep(latency)
         before = state.pick_fault(call.name, self.command, raw_path, "before", generation)
+        if before is not None:
+            entry["fault"], entry["fault_phase"] = before["kind"], "before"
         if before is not None and before["kind"] != "delay":  # the fault replaces the answer: the operation never runs
             return self._send_fault(before, None, request_id) + (before["kind"],)
         if before is not None:
@@ -841,6 +885,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             return None, None, None
         status, payload = outcome
         after = state.pick_fault(call.name, self.command, raw_path, "after", generation)
+        if after is not None:
+            entry["fault"], entry["fault_phase"] = after["kind"], "after"
         if after is not None and after["kind"] != "delay":  # the operation ran; only its answer is lost or replaced
             return self._send_fault(after, payload, request_id) + (after["kind"],)
         if after is not None:
@@ -868,13 +914,20 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(status, encoded[:len(encoded) // 2], rule["content_type"], request_id, declared_length=len(encoded))
             return status, None
-        self._send(status, (rule["body"] or "").encode("utf-8"), rule["content_type"], request_id)  # raw
+        if rule["body_base64"] is not None:  # raw
+            body = base64.b64decode(rule["body_base64"])
+        else:
+            body = (rule["body"] or "").encode("utf-8")
+        self._send(status, body, rule["content_type"], request_id, headers=rule["headers"], repeat=rule["repeat"])
         return status, None
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connection attempts of a burst of concurrent clients (which
+    # then time out): not a fault any test asked for.
+    request_queue_size = 128
 
     def __init__(self, address, state, verbose, tls_context):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

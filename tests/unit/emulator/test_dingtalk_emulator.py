@@ -317,7 +317,7 @@ def test_fault_drop_before_and_after(client):
         client.stop(token)
     assert client.record_status() == 3  # the answer was lost, the stop happened
     entry = client.admin("GET", "requests?api=cloudRecord.stop")["requests"][-1]
-    assert entry["fault"] == "drop" and entry["status"] is None
+    assert entry["fault"] == "drop" and entry["status"] is None and entry["fault_phase"] == "after"
 
 
 def test_fault_truncated_and_delay(client):
@@ -327,8 +327,43 @@ def test_fault_truncated_and_delay(client):
         client.conference(token)
     client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "delay", "delay": 0.2, "times": 1}]})
     started = time.monotonic()
-    assert client.conference(token).status_code == 200
+    slow = threading.Thread(target=client.conference, args=(token,))
+    slow.start()
+    time.sleep(0.1)
+    assert client.admin("GET", "stats")["in_flight"] == 1  # still being answered
+    slow.join()
     assert time.monotonic() - started >= 0.2
+    assert client.admin("GET", "stats")["in_flight"] == 0
+
+
+def test_fault_is_logged_when_the_client_gave_up(client, server):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "delay", "delay": 0.5, "times": 1}]})
+    with pytest.raises(requests.exceptions.Timeout):
+        client.session.get(client.url + CONFERENCES + "conf-1", headers={"x-acs-dingtalk-access-token": token}, timeout=0.1)
+    while client.admin("GET", "stats")["in_flight"]:
+        time.sleep(0.05)
+    assert client.admin("GET", "requests?api=conference.get")["requests"][-1]["fault"] == "delay"
+
+
+def test_fault_raw_bytes_repeat_and_headers(client):
+    token = client.token()
+    client.admin("POST", "faults", {"rules": [
+        {"api": "conference.get", "kind": "raw", "body_base64": "/+7t", "times": 1},
+        {"api": "conference.get", "kind": "raw", "body": "0123456789", "repeat": 100000, "times": 1},
+        {"api": "conference.get", "kind": "raw", "status": 302, "headers": {"Location": "http://127.0.0.1:9/elsewhere"}, "times": 1},
+    ]})
+    assert client.conference(token).content == b"\xff\xee\xed"
+    big = client.conference(token)
+    assert big.headers["Content-Length"] == "1000000" and big.content == b"0123456789" * 100000
+    moved = client.api("GET", CONFERENCES + "conf-1", token, allow_redirects=False)
+    assert moved.status_code == 302 and moved.headers["Location"] == "http://127.0.0.1:9/elsewhere"
+    client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "raw", "body": "abc", "headers": {"Content-Length": None}, "times": 1}]})
+    unframed = client.conference(token)
+    assert "Content-Length" not in unframed.headers and unframed.content == b"abc"
+    for bad in ({"kind": "raw", "body": "x", "body_base64": "eA=="}, {"kind": "raw", "body_base64": "not base64!"},
+                {"kind": "raw", "repeat": 0}, {"kind": "raw", "headers": {"X-Bad": "a\r\nb"}}, {"kind": "raw", "headers": ["x"]}):
+        assert client.session.post(client.url + "/_emulator/faults", json={"rules": [bad]}, timeout=5).status_code == 400
 
 
 def test_fault_probability_is_reproducible(client):

@@ -28,7 +28,7 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_API_URL
-from ansible_collections.community.dingtalk.plugins.module_utils._module import common_argument_spec
+from ansible_collections.community.dingtalk.plugins.module_utils._module import AUTH_ENVIRONMENT, common_argument_spec
 
 CREDENTIAL_TYPES_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'extensions', 'awx', 'dingtalk_credential_types.yml')
 
@@ -59,8 +59,12 @@ CREDENTIAL_TYPES = load_credential_types()
 
 
 def module_env_fallbacks():
-    """Option name -> the environment variables the modules fall back to."""
-    names = {}
+    """Option name -> the environment variables the modules fall back to.
+
+    The credential options are read from AUTH_ENVIRONMENT as a whole (see
+    DingTalkModule.auth_options); the others through env_fallback.
+    """
+    names = dict((option, [variable]) for option, variable in AUTH_ENVIRONMENT.items())
     for option, spec in common_argument_spec().items():
         fallback = spec.get('fallback')
         if fallback and fallback[0] is env_fallback:

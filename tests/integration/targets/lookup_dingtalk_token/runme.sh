@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
 # Token reuse across forks and runs, token renewal, credentials from the environment,
 # and secrets in -vvvv output. Every playbook runs at -vvvv into a log that
-# scan_output.py searches for secrets and tokens at the end; a log is shown only
-# when its playbook fails.
+# ../setup_secret_scan/scan_secrets.py searches for secrets and tokens at the end, with the
+# token cache and Ansible's temporary files; a log is shown only when its playbook fails.
 set -eu
-
-work_dir=$(mktemp -d)
-trap 'rm -rf "$work_dir"' EXIT
-export DINGTALK_TOKEN_CACHE_DIR="$work_dir/token-cache"
-export ANSIBLE_NOCOLOR=1
+# shellcheck source=../setup_secret_scan/scanned_runs.sh
+source ../setup_secret_scan/scanned_runs.sh
 
 playbook() {
-    log=$(mktemp "$work_dir/run-XXXXXX.log")
-    echo "== ansible-playbook $*"
-    if ! ansible-playbook -vvvv -i inventory.yml -e @../../integration_config.yml -e @vars/credentials.yml "$@" >"$log" 2>&1; then
-        grep -A40 '^fatal: ' "$log" | head -n 120 || tail -n 80 "$log"
-        echo "FAILED: ansible-playbook $*" >&2
-        exit 1
-    fi
-    grep -E '^(host[0-9]+|localhost) ' "$log" || true
+    scanned_playbook -i inventory.yml -e @../../integration_config.yml -e @vars/credentials.yml "$@" >/dev/null
+    grep -E '^(host[0-9]+|localhost) ' "$SCAN_LAST_LOG" || true
 }
 admin() { python emulator_admin.py "$@"; }
 
@@ -43,6 +34,19 @@ unset DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SU
 DINGTALK_ACCESS_TOKEN=$(admin mint-token "$(admin credential app_key)")
 export DINGTALK_ACCESS_TOKEN
 playbook env_auth.yml -e conference_id=conf-env-token
-unset DINGTALK_API_URL DINGTALK_ACCESS_TOKEN
+unset DINGTALK_ACCESS_TOKEN
+# A token given to the task wins over app credentials in the environment (as AWX injects them into every task):
+# the secret in the environment is wrong, so the task only succeeds if the module leaves it alone.
+DINGTALK_APP_KEY=$(admin credential app_key)
+DINGTALK_APP_SECRET=wrong-secret-0b7d
+export DINGTALK_APP_KEY DINGTALK_APP_SECRET
+# The token goes in a vars file (the command line is echoed), kept out of the scanned directory.
+token_vars=$(mktemp)
+printf 'explicit_access_token: %s\n' "$(admin mint-token "$DINGTALK_APP_KEY")" >"$token_vars"
+playbook env_auth.yml -e conference_id=conf-env-precedence -e @"$token_vars"
+rm -f "$token_vars"
+unset DINGTALK_API_URL DINGTALK_APP_KEY DINGTALK_APP_SECRET
 
-python scan_output.py --emulator "$(admin url)" --credentials vars/credentials.yml --cache-dir "$DINGTALK_TOKEN_CACHE_DIR" "$work_dir"/run-*.log
+# The credentials, the wrong secrets auth.yml tries, and every token the emulator issued.
+scan_for_secrets --label lookup_dingtalk_token --secrets-file vars/credentials.yml --secrets-file auth.yml \
+    --integration-config ../../integration_config.yml

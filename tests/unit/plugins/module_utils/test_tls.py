@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The client against an HTTPS emulator whose certificate is self-signed (made for this run, never stored)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
+from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
+from ansible_collections.community.dingtalk.tests.unit.conftest import EmulatorAdmin
+
+
+@pytest.fixture(scope='module')
+def https_emulator(tls_certificate):
+    cert, key = tls_certificate
+    with start_in_thread(tls_cert=cert, tls_key=key) as server:
+        yield server
+
+
+@pytest.fixture
+def https(https_emulator, tls_certificate):
+    """A reset HTTPS emulator with one app, a token and a recording conference; its admin API is called trusting the certificate."""
+    admin = EmulatorAdmin(https_emulator.url)
+    admin.verify = tls_certificate[0]
+    admin.post('/reset')
+    admin.add_app()
+    admin.add_conference('conf-1', cloud_record_status=1)
+    admin.token = admin.mint_token()
+    return admin
+
+
+def client(admin, **options):
+    return DingTalkClient(api_url=admin.url, token_source=StaticToken(admin.token), retries=0, **options)
+
+
+def test_a_self_signed_certificate_is_refused_by_default_with_a_clear_message(https):
+    with pytest.raises(DingTalkError) as caught:
+        client(https).get_conference('conf-1')
+    message = caught.value.describe()
+    assert message.startswith('TLS certificate verification of {0} failed; set ca_path'.format(https.url))
+    assert https.token not in message
+    assert https.requests_log() == []  # refused during the handshake: no request was ever sent
+
+
+def test_ca_path_trusts_the_certificate(https, tls_certificate):
+    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+
+
+def test_validate_certs_false_connects_without_urllib3_warnings(https):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        client(https, validate_certs=False).stop_cloud_record('conf-1', 'host-union')
+    assert https.conference('conf-1')['cloud_record_status'] == 3
+    assert [str(warning.message) for warning in caught if 'Unverified HTTPS request' in str(warning.message)] == []
+
+
+def test_requests_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
+    # requests lets REQUESTS_CA_BUNDLE replace a session's verify setting; the client gives it per request.
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', tls_certificate[0] + '.missing')
+    assert client(https, validate_certs=False).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+
+
+def test_https_to_a_plain_http_server_is_a_clear_error(emulator):
+    https_url = emulator.url.replace('http://', 'https://')
+    with pytest.raises(DingTalkError) as caught:
+        DingTalkClient(api_url=https_url, token_source=StaticToken('t0ken'), retries=0).get_conference('conf-1')
+    assert caught.value.describe() == 'The TLS connection to {0} failed; is it an https:// server?'.format(https_url)
+
+
+def options(**values):
+    defaults = {'api_url': 'https://127.0.0.1:1', 'validate_certs': True, 'ca_path': None, 'timeout': 10, 'retries': 3}
+    defaults.update(values)
+    return defaults.get
+
+
+def test_a_missing_ca_path_is_refused_before_any_call(tmp_path):
+    with pytest.raises(InvalidOptionError, match='^ca_path .*missing.pem does not exist or cannot be read$'):
+        check_connection_options(options(ca_path=str(tmp_path / 'missing.pem')))
+
+
+def test_disabling_verification_warns_for_https_only():
+    (warning,) = connection_warnings(options(validate_certs=False), 'https://api.dingtalk.io')
+    assert warning.startswith('TLS certificate verification is disabled (validate_certs=false)')
+    assert 'ca_path' in warning
+    assert connection_warnings(options(validate_certs=False), 'http://127.0.0.1:8080') == []
+    assert connection_warnings(options(), 'https://api.dingtalk.io') == []
