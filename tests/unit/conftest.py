@@ -8,9 +8,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import os
 import time
 
 import pytest
@@ -91,28 +88,6 @@ def emulator(emulator_server):
 @pytest.fixture(scope='session')
 def tls_certificate(tmp_path_factory):
     """``(certificate, key)`` paths of a throw-away self-signed certificate for 127.0.0.1 and localhost, made now."""
-    # cryptography comes with ansible-core; imported here so that only the TLS tests need it.
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    directory = str(tmp_path_factory.mktemp('tls'))
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'community.dingtalk test host')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1')), x509.DNSName('localhost')]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = os.path.join(directory, 'cert.pem'), os.path.join(directory, 'key.pem')
-    with open(cert_path, 'wb') as handle:
-        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, 'wb') as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return cert_path, key_path
+    # The TLS integration target's writer; cryptography (with ansible-core) is imported only when it is used.
+    from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
+    return write_self_signed_certificate(str(tmp_path_factory.mktemp('tls')))
