@@ -61,7 +61,7 @@ help:
 	@echo "make changelog    antsibull-changelog release for the version in galaxy.yml (again: adds new fragments to it)"
 	@echo "make build        ansible-galaxy collection build, and check the tarball's file list"
 	@echo "make import-check galaxy-importer on the tarball"
-	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check it gets requests"
+	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check the collection needs nothing more"
 	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) ($(OLD_VENV))"
 	@echo "make bench        benchmark uri loop, module loop and batch mode; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"

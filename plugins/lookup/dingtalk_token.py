@@ -19,8 +19,6 @@ description:
     order of precedence. These are the names the collection's AWX credential type injects.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
-requirements:
-  - requests
 extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.connection.PLUGINS
@@ -64,7 +62,6 @@ _raw:
 """
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
@@ -74,7 +71,6 @@ from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     token_cache_from_options,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    REQUESTS_IMPORT_ERROR,
     DingTalkClient,
     DingTalkError,
     InvalidOptionError,
@@ -90,8 +86,6 @@ VARIABLE_PREFIX = 'dingtalk_'
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        if REQUESTS_IMPORT_ERROR is not None:
-            raise AnsibleLookupError(missing_required_lib('requests'))
         if terms:
             raise AnsibleLookupError('the dingtalk_token lookup takes no terms; give the credentials as keyword arguments, variables or environment variables')
         self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
@@ -103,13 +97,13 @@ class LookupModule(LookupBase):
                 raise InvalidOptionError('app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required '
                                          '(as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables)')
             cache = token_cache_from_options(self.get_option)
+            client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'), ca_path=self.get_option('ca_path'),
+                                    timeout=self.get_option('timeout'), retries=self.get_option('retries'))
         except InvalidOptionError as error:
             raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
         for warning in connection_warnings(self.get_option, api_url):
             display.warning(warning)
 
-        client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'), ca_path=self.get_option('ca_path'),
-                                timeout=self.get_option('timeout'), retries=self.get_option('retries'))
         try:
             token = CredentialToken(client, credentials, cache).get()
         except DingTalkError as error:

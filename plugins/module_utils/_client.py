@@ -17,20 +17,12 @@ from __future__ import annotations
 import json
 import random
 import re
+import ssl
 import time
 
 from urllib.parse import quote, urlsplit
 
-try:
-    import requests
-    import urllib3
-    from requests.adapters import HTTPAdapter
-except ImportError as exc:  # Reported by plugins with missing_required_lib('requests').
-    requests = None
-    HTTPAdapter = object
-    REQUESTS_IMPORT_ERROR = exc
-else:
-    REQUESTS_IMPORT_ERROR = None
+from ansible_collections.community.dingtalk.plugins.module_utils import _http
 
 
 DEFAULT_API_URL = 'https://api.dingtalk.io'
@@ -79,12 +71,11 @@ MAX_BACKOFF_SECONDS = max(BACKOFF_MAX_SECONDS, THROTTLE_MIN_BACKOFF_SECONDS + 0.
 # DingTalk's answers are a few hundred bytes. A larger one is an error page or an attack:
 # it is read in small chunks and refused past this size, never held in memory whole.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
-READ_CHUNK_BYTES = 16 * 1024
 # What a task message quotes of texts the server chose (error messages, codes, content types).
 MAX_QUOTED_CHARACTERS = 300
 
 # A token travels in an HTTP header: anything but visible ASCII would either be
-# refused by requests (with the value in its message) or split the header.
+# refused by http.client (with the value in its message) or split the header.
 _TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
 
 
@@ -168,16 +159,16 @@ def validate_api_url(api_url):
     if parts.path not in ('', '/') or parts.query or parts.fragment:
         raise InvalidOptionError('api_url must be scheme://host[:port] only, without a path, query or fragment')
     try:
-        parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
+        port = parts.port  # raises ValueError on a port out of range
     except ValueError:
+        port = 0
+    if port == 0:
         raise InvalidOptionError('api_url has an invalid port') from None
-    api_url = '{0}://{1}'.format(parts.scheme, parts.netloc)
-    if requests is not None:
-        try:  # what requests itself refuses (a host name that is not valid IDNA, for example) fails here, once
-            requests.models.PreparedRequest().prepare_url(api_url + '/', None)
-        except (requests.exceptions.RequestException, ValueError):
-            raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
-    return api_url
+    try:  # how a host name goes into DNS and the Host header; one that cannot fails here, once
+        parts.hostname.encode('idna')
+    except UnicodeError:
+        raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
+    return '{0}://{1}'.format(parts.scheme, parts.netloc)
 
 
 def is_sendable_token(value):
@@ -241,8 +232,6 @@ class DingTalkClient:
 
     def __init__(self, api_url=DEFAULT_API_URL, token_source=None, validate_certs=True, ca_path=None,
                  timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep):
-        if requests is None:
-            raise RuntimeError('the Python library requests is required')  # plugins check earlier and explain
         self.api_url = validate_api_url(api_url)
         self.token_source = token_source
         self.timeout = timeout
@@ -250,23 +239,20 @@ class DingTalkClient:
         self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._random = random.Random()
-        # Given with every request: requests lets REQUESTS_CA_BUNDLE override a session's verify,
-        # which would quietly replace ca_path, or turn validate_certs=false back on.
-        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        if not validate_certs:
-            # The plugins warn once in their own words; urllib3 would warn on every request.
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self.session = requests.Session()
-        self.session.trust_env = True
-        # Connection reuse is most of the speed of a run: one pool per host,
-        # sized for the concurrent callers of batch mode.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount('https://', adapter)
-        self.session.mount('http://', adapter)
-        self.session.headers.update({'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+        try:
+            context = _http.tls_context(validate_certs, ca_path) if self.api_url.startswith('https:') else None
+        except (ssl.SSLError, OSError):
+            raise InvalidOptionError('ca_path {0} holds no PEM CA certificate'.format(ca_path)) from None
+        try:
+            # Connection reuse is most of the speed of a run: kept-open connections, as many
+            # as batch mode has concurrent callers.
+            self._pool = _http.ConnectionPool(self.api_url, context=context, timeout=timeout, max_idle=pool_size,
+                                              headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+        except _http.UnsupportedProxy as error:
+            raise InvalidOptionError(str(error)) from None
 
     def close(self):
-        self.session.close()
+        self._pool.close()
 
     # DingTalk API calls -------------------------------------------------
 
@@ -367,55 +353,32 @@ class DingTalkClient:
             headers['Content-Type'] = 'application/json'
             data = json.dumps(body).encode('utf-8')
         try:
-            prepared = self.session.prepare_request(requests.Request(method, self.api_url + path, data=data, headers=headers))
-            # requests decodes %2E back to "." in the URL: a conference id ".." would then climb out of its path segment.
-            prepared.url = self.api_url + path
-            settings = self.session.merge_environment_settings(prepared.url, {}, True, self.verify, None)  # proxies from the environment
-            # Redirects are not followed: requests would send the token header to wherever one points.
-            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
-            try:
-                answer = self._read_body(response)
-            finally:
-                response.close()
-        except requests.exceptions.SSLError as exc:
-            if 'CERTIFICATE_VERIFY_FAILED' not in str(exc):
-                raise DingTalkError('The TLS connection to {0} failed; is it an https:// server?'.format(self.api_url)) from None
-            raise DingTalkError('TLS certificate verification of {0} failed; set ca_path to a CA bundle that signs it, '
-                                'or validate_certs to false for a test host'.format(self.api_url)) from None
-        except requests.exceptions.Timeout:
-            raise DingTalkError('No answer from {0} within {1} seconds'.format(self.api_url, self.timeout)) from None
-        except requests.exceptions.ChunkedEncodingError:
-            raise DingTalkError('The answer from {0} was cut off before its end'.format(self.api_url)) from None
-        except requests.exceptions.ConnectionError:
-            raise DingTalkError('Could not connect to {0}, or the connection was dropped'.format(self.api_url)) from None
-        except requests.exceptions.RequestException as exc:
-            # Not echoed: the exception text may carry header values.
-            raise DingTalkError('The request to {0} failed: {1}'.format(self.api_url, type(exc).__name__)) from None
-        return _parse_answer(response.status_code, response.headers, answer)
+            answer = self._pool.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
+        except _http.AnswerTooLarge as too_large:
+            raise DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
+                too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=too_large.status,
+                request_id=_quoted(too_large.headers.get(REQUEST_ID_HEADER)), answer_lost=_unknown_outcome(too_large.status)) from None
+        except _http.TransportError as failure:
+            raise DingTalkError(self._transport_failure_message(failure)) from None
+        return _parse_answer(answer.status, answer.headers, answer.body)
 
-    def _read_body(self, response):
-        """The body, up to MAX_ANSWER_BYTES, read within ``timeout`` seconds; a larger or slower one raises DingTalkError."""
-        declared = response.headers.get('Content-Length', '')
-        if re.match(r'^[0-9]+$', declared) and int(declared) > MAX_ANSWER_BYTES:
-            raise _too_large(response)
-        # The timeout of requests applies to each read: a server that trickles bytes could hold us much longer.
-        deadline = time.monotonic() + self.timeout
-        chunks = []
-        size = 0
-        for chunk in response.iter_content(READ_CHUNK_BYTES):
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise _too_large(response)
-            if time.monotonic() > deadline:
-                raise DingTalkError('No complete answer from {0} within {1} seconds'.format(self.api_url, self.timeout))
-            chunks.append(chunk)
-        return b''.join(chunks)
-
-
-def _too_large(response):
-    return DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
-        response.status_code, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=response.status_code,
-        request_id=_quoted(response.headers.get(REQUEST_ID_HEADER)), answer_lost=_unknown_outcome(response.status_code))
+    def _transport_failure_message(self, failure):
+        """What a task says when no complete answer came; never the exception's own text, which may quote headers."""
+        if isinstance(failure, _http.CertificateUntrusted):
+            return ('TLS certificate verification of {0} failed; set ca_path to a CA bundle that signs it, '
+                    'or validate_certs to false for a test host'.format(self.api_url))
+        if isinstance(failure, _http.TlsFailed):
+            return 'The TLS connection to {0} failed; is it an https:// server?'.format(self.api_url)
+        if isinstance(failure, _http.AnswerTooSlow):
+            return 'No complete answer from {0} within {1} seconds'.format(self.api_url, self.timeout)
+        if isinstance(failure, _http.TimedOut):
+            return 'No answer from {0} within {1} seconds'.format(self.api_url, self.timeout)
+        if isinstance(failure, _http.CutOff):
+            return 'The answer from {0} was cut off before its end'.format(self.api_url)
+        if isinstance(failure, _http.NotHttp):
+            return 'The answer from {0} was not HTTP'.format(self.api_url)
+        through_proxy = ' through the proxy {0}:{1}'.format(self._pool.proxy.host, self._pool.proxy.port) if self._pool.proxy else ''
+        return 'Could not connect to {0}{1}, or the connection was dropped'.format(self.api_url, through_proxy)
 
 
 def _unknown_outcome(status):

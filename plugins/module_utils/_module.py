@@ -12,9 +12,8 @@ This is a private module: its interface may change without notice.
 from __future__ import annotations
 
 import os
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     CredentialToken,
@@ -26,7 +25,6 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     INVALID_TOKEN_CODE,
-    REQUESTS_IMPORT_ERROR,
     DingTalkClient,
     InvalidOptionError,
     StaticToken,
@@ -112,9 +110,6 @@ class DingTalkModule(AnsibleModule):
         spec = common_argument_spec()
         spec.update(argument_spec)
         super().__init__(argument_spec=spec, **kwargs)
-        if REQUESTS_IMPORT_ERROR is not None:
-            self.fail_json(msg=missing_required_lib('requests'),
-                           exception=''.join(traceback.format_exception(None, REQUESTS_IMPORT_ERROR, REQUESTS_IMPORT_ERROR.__traceback__)))
         self._token_cache = None
         self._token_source = None
 
@@ -148,20 +143,19 @@ class DingTalkModule(AnsibleModule):
                                          'are required (directly or through their DINGTALK_* environment variables)')
             if access_token is not None:
                 validate_access_token(access_token)
+            client = DingTalkClient(
+                api_url=api_url,
+                validate_certs=self.params['validate_certs'],
+                ca_path=self.params['ca_path'],
+                timeout=self.params['timeout'],
+                retries=self.params['retries'],
+                rate_limiter=rate_limiter,
+                pool_size=pool_size,
+            )
         except InvalidOptionError as error:
             self.fail_json(msg=str(error))
         for warning in connection_warnings(self.params.get, api_url):
             self.warn(warning)
-
-        client = DingTalkClient(
-            api_url=api_url,
-            validate_certs=self.params['validate_certs'],
-            ca_path=self.params['ca_path'],
-            timeout=self.params['timeout'],
-            retries=self.params['retries'],
-            rate_limiter=rate_limiter,
-            pool_size=pool_size,
-        )
         self._token_cache = token_cache_from_options(self.params.get)
         if access_token is not None:
             self._token_source = StaticToken(access_token, self._token_cache)

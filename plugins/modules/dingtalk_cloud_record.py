@@ -26,8 +26,6 @@ description:
     loop, which pays a whole module execution per conference, and keeps clear of DingTalk's throttling.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
-requirements:
-  - requests
 extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token

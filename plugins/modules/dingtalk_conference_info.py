@@ -19,8 +19,6 @@ description:
   - The module never changes anything.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
-requirements:
-  - requests
 extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token

@@ -48,7 +48,8 @@ VARIANTS = (
 # The default DingTalk limit, and an organisation with a higher one (module and emulator raised together).
 SCENARIOS = (
     {'name': 'default', 'emulator_qps': DINGTALK_LIMIT, 'rate_limit': None, 'variants': ('uri_loop', 'module_loop', 'module_batch')},
-    {'name': 'raised', 'emulator_qps': 200, 'rate_limit': 190, 'variants': ('module_batch',)},
+    # The module's rate_limit keeps the default's margin of 10 % under the organisation's limit (18 under 20).
+    {'name': 'raised', 'emulator_qps': 200, 'rate_limit': 180, 'variants': ('module_batch',)},
 )
 
 

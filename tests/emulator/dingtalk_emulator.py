@@ -851,7 +851,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         call.name, call.params = match_route(API_ROUTES, self.command, segments)
         entry = {"time": time.time(), "method": self.command, "path": raw_path, "api": call.name, "query": call.query,
                  "headers": {name.lower(): value for name, value in self.headers.items()}, "body": call.body,
-                 "status": None, "code": None, "fault": None, "fault_phase": None, "principal": None, "request_id": request_id}
+                 "status": None, "code": None, "fault": None, "fault_phase": None, "principal": None, "request_id": request_id,
+                 "connection": "%s:%s" % self.client_address[:2]}
         state.count_in_flight(1)
         try:
             entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation, entry)

@@ -25,6 +25,7 @@ class EmulatorAdmin:
         self.admin = url + '/_emulator'
         self.verify = verify
         self.session = requests.Session()  # one connection for all admin calls of a test
+        self.session.trust_env = False  # straight to the emulator, even while a test sets a proxy for the client
 
     def _request(self, method, path, **options):
         # verify is given per request: requests lets REQUESTS_CA_BUNDLE override a session's.
@@ -91,3 +92,22 @@ def tls_certificate(tmp_path_factory):
     # The TLS integration target's writer; cryptography (with ansible-core) is imported only when it is used.
     from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
     return write_self_signed_certificate(str(tmp_path_factory.mktemp('tls')))
+
+
+@pytest.fixture(scope='session')
+def https_emulator(tls_certificate):
+    cert, key = tls_certificate
+    with start_in_thread(tls_cert=cert, tls_key=key) as server:
+        yield server
+
+
+@pytest.fixture
+def https(https_emulator, tls_certificate):
+    """A reset HTTPS emulator with one app, a token and a recording conference; its admin API is called trusting the certificate."""
+    admin = EmulatorAdmin(https_emulator.url)
+    admin.verify = tls_certificate[0]
+    admin.post('/reset')
+    admin.add_app()
+    admin.add_conference('conf-1', cloud_record_status=1)
+    admin.token = admin.mint_token()
+    return admin

@@ -14,6 +14,7 @@ with its ``raw`` fault. Runs are bounded and leave no example database behind.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import shutil
 import tempfile
@@ -23,7 +24,6 @@ import tracemalloc
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import requests
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
@@ -192,8 +192,10 @@ def test_any_api_url_is_refused_or_usable_as_is(api_url):
     parts = urlsplit(checked)
     assert parts.scheme in ('http', 'https') and parts.hostname and parts.path == ''
     assert parts.username is None and parts.password is None and not parts.query and not parts.fragment
-    prepared = requests.Request('GET', checked + CONFERENCES + 'x').prepare()
-    assert urlsplit(prepared.url).path.endswith(CONFERENCES + 'x')
+    # What the connection is opened to, and what the Host header says.
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    connection.putrequest('GET', CONFERENCES + 'x')
+    assert (connection.host, connection.port) == (parts.hostname, parts.port or 80)
 
 
 # Answers -------------------------------------------------------------------------

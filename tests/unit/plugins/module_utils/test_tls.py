@@ -14,27 +14,6 @@ import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
-from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
-from ansible_collections.community.dingtalk.tests.unit.conftest import EmulatorAdmin
-
-
-@pytest.fixture(scope='module')
-def https_emulator(tls_certificate):
-    cert, key = tls_certificate
-    with start_in_thread(tls_cert=cert, tls_key=key) as server:
-        yield server
-
-
-@pytest.fixture
-def https(https_emulator, tls_certificate):
-    """A reset HTTPS emulator with one app, a token and a recording conference; its admin API is called trusting the certificate."""
-    admin = EmulatorAdmin(https_emulator.url)
-    admin.verify = tls_certificate[0]
-    admin.post('/reset')
-    admin.add_app()
-    admin.add_conference('conf-1', cloud_record_status=1)
-    admin.token = admin.mint_token()
-    return admin
 
 
 def client(admin, **options):
@@ -54,7 +33,7 @@ def test_ca_path_trusts_the_certificate(https, tls_certificate):
     assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
 
 
-def test_validate_certs_false_connects_without_urllib3_warnings(https):
+def test_validate_certs_false_connects_without_warnings(https):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         client(https, validate_certs=False).stop_cloud_record('conf-1', 'host-union')
@@ -62,9 +41,9 @@ def test_validate_certs_false_connects_without_urllib3_warnings(https):
     assert [str(warning.message) for warning in caught if 'Unverified HTTPS request' in str(warning.message)] == []
 
 
-def test_requests_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
-    # requests lets REQUESTS_CA_BUNDLE replace a session's verify setting; the client gives it per request.
-    monkeypatch.setenv('REQUESTS_CA_BUNDLE', tls_certificate[0] + '.missing')
+def test_a_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
+    # OpenSSL reads SSL_CERT_FILE for the default trust store; neither option may fall back to it.
+    monkeypatch.setenv('SSL_CERT_FILE', tls_certificate[0] + '.missing')
     assert client(https, validate_certs=False).get_conference('conf-1')['conferenceId'] == 'conf-1'
     assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
 

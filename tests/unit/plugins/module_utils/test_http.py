@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The transport under the client: kept-open connections, and proxies from the environment."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import select
+import socket
+import socketserver
+import threading
+import time
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import pytest
+
+from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+
+PROXY_USER = 'proxy-user'
+PROXY_PASSWORD = 'proxy-pa:ss@word'
+
+
+def client(admin, **options):
+    options.setdefault('retries', 0)
+    return DingTalkClient(api_url=admin.url, token_source=StaticToken(admin.token if hasattr(admin, 'token') else admin.mint_token()), **options)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_machine(monkeypatch):
+    for name in ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+# Kept-open connections ------------------------------------------------------------
+
+
+def test_calls_one_after_another_share_one_connection(emulator):
+    emulator.add_conference('conf-1')
+    dingtalk = client(emulator)
+    for _call in range(5):
+        dingtalk.get_conference('conf-1')
+    dingtalk.stop_cloud_record('conf-1', 'host-union')
+    assert len({call['connection'] for call in emulator.requests_log()}) == 1
+
+
+def test_concurrent_callers_open_no_more_connections_than_there_are_callers(emulator):
+    conference_ids = ['conf-{0}'.format(number) for number in range(16)]  # under the emulator's 20 calls a second
+    for conference_id in conference_ids:
+        emulator.add_conference(conference_id)
+    dingtalk = client(emulator, pool_size=4)
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        list(executor.map(dingtalk.get_conference, conference_ids))
+    connections = {call['connection'] for call in emulator.requests_log()}
+    assert 1 <= len(connections) <= 4
+
+
+class OneAnswerPerConnectionServer(socketserver.ThreadingTCPServer):
+    """Answers one request per connection, then hangs up without saying so: a server whose keep-alive timed out."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.connections = 0
+        super().__init__(('127.0.0.1', 0), OneAnswerHandler)
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:{0}'.format(self.server_address[1])
+
+
+class OneAnswerHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.server.connections += 1
+        while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+            pass
+        body = json.dumps({'confInfo': {'conferenceId': 'conf-1', 'status': 2, 'cloudRecordStatus': 1}}).encode('utf-8')
+        self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ' + str(len(body)).encode('ascii') + b'\r\n\r\n' + body)
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failed_call():
+    server = OneAnswerPerConnectionServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dingtalk = DingTalkClient(api_url=server.url, token_source=StaticToken('t0ken'), retries=0)
+        for _call in range(3):
+            assert dingtalk.get_conference('conf-1')['conferenceId'] == 'conf-1'
+            time.sleep(0.05)  # the hang-up reaches the idle connection
+        assert server.connections == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Proxies ------------------------------------------------------------------------
+
+
+class Proxy(socketserver.ThreadingTCPServer):
+    """A forward proxy: plain HTTP requests by their whole URL, HTTPS through CONNECT tunnels. Records what it was asked."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, refuse_tunnels=False):
+        self.seen = []  # (request line, Proxy-Authorization header or None)
+        self.refuse_tunnels = refuse_tunnels
+        super().__init__(('127.0.0.1', 0), ProxyHandler)
+
+    @property
+    def address(self):
+        return '127.0.0.1:{0}'.format(self.server_address[1])
+
+
+class ProxyHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        request_line = self.rfile.readline().decode('latin-1').strip()
+        headers = {}
+        while True:
+            line = self.rfile.readline().decode('latin-1')
+            if line in ('\r\n', '\n', ''):
+                break
+            name, _colon, value = line.partition(':')
+            headers[name.strip().lower()] = value.strip()
+        self.server.seen.append((request_line, headers.get('proxy-authorization')))
+        method, target, _version = request_line.split(' ')
+        if method == 'CONNECT':
+            self._tunnel(target)
+        else:
+            self._forward(method, target, headers)
+
+    def _tunnel(self, target):
+        if self.server.refuse_tunnels:
+            self.wfile.write(b'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n')
+            return
+        host, _colon, port = target.rpartition(':')
+        upstream = socket.create_connection((host, int(port)))
+        self.wfile.write(b'HTTP/1.1 200 Connection established\r\n\r\n')
+        self.wfile.flush()
+        sockets = [self.connection, upstream]
+        with upstream:
+            while True:
+                readable = select.select(sockets, [], [], 5)[0]
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+
+    def _forward(self, method, url, headers):
+        parts = urlsplit(url)
+        body = self.rfile.read(int(headers.get('content-length') or 0)) or None
+        upstream = http.client.HTTPConnection(parts.hostname, parts.port)
+        forwarded = {name: value for name, value in headers.items() if name not in ('proxy-authorization', 'connection')}
+        upstream.request(method, parts.path, body=body, headers=forwarded)
+        answer = upstream.getresponse()
+        payload = answer.read()
+        self.wfile.write('HTTP/1.1 {0} {1}\r\n'.format(answer.status, answer.reason).encode('latin-1'))
+        for name, value in answer.getheaders():
+            if name.lower() not in ('connection', 'content-length', 'transfer-encoding'):
+                self.wfile.write('{0}: {1}\r\n'.format(name, value).encode('latin-1'))
+        self.wfile.write('Content-Length: {0}\r\nConnection: close\r\n\r\n'.format(len(payload)).encode('latin-1') + payload)
+        upstream.close()
+
+
+@pytest.fixture
+def proxy():
+    with_proxy = Proxy()
+    threading.Thread(target=with_proxy.serve_forever, daemon=True).start()
+    yield with_proxy
+    with_proxy.shutdown()
+    with_proxy.server_close()
+
+
+def basic_credentials():
+    return 'Basic ' + base64.b64encode('{0}:{1}'.format(PROXY_USER, PROXY_PASSWORD).encode('utf-8')).decode('ascii')
+
+
+def proxy_url(proxy):
+    return 'http://{0}:{1}@{2}'.format(PROXY_USER, PROXY_PASSWORD.replace(':', '%3A').replace('@', '%40'), proxy.address)
+
+
+def test_http_calls_go_through_http_proxy_with_its_credentials(emulator, proxy, monkeypatch):
+    emulator.add_conference('conf-1')
+    monkeypatch.setenv('HTTP_PROXY', proxy_url(proxy))
+    client(emulator).stop_cloud_record('conf-1', 'host-union')
+    assert proxy.seen == [('POST {0}/v1.0/conference/videoConferences/conf-1/cloudRecords/stop HTTP/1.1'.format(emulator.url), basic_credentials())]
+    assert emulator.conference('conf-1')['cloud_record_status'] == 3
+
+
+def test_https_calls_tunnel_through_https_proxy_and_still_check_the_certificate(https, proxy, tls_certificate, monkeypatch):
+    monkeypatch.setenv('https_proxy', proxy_url(proxy))
+    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert proxy.seen == [('CONNECT {0} HTTP/1.0'.format(urlsplit(https.url).netloc), basic_credentials())]
+    with pytest.raises(DingTalkError, match='^TLS certificate verification of '):
+        client(https).get_conference('conf-1')  # the system's CAs do not sign the emulator's certificate
+
+
+def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
+    emulator.add_conference('conf-1')
+    monkeypatch.setenv('http_proxy', proxy_url(proxy))
+    monkeypatch.setenv('no_proxy', 'example.com,127.0.0.1')
+    client(emulator).get_conference('conf-1')
+    assert proxy.seen == []
+
+
+def test_a_refused_tunnel_names_the_proxy_but_not_its_credentials(https, monkeypatch):
+    refusing = Proxy(refuse_tunnels=True)
+    threading.Thread(target=refusing.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv('HTTPS_PROXY', proxy_url(refusing))
+        with pytest.raises(DingTalkError) as caught:
+            client(https, validate_certs=False).get_conference('conf-1')
+    finally:
+        refusing.shutdown()
+        refusing.server_close()
+    assert caught.value.describe() == 'Could not connect to {0} through the proxy {1}, or the connection was dropped'.format(https.url, refusing.address)
+    assert https.requests_log() == []
+
+
+@pytest.mark.parametrize('proxy_value', ['socks5://proxy-user:s3cret@proxy.example:1080', 'https://proxy-user:s3cret@proxy.example:3128',
+                                         'http://proxy-user:s3cret@:3128'])
+def test_a_proxy_that_cannot_be_used_is_refused_before_any_call_without_its_password(emulator, monkeypatch, proxy_value):
+    monkeypatch.setenv('HTTP_PROXY', proxy_value)
+    with pytest.raises(InvalidOptionError) as caught:
+        client(emulator)
+    assert str(caught.value) == 'the proxy in http_proxy cannot be used: only http://host[:port] proxies are supported'
+    assert emulator.requests_log() == []
