@@ -19,6 +19,10 @@ options:
         tenants. Credentials and tokens of one host do not work on the other; a token must come from the same host
         as the calls that use it.
       - If not set, the value of the E(DINGTALK_API_URL) environment variable is used.
+      - Calls go through the proxy that the E(https_proxy) environment variable names (E(http_proxy) for an
+        V(http://) O(api_url), E(all_proxy) for either), unless E(no_proxy) lists the host. Only V(http://) proxy
+        URLs are supported, with the proxy's credentials in the URL if it needs them; HTTPS calls tunnel through
+        the proxy, and the certificate is still checked.
     type: str
     default: https://api.dingtalk.io
   validate_certs:

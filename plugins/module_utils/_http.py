@@ -82,15 +82,18 @@ class HttpAnswer:
 
 
 def tls_context(validate_certs=True, ca_path=None):
-    """The TLS settings of a pool: the system's trusted CAs, or only ``ca_path``'s, or no checks at all.
+    """The TLS settings of a pool: the system's trusted CAs, or only those of ``ca_path``, or no checks at all.
 
-    Raises ssl.SSLError or OSError when ``ca_path`` holds no usable certificate.
+    ``ca_path`` is a PEM file, or a directory of certificates prepared with c_rehash. Raises
+    ssl.SSLError or OSError when a file holds no usable certificate.
     """
     if not validate_certs:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
+    if ca_path is not None and os.path.isdir(ca_path):
+        return ssl.create_default_context(capath=ca_path)
     return ssl.create_default_context(cafile=ca_path)
 
 

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import warnings
 
 import pytest
@@ -72,3 +74,20 @@ def test_disabling_verification_warns_for_https_only():
     assert 'ca_path' in warning
     assert connection_warnings(options(validate_certs=False), 'http://127.0.0.1:8080') == []
     assert connection_warnings(options(), 'https://api.dingtalk.io') == []
+
+
+def test_a_ca_path_directory_prepared_with_c_rehash_trusts_the_certificate(https, tls_certificate, tmp_path):
+    if shutil.which('openssl') is None:
+        pytest.skip('needs the openssl command to name the certificate by its subject hash, as c_rehash does')
+    subject_hash = subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in', tls_certificate[0]], stdout=subprocess.PIPE,
+                                  check=True).stdout.decode('ascii').strip()
+    shutil.copy(tls_certificate[0], str(tmp_path / (subject_hash + '.0')))
+    assert client(https, ca_path=str(tmp_path)).get_conference('conf-1')['conferenceId'] == 'conf-1'
+
+
+def test_a_ca_path_without_a_certificate_is_refused_before_any_call(https, tmp_path):
+    not_a_certificate = tmp_path / 'notes.txt'
+    not_a_certificate.write_text('not a certificate\n')
+    with pytest.raises(InvalidOptionError, match='^ca_path .*notes.txt holds no PEM CA certificate$'):
+        client(https, ca_path=str(not_a_certificate))
+    assert https.requests_log() == []
