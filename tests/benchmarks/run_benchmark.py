@@ -10,7 +10,7 @@
   (b) dingtalk_cloud_record in a loop
   (c) dingtalk_cloud_record with conference_ids (batch mode)
 
-Every variant runs in this one process's session, side by side, against the same
+Every variant runs in this one process's session, side by side (taking turns run by run), against the same
 emulator; each figure is the median of --runs runs. Run by `make bench`, which
 writes docs/benchmarks/: results.json, README.md (table, targets, machine) and
 benchmark.png.
@@ -276,15 +276,18 @@ def main():
     with start_in_thread(qps_limit=DINGTALK_LIMIT) as server, tempfile.TemporaryDirectory() as work_dir:
         emulator = Emulator(server)
         for scenario in SCENARIOS:
-            results[scenario['name']] = {}
-            for variant in scenario['variants']:
-                if only is not None and variant not in only:
-                    continue
-                results[scenario['name']][variant] = {}
-                for size in sizes:
-                    repeat = options.loop_runs_largest if variant != 'module_batch' and size == max(sizes) else options.runs
-                    runs = [measure(emulator, options.collections_path, scenario, variant, size, options.latency, work_dir) for dummy in range(repeat)]
-                    summary = summarise(runs, size)
+            variants = [variant for variant in scenario['variants'] if only is None or variant in only]
+            results[scenario['name']] = {variant: {} for variant in variants}
+            for size in sizes:
+                # The variants take turns run by run, so that a change in the machine's load meets them alike.
+                runs = {variant: [] for variant in variants}
+                for turn in range(max(options.runs, options.loop_runs_largest)):
+                    for variant in variants:
+                        loop_at_largest = variant != 'module_batch' and size == max(sizes)
+                        if turn < (options.loop_runs_largest if loop_at_largest else options.runs):
+                            runs[variant].append(measure(emulator, options.collections_path, scenario, variant, size, options.latency, work_dir))
+                for variant in variants:
+                    summary = summarise(runs[variant], size)
                     results[scenario['name']][variant][str(size)] = summary
                     print('{0:8} {1:28} N={2:<4} {3:7.2f} s  tokens {4}  calls/conf {5:.2f}  throttled {6}  still recording {7}'.format(
                         scenario['name'], dict(VARIANTS)[variant], size, summary['seconds'], summary['token_requests'],
