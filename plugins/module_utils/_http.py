@@ -143,7 +143,6 @@ class ConnectionPool:
 
     def __init__(self, base_url, context=None, timeout=10, max_idle=10, headers=None):
         parts = urlsplit(base_url)
-        self.base_url = base_url
         self.https = parts.scheme == 'https'
         self.host = parts.hostname
         self.port = parts.port if parts.port is not None else (443 if self.https else 80)
@@ -152,6 +151,11 @@ class ConnectionPool:
         self.max_idle = max_idle
         self.headers = dict(headers or {})
         self.proxy = proxy_from_environment(base_url)
+        self._target_prefix = ''
+        if self.proxy is not None and not self.https:
+            # A plain-HTTP proxy gets the whole URL, and the credentials for itself.
+            self._target_prefix = base_url
+            self.headers.update(self.proxy.headers)
         self._idle = []
         self._lock = threading.Lock()
 
@@ -162,16 +166,11 @@ class ConnectionPool:
         """
         all_headers = dict(self.headers)
         all_headers.update(headers or {})
-        target = path
-        if self.proxy is not None and not self.https:
-            # A plain-HTTP proxy gets the whole URL, and the credentials for itself.
-            target = self.base_url + path
-            all_headers.update(self.proxy.headers)
         connection = self._take()
         reusable = False
         try:
             try:
-                connection.request(method, target, body=body, headers=all_headers)
+                connection.request(method, self._target_prefix + path, body=body, headers=all_headers)
                 response = connection.getresponse()
                 answer = HttpAnswer(response.status, response.headers, _read_body(response, max_body_bytes, self.timeout))
                 reusable = not response.will_close
