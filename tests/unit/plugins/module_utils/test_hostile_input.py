@@ -310,18 +310,24 @@ def test_any_error_answer_is_described_in_one_bounded_line(dingtalk, body, statu
 
 # Answers the property tests would rarely produce ------------------------------------
 
-def test_a_huge_answer_is_refused_without_reading_it(dingtalk):
-    fresh(dingtalk)
-    answer(dingtalk, 'conference.get', b'{"pad": "' + b'x' * 1014 + b'"}', repeat=50 * 1024)  # 50 MiB, announced
+def failure_and_peak_memory(call):
+    """The DingTalkError that ``call()`` raises, and the most memory Python held while it ran."""
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with pytest.raises(DingTalkError) as caught:
-            make_client(dingtalk).get_conference('conf-hostile')
+            call()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert caught.value.describe().startswith('DingTalk answered HTTP 200 with a body larger than 4 MiB')
+    return caught.value, peak
+
+
+def test_a_huge_answer_is_refused_without_reading_it(dingtalk):
+    fresh(dingtalk)
+    answer(dingtalk, 'conference.get', b'{"pad": "' + b'x' * 1014 + b'"}', repeat=50 * 1024)  # 50 MiB, announced
+    started = time.monotonic()
+    error, peak = failure_and_peak_memory(lambda: make_client(dingtalk).get_conference('conf-hostile'))
+    assert error.describe().startswith('DingTalk answered HTTP 200 with a body larger than 4 MiB')
     assert peak < 8 * 1024 * 1024
     assert time.monotonic() - started < 10
 
@@ -329,14 +335,8 @@ def test_a_huge_answer_is_refused_without_reading_it(dingtalk):
 def test_a_huge_answer_without_a_length_is_cut_at_the_limit(dingtalk):
     fresh(dingtalk)
     answer(dingtalk, 'conference.get', b'x' * 1024, repeat=50 * 1024, headers={'Content-Length': None})
-    tracemalloc.start()
-    try:
-        with pytest.raises(DingTalkError) as caught:
-            make_client(dingtalk).get_conference('conf-hostile')
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert 'larger than 4 MiB' in caught.value.describe()
+    error, peak = failure_and_peak_memory(lambda: make_client(dingtalk).get_conference('conf-hostile'))
+    assert 'larger than 4 MiB' in error.describe()
     assert peak < 3 * MAX_ANSWER_BYTES  # the capped body and one copy of it, not 50 MiB
 
 

@@ -63,19 +63,34 @@ def test_concurrent_callers_open_no_more_connections_than_there_are_callers(emul
     assert 1 <= len(connections) <= 4
 
 
-class OneAnswerPerConnectionServer(socketserver.ThreadingTCPServer):
-    """Answers one request per connection, then hangs up without saying so: a server whose keep-alive timed out."""
+class LocalServer(socketserver.ThreadingTCPServer):
+    """A TCP server on a free loopback port, serving in a thread for the length of a ``with`` block."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self):
-        self.connections = 0
-        super().__init__(('127.0.0.1', 0), OneAnswerHandler)
+    def __init__(self, handler):
+        super().__init__(('127.0.0.1', 0), handler)
 
     @property
-    def url(self):
-        return 'http://127.0.0.1:{0}'.format(self.server_address[1])
+    def address(self):
+        return '127.0.0.1:{0}'.format(self.server_address[1])
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.shutdown()
+        self.server_close()
+
+
+class OneAnswerPerConnectionServer(LocalServer):
+    """Answers one request per connection, then hangs up without saying so: a server whose keep-alive timed out."""
+
+    def __init__(self):
+        self.connections = 0
+        super().__init__(OneAnswerHandler)
 
 
 class OneAnswerHandler(socketserver.StreamRequestHandler):
@@ -88,36 +103,24 @@ class OneAnswerHandler(socketserver.StreamRequestHandler):
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failed_call():
-    server = OneAnswerPerConnectionServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        dingtalk = DingTalkClient(api_url=server.url, token_source=StaticToken('t0ken'), retries=0)
+    with OneAnswerPerConnectionServer() as server:
+        dingtalk = DingTalkClient(api_url='http://' + server.address, token_source=StaticToken('t0ken'), retries=0)
         for _call in range(3):
             assert dingtalk.get_conference('conf-1')['conferenceId'] == 'conf-1'
             time.sleep(0.05)  # the hang-up reaches the idle connection
         assert server.connections == 3
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # Proxies ------------------------------------------------------------------------
 
 
-class Proxy(socketserver.ThreadingTCPServer):
+class Proxy(LocalServer):
     """A forward proxy: plain HTTP requests by their whole URL, HTTPS through CONNECT tunnels. Records what it was asked."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, refuse_tunnels=False):
         self.seen = []  # (request line, Proxy-Authorization header or None)
         self.refuse_tunnels = refuse_tunnels
-        super().__init__(('127.0.0.1', 0), ProxyHandler)
-
-    @property
-    def address(self):
-        return '127.0.0.1:{0}'.format(self.server_address[1])
+        super().__init__(ProxyHandler)
 
 
 class ProxyHandler(socketserver.StreamRequestHandler):
@@ -175,11 +178,8 @@ class ProxyHandler(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def proxy():
-    with_proxy = Proxy()
-    threading.Thread(target=with_proxy.serve_forever, daemon=True).start()
-    yield with_proxy
-    with_proxy.shutdown()
-    with_proxy.server_close()
+    with Proxy() as serving:
+        yield serving
 
 
 def basic_credentials():
@@ -215,15 +215,10 @@ def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
 
 
 def test_a_refused_tunnel_names_the_proxy_but_not_its_credentials(https, monkeypatch):
-    refusing = Proxy(refuse_tunnels=True)
-    threading.Thread(target=refusing.serve_forever, daemon=True).start()
-    try:
+    with Proxy(refuse_tunnels=True) as refusing:
         monkeypatch.setenv('HTTPS_PROXY', proxy_url(refusing))
         with pytest.raises(DingTalkError) as caught:
             client(https, validate_certs=False).get_conference('conf-1')
-    finally:
-        refusing.shutdown()
-        refusing.server_close()
     assert caught.value.describe() == 'Could not connect to {0} through the proxy {1}, or the connection was dropped'.format(https.url, refusing.address)
     assert https.requests_log() == []
 

@@ -40,7 +40,8 @@ def test_validate_certs_false_connects_without_warnings(https):
         warnings.simplefilter('always')
         client(https, validate_certs=False).stop_cloud_record('conf-1', 'host-union')
     assert https.conference('conf-1')['cloud_record_status'] == 3
-    assert [str(warning.message) for warning in caught if 'Unverified HTTPS request' in str(warning.message)] == []
+    # The plugins warn once in their own words (see connection_warnings); the transport adds nothing per call.
+    assert [str(warning.message) for warning in caught if not issubclass(warning.category, ResourceWarning)] == []
 
 
 def test_a_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
