@@ -75,7 +75,7 @@ MAX_ANSWER_BYTES = 4 * 1024 * 1024
 MAX_QUOTED_CHARACTERS = 300
 
 # A token travels in an HTTP header: anything but visible ASCII would either be
-# refused by http.client (with the value in its message) or split the header.
+# refused by the HTTP library (with the value in its message) or split the header.
 _TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
 
 

@@ -15,7 +15,6 @@ Only _client.py uses this module; it is private and its interface may change wit
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import ssl
@@ -236,7 +235,8 @@ class Transport:
         except TransportError:
             raise
         except Exception as error:  # pylint: disable=broad-exception-caught
-            raise _classified(error) from None
+            # The answer began and broke off: it timed out, or it was cut off.
+            raise (TimedOut() if isinstance(_classified(error), TimedOut) else CutOff()) from None
         finally:
             response.close()
 
@@ -295,11 +295,9 @@ def _classified(error):
         return ConnectTimedOut()
     if caused_by(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout):
         return TimedOut()
-    if caused_by(requests.exceptions.ChunkedEncodingError, http.client.IncompleteRead, urllib3.exceptions.IncompleteRead):
-        return CutOff()
-    if caused_by(http.client.RemoteDisconnected, ConnectionError):
+    if caused_by(ConnectionError):  # the built-in one: reset, or closed before the answer (RemoteDisconnected)
         return Dropped()
-    if caused_by(http.client.HTTPException, urllib3.exceptions.HTTPError):
+    if caused_by(urllib3.exceptions.ProtocolError):  # what came back broke HTTP's rules: a bad status line, say
         return NotHttp()
     return Dropped()
 

@@ -9,13 +9,10 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import select
 import socket
 import socketserver
 import ssl
-import threading
 import time
 
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.forward_proxy import LocalServer, Proxy
 from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
 
 PROXY_USER = 'proxy-user'
@@ -75,28 +73,6 @@ def test_concurrent_callers_open_no_more_connections_than_there_are_callers(emul
     assert 1 <= len(connections) <= 4
 
 
-class LocalServer(socketserver.ThreadingTCPServer):
-    """A TCP server on a free loopback port, serving in a thread for the length of a ``with`` block."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, handler):
-        super().__init__(('127.0.0.1', 0), handler)
-
-    @property
-    def address(self):
-        return '127.0.0.1:{0}'.format(self.server_address[1])
-
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.shutdown()
-        self.server_close()
-
-
 class OneAnswerPerConnectionServer(LocalServer):
     """Answers one request per connection, then hangs up without saying so: a server whose keep-alive timed out."""
 
@@ -123,79 +99,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failed_
         assert server.connections == 3
 
 
-# Proxies ------------------------------------------------------------------------
-
-
-class Proxy(LocalServer):
-    """A forward proxy: plain HTTP requests by their whole URL, HTTPS through CONNECT tunnels. Records what it was asked."""
-
-    def __init__(self, refuse_tunnels=False, tls_certificate=None):
-        self.seen = []  # (request line, Proxy-Authorization header or None)
-        self.refuse_tunnels = refuse_tunnels
-        self.tls = None
-        if tls_certificate is not None:
-            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self.tls.load_cert_chain(*tls_certificate)
-        super().__init__(ProxyHandler)
-
-    def get_request(self):
-        connection, address = super().get_request()
-        if self.tls is not None:
-            connection = self.tls.wrap_socket(connection, server_side=True)
-        return connection, address
-
-
-class ProxyHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        request_line = self.rfile.readline().decode('latin-1').strip()
-        headers = {}
-        while True:
-            line = self.rfile.readline().decode('latin-1')
-            if line in ('\r\n', '\n', ''):
-                break
-            name, _colon, value = line.partition(':')
-            headers[name.strip().lower()] = value.strip()
-        self.server.seen.append((request_line, headers.get('proxy-authorization')))
-        method, target, _version = request_line.split(' ')
-        if method == 'CONNECT':
-            self._tunnel(target)
-        else:
-            self._forward(method, target, headers)
-
-    def _tunnel(self, target):
-        if self.server.refuse_tunnels:
-            self.wfile.write(b'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n')
-            return
-        host, _colon, port = target.rpartition(':')
-        upstream = socket.create_connection((host, int(port)))
-        self.wfile.write(b'HTTP/1.1 200 Connection established\r\n\r\n')
-        self.wfile.flush()
-        sockets = [self.connection, upstream]
-        with upstream:
-            while True:
-                readable = select.select(sockets, [], [], 5)[0]
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (upstream if sock is self.connection else self.connection).sendall(data)
-
-    def _forward(self, method, url, headers):
-        parts = urlsplit(url)
-        body = self.rfile.read(int(headers.get('content-length') or 0)) or None
-        upstream = http.client.HTTPConnection(parts.hostname, parts.port)
-        forwarded = {name: value for name, value in headers.items() if name not in ('proxy-authorization', 'connection')}
-        upstream.request(method, parts.path, body=body, headers=forwarded)
-        answer = upstream.getresponse()
-        payload = answer.read()
-        self.wfile.write('HTTP/1.1 {0} {1}\r\n'.format(answer.status, answer.reason).encode('latin-1'))
-        for name, value in answer.getheaders():
-            if name.lower() not in ('connection', 'content-length', 'transfer-encoding'):
-                self.wfile.write('{0}: {1}\r\n'.format(name, value).encode('latin-1'))
-        self.wfile.write('Content-Length: {0}\r\nConnection: close\r\n\r\n'.format(len(payload)).encode('latin-1') + payload)
-        upstream.close()
+# Proxies (the forward proxy is the TLS integration target's) ---------------------------
 
 
 @pytest.fixture
