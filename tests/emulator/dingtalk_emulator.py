@@ -490,12 +490,15 @@ class EmulatorState:
 
     def _api_unified_token(self, call):
         """``/v1.0/oauth2/{corpId}/token``: internal apps (client_id = AppKey) and third-party apps
-        (client_id = SuiteKey, corpId = the authorising organisation), with OAuth-style error codes."""
+        (client_id = SuiteKey, corpId = the authorising organisation), with OAuth-style error codes.
+
+        Its documentation page gives each error the code itself as its message.
+        """
         body = self._token_body(call, ())
         if body.get("grant_type") != "client_credentials":
-            raise ApiError(400, "unsupported.grant.type", "grant_type must be client_credentials")
+            raise ApiError(400, "unsupported.grant.type", "unsupported.grant.type")
         client_id, client_secret = body.get("client_id"), body.get("client_secret")
-        invalid_client = ApiError(400, "invalid.client", "invalid client_id or client_secret")
+        invalid_client = ApiError(400, "invalid.client", "invalid.client")
         if not isinstance(client_id, str) or not isinstance(client_secret, str) or not client_id or not client_secret:
             raise invalid_client
         if client_id not in self.suites:
@@ -504,7 +507,7 @@ class EmulatorState:
         suite = self._authenticate_suite(client_id, client_secret, invalid_client)
         corp_id = call.params[0]
         if corp_id not in suite["corp_ids"]:
-            raise ApiError(401, "unauthorized.client", "the organisation %s has not authorised this application" % corp_id)
+            raise ApiError(401, "unauthorized.client", "unauthorized.client")  # the organisation has not installed the app
         return {"access_token": self._new_suite_token(call, client_id, corp_id), "expires_in": TOKEN_LIFETIME}
 
     def _authenticate_suite(self, suite_key, suite_secret, error):
