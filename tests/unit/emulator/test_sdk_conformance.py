@@ -13,9 +13,13 @@ every error it handles: a success must parse into the SDK's model, every key the
 be a field of that model with the model's type, and an error must surface as the SDK's
 ``TeaException`` with DingTalk's code and HTTP status.
 
-Each expectation names where it comes from: a page of DingTalk's documentation (help.dingtalk.io,
-summarised in the project's dingtalk-api.md), a public report of a live answer, or, where neither says,
-the numbered assumption of tests/emulator/README.md that it checks.
+Each expectation names where it comes from, with the tags of tests/emulator/README.md ("Sources"):
+a page of DingTalk's documentation (help.dingtalk.io/open/development/...: [query]
+querying-video-conference-information, [stop] video-conferencing-stops-cloud-recording, [start]
+video-conference-open-cloud-recording, [close] close-audio-video-conference, [token]
+obtain-the-access-token-of-an-internal-app and its third-party counterpart, [unified] api-gettoken,
+[errors] server-api-error-codes-1), [seen] a public report of a live answer, or [A n] the numbered
+assumption of that README which the emulator had to make.
 """
 
 from __future__ import annotations
@@ -38,15 +42,6 @@ HOST = 'host-union'
 SUITE = {'suite_key': 'suite-key', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket', 'corp_ids': ['corp-1']}
 READ = 'VideoConference.Conference.Read'
 WRITE = 'VideoConference.Conference.Write'
-
-# Pages of DingTalk's documentation cited below (help.dingtalk.io/open/development/...).
-QUERY_PAGE = 'querying-video-conference-information'
-STOP_PAGE = 'video-conferencing-stops-cloud-recording'
-START_PAGE = 'video-conference-open-cloud-recording'
-CLOSE_PAGE = 'close-audio-video-conference'
-INTERNAL_TOKEN_PAGE = 'obtain-the-access-token-of-an-internal-app'
-UNIFIED_TOKEN_PAGE = 'api-gettoken'
-GLOBAL_ERRORS_PAGE = 'server-api-error-codes-1'
 
 
 class _RawBodies:
@@ -197,21 +192,21 @@ def unified_token_request(client_id='ding-app', client_secret='app-secret', gran
 # Access tokens -------------------------------------------------------------------------------------
 
 def test_internal_app_token(oauth2_sdk):
-    # INTERNAL_TOKEN_PAGE: accessToken and expireIn (7200 s); asked again while valid, the same token comes back.
+    # [token] accessToken and expireIn (7200 s); asked again while valid, the same token comes back.
     first = oauth2_sdk.get_access_token(oauth2_models.GetAccessTokenRequest(app_key='ding-app', app_secret='app-secret'))
     assert_parsed(oauth2_sdk, first, oauth2_models.GetAccessTokenResponseBody)
     assert first.body.expire_in == 7200 and first.body.access_token
     again = oauth2_sdk.get_access_token(oauth2_models.GetAccessTokenRequest(app_key='ding-app', app_secret='app-secret'))
     assert again.body.access_token == first.body.access_token
-    # A live answer's Content-Type names the charset (a public report; dingtalk-api.md, Wire format).
+    # A live answer's Content-Type names the charset [seen].
     assert first.headers['content-type'] == 'application/json;charset=utf-8'
 
 
 @pytest.mark.parametrize('request_fields, code', [
-    # The internal-app token page: a wrong AppKey or AppSecret is invalidClientIdOrSecret.
+    # [token]: a wrong AppKey or AppSecret is invalidClientIdOrSecret.
     ({'app_key': 'ding-app', 'app_secret': 'wrong-secret'}, 'invalidClientIdOrSecret'),
     ({'app_key': 'no-such-app', 'app_secret': 'app-secret'}, 'invalidClientIdOrSecret'),
-    # A missing field is Missing<field> (assumption 6 of tests/emulator/README.md).
+    # A missing field is Missing<field> [A 6].
     ({'app_secret': 'app-secret'}, 'MissingappKey'),
 ])
 def test_internal_app_token_errors(oauth2_sdk, request_fields, code):
@@ -220,7 +215,7 @@ def test_internal_app_token_errors(oauth2_sdk, request_fields, code):
 
 
 def test_third_party_app_token(emulator, oauth2_sdk):
-    # The third-party token page (dingtalk-api.md, Access tokens): accessToken and expireIn, a new token on every call.
+    # [token], third-party page: accessToken and expireIn, a new token on every call.
     emulator.post('/suites', SUITE)
     first = oauth2_sdk.get_corp_access_token(suite_token_request())
     assert_parsed(oauth2_sdk, first, oauth2_models.GetCorpAccessTokenResponseBody)
@@ -229,7 +224,7 @@ def test_third_party_app_token(emulator, oauth2_sdk):
 
 
 @pytest.mark.parametrize('change, code', [
-    # The third-party token page: unknown suite or wrong secret, a stale ticket, an organisation without the app.
+    # [token], third-party page: unknown suite or wrong secret, a stale ticket, an organisation without the app.
     ({'suite_secret': 'wrong'}, 'invalidSuiteKey'),
     ({'suite_key': 'other-suite'}, 'invalidSuiteKey'),
     ({'suite_ticket': 'stale'}, 'invalidSuiteTicket'),
@@ -241,7 +236,7 @@ def test_third_party_app_token_errors(emulator, oauth2_sdk, change, code):
 
 
 def test_unified_token_serves_internal_and_third_party_apps(emulator, oauth2_sdk):
-    # UNIFIED_TOKEN_PAGE: snake_case access_token and expires_in; corpId is the app's own organisation for an
+    # [unified] snake_case access_token and expires_in; corpId is the app's own organisation for an
     # internal app, the authorising one for a third-party app (whose ClientID is its SuiteKey).
     emulator.post('/suites', SUITE)
     internal = oauth2_sdk.get_token('ding-corp', unified_token_request())
@@ -253,11 +248,11 @@ def test_unified_token_serves_internal_and_third_party_apps(emulator, oauth2_sdk
 
 
 @pytest.mark.parametrize('corp_id, request_fields, status, code', [
-    # UNIFIED_TOKEN_PAGE's error table, whose messages are the codes themselves.
+    # [unified] error table, whose messages are the codes themselves.
     ('ding-corp', {'client_secret': 'wrong'}, 400, 'invalid.client'),
     ('ding-corp', {'client_id': 'no-such-app'}, 400, 'invalid.client'),
     ('ding-corp', {'grant_type': 'password'}, 400, 'unsupported.grant.type'),
-    # unauthorized.client (401) for an organisation that has not installed the third-party app: assumption 7.
+    # unauthorized.client (401) for an organisation that has not installed the third-party app: [A 7].
     ('corp-2', {'client_id': 'suite-key', 'client_secret': 'suite-secret'}, 401, 'unauthorized.client'),
 ])
 def test_unified_token_errors(emulator, oauth2_sdk, corp_id, request_fields, status, code):
@@ -269,7 +264,7 @@ def test_unified_token_errors(emulator, oauth2_sdk, corp_id, request_fields, sta
 # Conference query -------------------------------------------------------------------------------
 
 def test_query_a_running_meeting(emulator, conference_sdk):
-    # QUERY_PAGE's answer: confInfo with the meeting's counts, creator, room code and link; no end yet.
+    # [query] answer: confInfo with the meeting's counts, creator, room code and link; no end yet.
     emulator.add_conference('conf-1', cloud_record_owner_union_id=HOST, creator_nick='Li Lei', active_num=4, attend_num=6,
                             invited_num=9)
     answer = query(conference_sdk, 'conf-1', emulator.mint_token())
@@ -283,7 +278,7 @@ def test_query_a_running_meeting(emulator, conference_sdk):
 
 
 def test_query_an_ended_meeting(emulator, conference_sdk):
-    # QUERY_PAGE: endTime and confDuration (milliseconds) are sent once the meeting has ended.
+    # [query] endTime and confDuration (milliseconds) are sent once the meeting has ended.
     emulator.add_conference('conf-ended', status=1, cloud_record_status=3, start_time=1772443800000, end_time=1772448312345)
     answer = query(conference_sdk, 'conf-ended', emulator.mint_token())
     assert_parsed(conference_sdk, answer, conference_models.QueryConferenceInfoResponseBody)
@@ -292,7 +287,7 @@ def test_query_an_ended_meeting(emulator, conference_sdk):
 
 
 def test_every_documented_conf_info_field_reaches_the_sdk(emulator, conference_sdk):
-    # Every field of the SDK's confInfo model can be set through the admin API and parses as the model says.
+    # [query, SDK] every field of the SDK's confInfo model can be set through the admin API and parses as the model says.
     emulator.add_conference('conf-full', status=1, cloud_record_status=3, start_time=1000, end_time=61000, conf_duration=59000,
                             creator_nick='Li Lei', room_code='512345678', external_link_url='https://meeting.dingtalk.com/j/x',
                             biz_type='3', attend_num=5, invited_num=7, minutes_status=1, minutes_owner_union_id=HOST,
@@ -306,13 +301,13 @@ def test_every_documented_conf_info_field_reaches_the_sdk(emulator, conference_s
 
 
 @pytest.mark.parametrize('setup, status, code', [
-    # QUERY_PAGE's error table: an unknown conference is roomNotFound (404).
+    # [query] error table: an unknown conference is roomNotFound (404).
     ({'conference_id': 'no-such-conference'}, 404, 'roomNotFound'),
-    # GLOBAL_ERRORS_PAGE: a token without the read permission point is refused with 403.
+    # [errors] a token without the read permission point is refused with 403.
     ({'permissions': [WRITE]}, 403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied'),
-    # GLOBAL_ERRORS_PAGE: an invalid or expired token is InvalidAuthentication (400 by default, assumption 10).
+    # [errors] an invalid or expired token is InvalidAuthentication (400 by default) [A 10].
     ({'expired': True}, 400, 'InvalidAuthentication'),
-    # A call without the token header: AuthenticationFailed.MissingParameter (a public report of a live answer).
+    # A call without the token header: AuthenticationFailed.MissingParameter [seen].
     ({'token': None}, 400, 'AuthenticationFailed.MissingParameter'),
 ])
 def test_query_errors(emulator, conference_sdk, setup, status, code):
@@ -321,14 +316,14 @@ def test_query_errors(emulator, conference_sdk, setup, status, code):
     error = sdk_error(query, conference_sdk, setup.get('conference_id', 'conf-1'), setup.get('token', token))
     assert_sdk_error(error, status, code)
     if status == 403:
-        # The global error page: the 403 names the permission point the app lacks.
+        # [errors]: the 403 names the permission point the app lacks.
         assert error.accessDeniedDetail == {'requiredScopes': [READ]}
 
 
 # Cloud recording ------------------------------------------------------------------------------
 
 def test_stop(emulator, conference_sdk):
-    # STOP_PAGE: success is HTTP 200 with code "200", a string; the meeting goes on.
+    # [stop] success is HTTP 200 with code "200", a string; the meeting goes on.
     emulator.add_conference('conf-1')
     answer = stop(conference_sdk, 'conf-1', emulator.mint_token())
     assert_parsed(conference_sdk, answer, conference_models.StopCloudRecordResponseBody)
@@ -337,12 +332,12 @@ def test_stop(emulator, conference_sdk):
 
 
 @pytest.mark.parametrize('conference, union_id, status, code, message', [
-    # STOP_PAGE's error table, with its messages: only the host may stop; a meeting that has ended.
+    # [stop] error table, with its messages: only the host may stop; a meeting that has ended.
     ({}, 'not-the-host', 400, 'recordStopPermissionError', "you can't operator, please contact meeting manager"),
     ({'status': 1, 'cloud_record_status': 3}, HOST, 400, 'roomClosed', 'the meeting has ended'),
-    # An unknown conference: roomNotFound as on the query page (assumption 4).
+    # An unknown conference: roomNotFound as on the query page [A 4].
     ({'conference_id': 'other'}, HOST, 404, 'roomNotFound', None),
-    # No unionId: paramsError, with the start page's message pattern (assumption 17).
+    # No unionId: paramsError, with the start page's message pattern [A 17].
     ({}, None, 400, 'paramsError', 'error:unionId is mandatory'),
 ])
 def test_stop_errors(emulator, conference_sdk, conference, union_id, status, code, message):
@@ -353,7 +348,7 @@ def test_stop_errors(emulator, conference_sdk, conference, union_id, status, cod
 
 
 @pytest.mark.parametrize('code, status, message', [
-    # STOP_PAGE: the two server-side codes and their messages, as fault rules answer them.
+    # [stop] its codes for failures on DingTalk's side, with their messages, answered through fault rules.
     ('systemError', 500, 'system error'),
     ('innerSystemError', 500, 'The system is busy, please try again later'),
     ('recordStopError', 400, 'record stop error, please try again'),
@@ -365,7 +360,7 @@ def test_stop_server_side_errors(emulator, conference_sdk, code, status, message
 
 
 def test_start(emulator, conference_sdk):
-    # START_PAGE: unionId of the host, an optional mode and smallWindowPosition; success is code "200".
+    # [start] unionId of the host, an optional mode and smallWindowPosition; success is code "200".
     emulator.add_conference('conf-1', cloud_record_status=0)
     answer = start(conference_sdk, 'conf-1', emulator.mint_token(), mode='speech', small_window_position='float_right')
     assert_parsed(conference_sdk, answer, conference_models.StartCloudRecordResponseBody)
@@ -374,8 +369,8 @@ def test_start(emulator, conference_sdk):
 
 
 @pytest.mark.parametrize('conference, options, status, code, message', [
-    # START_PAGE's error table and its message patterns ("error:%s", "recordStartError:%s", "permissionError:%s");
-    # what DingTalk puts into %s is not documented (assumption 17).
+    # [start] error table and its message patterns ("error:%s", "recordStartError:%s", "permissionError:%s");
+    # what DingTalk puts into %s is not documented [A 17].
     ({'cloud_record_status': 0}, {'mode': 'cinema'}, 400, 'paramsError', 'error:'),
     ({'cloud_record_status': 1}, {}, 404, 'recordStartError', 'recordStartError:'),
     ({'cloud_record_status': 0}, {'union_id': 'not-the-host'}, 404, 'recordStartPermissionError', 'permissionError:'),
@@ -392,7 +387,7 @@ def test_start_errors(emulator, conference_sdk, conference, options, status, cod
 
 def test_create_and_close(emulator, conference_sdk):
     # The create answer (SDK model CreateVideoConferenceResponseBody) names the conference, its room code and link,
-    # which the query then shows; CLOSE_PAGE ends it, and closing it again is resourceClose.
+    # which the query then shows; [close] ends it, and closing it again is resourceClose.
     token = emulator.mint_token()
     created = create(conference_sdk, token)
     assert_parsed(conference_sdk, created, conference_models.CreateVideoConferenceResponseBody)
@@ -407,13 +402,13 @@ def test_create_and_close(emulator, conference_sdk):
 # Limits ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('third_party, config, code', [
-    # GLOBAL_ERRORS_PAGE: the per-second limit per app and API, and for a third-party app per authorising organisation.
+    # [errors] the per-second limit per app and API, and for a third-party app per authorising organisation.
     (False, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
     (True, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
-    # GLOBAL_ERRORS_PAGE: the per-minute variants.
+    # [errors] the per-minute variants.
     (False, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi'),
     (True, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi'),
-    # GLOBAL_ERRORS_PAGE: the limit of the API over every caller, and the organisation's monthly call quota.
+    # [errors] the limit of the API over every caller, and the organisation's monthly call quota.
     (False, {'api_qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForApi'),
     (False, {'org_call_quota': 1}, 'Forbidden.AccessDenied.ApiCountLimitForOrg'),
 ])
@@ -430,7 +425,7 @@ def test_limits(emulator, conference_sdk, third_party, config, code):
 
 
 def test_egress_ip_block_is_no_dingtalk_answer_the_sdk_can_read(emulator, conference_sdk):
-    # GLOBAL_ERRORS_PAGE: more calls from one address than DingTalk allows block it for minutes, answered with an
+    # [errors] more calls from one address than DingTalk allows block it for minutes, answered with an
     # HTML page, or with the anti-abuse body {"status": 1111, "wait": 5, ...} of public reports, not DingTalk's JSON.
     emulator.add_conference('conf-1')
     token = emulator.mint_token()
