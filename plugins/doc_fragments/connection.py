@@ -59,10 +59,16 @@ options:
     description:
       - How many times a call is retried after a transient failure, with exponential back-off and jitter.
       - Transient failures are dropped connections, timeouts, HTTP 5xx and 429 answers, DingTalk throttling
-        (V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpsLimitForApi)), and
-        V(recordStopError), whose documented text asks to try again. Other errors fail at once, among them
-        an untrusted certificate or another TLS failure, a refused connection, a host name that does not
-        resolve and a proxy that cannot be reached. Their request was never sent, and no retry can mend them.
+        (V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi),
+        V(Forbidden.AccessDenied.QpsLimitForApi), and the per-minute V(Forbidden.AccessDenied.QpmLimitForAppkeyAndApi) and
+        V(Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi)), and V(recordStopError), whose documented text asks
+        to try again. A throttled call waits at least a second before its retry, at least 20 seconds after a
+        per-minute code.
+      - Other errors fail at once, among them an untrusted certificate or another TLS failure, a refused connection,
+        a host name that does not resolve and a proxy that cannot be reached (their request was never sent, and no
+        retry can mend them), V(Forbidden.AccessDenied.ApiCountLimitForOrg) (the organisation's monthly quota of
+        calls is used up), and DingTalk's block of the egress IP address after too many calls (an HTML page or an
+        anti-abuse answer instead of JSON), which no retry within minutes would pass.
       - V(0) disables retries.
     type: int
     default: 3

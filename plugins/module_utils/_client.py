@@ -32,16 +32,32 @@ DEFAULT_RETRIES = 3
 TOKEN_HEADER = 'x-acs-dingtalk-access-token'
 REQUEST_ID_HEADER = 'x-acs-request-id'
 
+# DingTalk's throttling codes (its global error-code page). The limits count calls per app and API
+# (an internal app: AppKey; a third-party app: SuiteKey and authorising organisation), or per API over
+# every caller, in one-second windows, or in one-minute windows for the Qpm ones. Every one of them
+# asks the caller to slow down and try again; system.busy and systemBusy (HTTP 429) say the same.
+PER_SECOND_THROTTLING_CODES = frozenset((
+    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi',
+    'Forbidden.AccessDenied.QpsLimitForApi',
+    'system.busy',
+    'systemBusy',
+))
+PER_MINUTE_THROTTLING_CODES = frozenset((
+    'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi',
+))
+THROTTLING_CODES = PER_SECOND_THROTTLING_CODES | PER_MINUTE_THROTTLING_CODES
+# How long the window that throttled a call lasts (see throttling_window).
+PER_SECOND = 'second'
+PER_MINUTE = 'minute'
+
 # DingTalk codes whose documented meaning is "busy or throttled, try again".
 # recordStopError is listed because its documented text is
 # "record stop error, please try again". recordStartError is deliberately not:
 # its documentation does not ask to try again, and DingTalk also gives it for a
 # start while a recording runs or is paused, which no retry can change.
-RETRYABLE_CODES = frozenset((
-    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpsLimitForApi',
-    'system.busy',
-    'systemBusy',
+RETRYABLE_CODES = THROTTLING_CODES | frozenset((
     'systemError',
     'innerSystemError',
     'internalError',
@@ -50,23 +66,39 @@ RETRYABLE_CODES = frozenset((
     'recordStopError',
 ))
 
-# Throttling answers ask for a back-off of at least one second: DingTalk counts
-# calls per app and API in one-second windows.
-THROTTLING_CODES = frozenset((
-    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpsLimitForApi',
-    'system.busy',
-    'systemBusy',
-))
-
 INVALID_TOKEN_CODE = 'InvalidAuthentication'
 PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
+ORG_QUOTA_USED_UP_CODE = 'Forbidden.AccessDenied.ApiCountLimitForOrg'
+
+# What a code means for the person reading the task's message, beyond DingTalk's own words.
+CODE_EXPLANATIONS = {
+    ORG_QUOTA_USED_UP_CODE: ('The organisation has used up its monthly quota of DingTalk API calls: every call fails until '
+                             'the quota renews next month, or DingTalk raises it. Not retried.'),
+}
+
+# DingTalk blocks an egress IP address that calls too often (more than 10,000 calls within 20 seconds
+# blocks it for five minutes), answering with an HTML page or an anti-abuse JSON body instead of its
+# JSON. Every further call from the address is one more call of a blocked caller: such an answer is final.
+IP_BLOCK_STATUS = '1111'  # the "status" of the anti-abuse body, as public reports of live answers show it
+# The statuses besides 2xx a blocking gateway answers with; an HTML page with another one (404, 502, ...)
+# is a wrong host or a failing gateway, and a 5xx page stays worth a retry.
+IP_BLOCK_PAGE_STATUSES = frozenset((403, 429))
+IP_BLOCK_ADVICE = ('the egress IP address is probably blocked for making too many calls (DingTalk blocks an address for '
+                   'five minutes after more than 10,000 calls within 20 seconds). Not retried: wait a few minutes, and look '
+                   'for what called DingTalk so often.')
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
 THROTTLE_MIN_BACKOFF_SECONDS = 1.0
-# The most one back-off can last: a throttled call waits up to half a second past its minimum.
-MAX_BACKOFF_SECONDS = max(BACKOFF_MAX_SECONDS, THROTTLE_MIN_BACKOFF_SECONDS + 0.5)
+THROTTLE_JITTER_SECONDS = 0.5
+# A per-minute window: a retry within the same minute is throttled again. Three back-offs of 20 to 30
+# seconds (the default retries) reach the next window wherever in its minute the first call fell.
+PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS = 20.0
+PER_MINUTE_THROTTLE_JITTER_SECONDS = 10.0
+# The most one back-off can last, but after a per-minute throttling answer: a throttled call waits up to
+# half a second past its minimum.
+MAX_BACKOFF_SECONDS = max(BACKOFF_MAX_SECONDS, THROTTLE_MIN_BACKOFF_SECONDS + THROTTLE_JITTER_SECONDS)
+MAX_PER_MINUTE_BACKOFF_SECONDS = PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS + PER_MINUTE_THROTTLE_JITTER_SECONDS
 
 # DingTalk's answers are a few hundred bytes. A larger one is an error page or an attack:
 # it is read in small chunks and refused past this size, never held in memory whole.
@@ -87,8 +119,8 @@ class DingTalkError(Exception):
     ``answer_lost`` is true when this attempt of the call, or an earlier one,
     got no answer that says what happened (none at all, a cut-off one, or a
     2xx or 5xx one that is not DingTalk's JSON): DingTalk may have carried the
-    call out. ``final`` is true for a failure no retry can mend, such as a
-    certificate that is not trusted.
+    call out. ``final`` is true for a failure no retry can mend, whatever its
+    status: a certificate that is not trusted, or a blocked egress IP address.
     """
 
     def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None, final=False):
@@ -118,6 +150,8 @@ class DingTalkError(Exception):
             text = 'DingTalk error {0}: {1}'.format(self.code, self.message)
         else:
             text = self.message
+        if self.code in CODE_EXPLANATIONS:
+            text = '{0}. {1}'.format(text.rstrip('.'), CODE_EXPLANATIONS[self.code])
         details = []
         if self.http_status is not None:
             details.append('HTTP {0}'.format(self.http_status))
@@ -333,20 +367,25 @@ class DingTalkClient:
                 return self._send(method, path, body, token)
             except DingTalkError as error:
                 answer_lost = error.answer_lost = answer_lost or error.answer_lost
-                throttled = error.code in THROTTLING_CODES or error.http_status == 429
-                if throttled and self.rate_limiter is not None:
-                    self.rate_limiter.throttled(api)
+                throttling = throttling_window(error)
+                if throttling is not None and self.rate_limiter is not None:
+                    self.rate_limiter.throttled(api, per_minute=throttling == PER_MINUTE)
                 if not error.retryable or attempt >= self.retries:
                     raise
                 attempt += 1
-                self._sleep(self._backoff_seconds(attempt, throttled))
+                self._sleep(self._backoff_seconds(attempt, throttling))
 
-    def _backoff_seconds(self, attempt, throttled):
-        """Exponential back-off with jitter, so parallel callers do not retry in step."""
+    def _backoff_seconds(self, attempt, throttling=None):
+        """Exponential back-off with jitter, so parallel callers do not retry in step.
+
+        A throttled call (``throttling`` is PER_SECOND or PER_MINUTE) waits at least until DingTalk's window has moved on.
+        """
         ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
         delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
-        if throttled:
-            delay = max(delay, THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, 0.5))
+        if throttling == PER_MINUTE:
+            delay = max(delay, PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, PER_MINUTE_THROTTLE_JITTER_SECONDS))
+        elif throttling == PER_SECOND:
+            delay = max(delay, THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, THROTTLE_JITTER_SECONDS))
         return delay
 
     def _send(self, method, path, body, token):
@@ -412,6 +451,15 @@ def _unknown_outcome(status):
     return 200 <= status < 300 or status >= 500
 
 
+def throttling_window(error):
+    """PER_SECOND or PER_MINUTE when DingTalk throttled the call, else None."""
+    if error.code in PER_MINUTE_THROTTLING_CODES:
+        return PER_MINUTE
+    if error.code in PER_SECOND_THROTTLING_CODES or error.http_status == 429 and not error.final:
+        return PER_SECOND
+    return None
+
+
 def _parse_answer(status, headers, body):
     """Return the JSON object of a successful (2xx) answer, or raise DingTalkError."""
     request_id = _quoted(headers.get(REQUEST_ID_HEADER))
@@ -424,19 +472,40 @@ def _parse_answer(status, headers, body):
         payload = None
     if not isinstance(payload, dict):
         content_type = _quoted(headers.get('Content-Type')) or 'no content type'
+        if _is_ip_block_page(status, headers, body):
+            raise DingTalkError('DingTalk answered HTTP {0} with an HTML page, not a JSON object ({1}): {2}'.format(
+                status, content_type, IP_BLOCK_ADVICE), http_status=status, request_id=request_id,
+                answer_lost=_unknown_outcome(status), final=True)
         raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
                             http_status=status, request_id=request_id, answer_lost=_unknown_outcome(status))
+    if _quoted(payload.get('status')) == IP_BLOCK_STATUS and 'code' not in payload:
+        # Refused before it reached the API, so nothing happened, whatever the HTTP status says.
+        raise DingTalkError('DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {0}): {1}'.format(
+            status, IP_BLOCK_ADVICE), http_status=status, request_id=request_id, answer_lost=False, final=True)
+    errcode = payload.get('errcode')
+    if 200 <= status < 300 and errcode not in (None, 0, '0') and _quoted(errcode):
+        # DingTalk's older gateway (a path outside /v1.0, for one) reports errors in a success answer.
+        raise DingTalkError(_quoted(payload.get('errmsg')) or 'no message', code=_quoted(errcode), http_status=status,
+                            request_id=request_id)
     if not 200 <= status < 300:
         detail = payload.get('accessdenieddetail')
         scopes = detail.get('requiredScopes') if isinstance(detail, dict) else None
         raise DingTalkError(
-            _quoted(payload.get('message')) or 'no message',
-            code=_quoted(payload.get('code')) or 'HTTP{0}'.format(status),
+            _quoted(payload.get('message')) or _quoted(payload.get('errmsg')) or 'no message',
+            code=_quoted(payload.get('code')) or _quoted(errcode) or 'HTTP{0}'.format(status),
             http_status=status,
             request_id=_quoted(payload.get('requestid')) or _quoted(payload.get('requestId')) or request_id,
             required_scopes=[_quoted(scope) for scope in scopes if _quoted(scope)] if isinstance(scopes, list) else None,
         )
     return payload
+
+
+def _is_ip_block_page(status, headers, body):
+    """Whether a body that is not JSON is the HTML page DingTalk blocks an egress IP address with."""
+    if not (200 <= status < 300 or status in IP_BLOCK_PAGE_STATUSES):
+        return False
+    content_type = (_quoted(headers.get('Content-Type')) or '').lower()
+    return 'html' in content_type or body.lstrip()[:1] == b'<'
 
 
 def _quoted(value):

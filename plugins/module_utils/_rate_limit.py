@@ -8,7 +8,8 @@
 
 DingTalk counts calls per app and per API in one-second windows (about 20 a second
 on standard organisations) and answers 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
-beyond that. Spacing the calls of each API evenly keeps every one-second window under
+beyond that (QpsLimitForSuitekeyAndOrgAndApi for a third-party app; the Qpm codes for its
+per-minute windows). Spacing the calls of each API evenly keeps every one-second window under
 the limit without a burst at its start, while calls to different APIs (the query and
 the stop) go side by side. This is a private module: its interface may change without notice.
 """
@@ -25,6 +26,9 @@ DEFAULT_CALLS_PER_SECOND = 18.0
 
 # How long every caller of an API waits after DingTalk said it was throttled: its windows are one second long.
 THROTTLE_PAUSE_SECONDS = 1.0
+# The same after a per-minute throttling answer: calls within the rest of the minute would be throttled too.
+# As long as the shortest back-off after such an answer (_client.PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS).
+PER_MINUTE_THROTTLE_PAUSE_SECONDS = 20.0
 
 
 class RateLimiter:
@@ -48,7 +52,8 @@ class RateLimiter:
         if slot > now:
             self._sleep(slot - now)
 
-    def throttled(self, api):
-        """DingTalk throttled ``api``: hold back every caller of it for a whole window."""
+    def throttled(self, api, per_minute=False):
+        """DingTalk throttled ``api``: hold back every caller of it for a whole window (or most of a minute's)."""
+        pause = PER_MINUTE_THROTTLE_PAUSE_SECONDS if per_minute else THROTTLE_PAUSE_SECONDS
         with self._lock:
-            self._next_slot[api] = max(self._next_slot.get(api, 0.0), self._clock() + THROTTLE_PAUSE_SECONDS)
+            self._next_slot[api] = max(self._next_slot.get(api, 0.0), self._clock() + pause)

@@ -69,9 +69,12 @@ options:
       - The most calls a second this module run makes to each DingTalk API (the conference query and the stop or
         start are different APIs and are limited separately).
       - DingTalk allows about 20 calls a second per app and API on standard organisations and answers
-        V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi) beyond that; the default stays safely under. Raise it
-        only for an organisation with a higher limit, and keep it under that limit.
-      - After a throttling answer, every call to that API waits a second.
+        V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi) beyond that (a third-party app,
+        V(Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi), counted per authorising organisation); the
+        default stays safely under. Raise it only for an organisation with a higher limit, and keep it under that limit.
+      - After a throttling answer, every call to that API waits a second; after a per-minute one
+        (V(Forbidden.AccessDenied.QpmLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi)),
+        20 seconds.
       - Must be greater than zero.
     type: float
     default: 18

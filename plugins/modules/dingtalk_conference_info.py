@@ -208,13 +208,13 @@ conference:
     cloud_record_status: 1
     cloud_record_status_name: recording
     host_union_id: host-union-0001
-    host_nick: null
+    host_nick: Li Lei
     cloud_record_owner_union_id: host-union-0001
     start_time: "2026-03-02T09:30:00Z"
     end_time: null
     active_participants: 12
-    room_code: null
-    external_link_url: null
+    room_code: "512345678"
+    external_link_url: https://meeting.dingtalk.com/j/abcdef
 waited:
   description:
     - Seconds from the start of the first query to the last answer.

@@ -48,7 +48,21 @@ WINDOW_POSITIONS = ("relative_right", "float_right", "float_bottom")
 CONF_INIT, CONF_ENDED, CONF_IN_PROGRESS = 0, 1, 2
 RECORD_NONE, RECORD_RECORDING, RECORD_PAUSED, RECORD_FINISHED = 0, 1, 2, 3
 PERMISSION_DENIED = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+# The limits DingTalk's global error-code page lists, with the code an internal app and a
+# third-party app (per authorising organisation) get for each.
 QPS_LIMITED = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+SUITE_QPS_LIMITED = "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi"
+QPM_LIMITED = "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi"
+SUITE_QPM_LIMITED = "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi"
+API_QPS_LIMITED = "Forbidden.AccessDenied.QpsLimitForApi"
+ORG_QUOTA_USED_UP = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+THROTTLING_CODES = (QPS_LIMITED, SUITE_QPS_LIMITED, QPM_LIMITED, SUITE_QPM_LIMITED, API_QPS_LIMITED)
+DEFAULT_CORP_ID = "ding-emulated-corp"  # the organisation an internal app belongs to unless registered with another
+# DingTalk labels its JSON answers with the charset, as live answers show.
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+# A path outside /v1.0 is answered by DingTalk's older gateway: HTTP 200 with an errcode body (seen live).
+UNVERSIONED_PATH_ANSWER = {"errcode": 404, "errmsg": "请求的URI地址不存在"}
+IP_BLOCK_ANSWERS = ("html", "json")
 FAULT_KINDS = ("error", "html", "drop", "delay", "truncated", "raw")
 ANY_SEGMENT = object()  # route placeholder: one path segment, captured as a parameter
 
@@ -121,6 +135,42 @@ def admin_error(message):
     return ApiError(400, "badRequest", message)
 
 
+# The message each conference API's documentation page gives for its codes (see "Error messages" in
+# README.md). A "%s" stands for a detail the pages do not specify; the emulator fills in its own.
+DOCUMENTED_MESSAGES = {
+    "recordStopPermissionError": "you can't operator, please contact meeting manager",
+    "roomClosed": "the meeting has ended",
+    "recordStopError": "record stop error, please try again",
+    "systemError": "system error",
+    "innerSystemError": "The system is busy, please try again later",
+    "paramsError": "error:%s",
+    "recordStartError": "recordStartError:%s",
+    "recordStartPermissionError": "permissionError:%s",
+}
+
+
+def documented_error(status, code, detail=""):
+    """An ApiError with DingTalk's documented message for ``code``."""
+    message = DOCUMENTED_MESSAGES[code]
+    return ApiError(status, code, message % detail if "%s" in message else message)
+
+
+# confInfo of the conference query: every field of its documentation page and of the SDK's
+# QueryConferenceInfoResponseBodyConfInfo, with the admin key that sets it.
+CONF_INFO_FIELDS = (
+    ("conferenceId", "conference_id"), ("title", "title"), ("status", "status"),
+    ("cloudRecordStatus", "cloud_record_status"), ("cloudRecordOwnerUnionId", "cloud_record_owner_union_id"),
+    ("creatorId", "host_union_id"), ("creatorNick", "creator_nick"), ("roomCode", "room_code"),
+    ("externalLinkUrl", "external_link_url"), ("bizType", "biz_type"), ("activeNum", "active_num"),
+    ("attendNum", "attend_num"), ("invitedNum", "invited_num"), ("startTime", "start_time"), ("endTime", "end_time"),
+    ("confDuration", "conf_duration"), ("minutesStatus", "minutes_status"), ("minutesOwnerUnionId", "minutes_owner_union_id"),
+    ("scheduleConferenceId", "schedule_conference_id"), ("extensionAppSettings", "extension_app_settings"),
+)
+# The items of extensionAppSettings: admin key -> confInfo key.
+EXTENSION_APP_KEYS = {"app_code": "appCode", "app_id": "appId", "auto_open_mode": "autoOpenMode",
+                      "extension_app_biz_data": "extensionAppBizData"}
+
+
 @dataclasses.dataclass
 class Call:
     """One decoded request, as the state's API and admin operations see it."""
@@ -131,6 +181,7 @@ class Call:
     body: Any = None
     token: Optional[str] = None
     principal: Optional[str] = None  # filled in once the caller is known, for the request log
+    versioned: bool = True  # False for a path outside /v1.0, which another gateway of DingTalk answers
 
     def json_object(self, error):
         """The body as a dict (absent body = {}); anything else raises ``error``."""
@@ -160,6 +211,17 @@ def _check_number(value, name, minimum=0):
 def _check_string(value, name):
     if not isinstance(value, str) or not value:
         raise admin_error("%s must be a non-empty string" % name)
+    return value
+
+
+def _check_extension_app_settings(value):
+    if not isinstance(value, list) or not all(isinstance(item, dict) and set(item) <= set(EXTENSION_APP_KEYS) for item in value):
+        raise admin_error("extension_app_settings must be a list of objects with the keys %s" % ", ".join(sorted(EXTENSION_APP_KEYS)))
+    for item in value:
+        for key, item_value in item.items():
+            expected = int if key == "auto_open_mode" else str
+            if not isinstance(item_value, expected) or isinstance(item_value, bool):
+                raise admin_error("extension_app_settings: %s must be %s" % (key, "an integer" if expected is int else "a string"))
     return value
 
 
@@ -193,11 +255,11 @@ class FaultInjector:
             "kind": kind,
             "status": int(_check_number(rule.get("status", 200 if kind in ("raw", "truncated") else 500), "status", 100)),
             "code": rule.get("code", "systemError"),
-            "message": rule.get("message", "system error (injected by the emulator)"),
+            "message": rule.get("message", "system error"),  # what DingTalk documents for systemError
             "delay": _check_number(rule.get("delay", 0), "delay"),
             "body": rule.get("body"),
             "body_base64": rule.get("body_base64"),
-            "content_type": rule.get("content_type", "application/json"),
+            "content_type": rule.get("content_type", JSON_CONTENT_TYPE),
             "headers": rule.get("headers", {}),
             "repeat": int(_check_number(rule.get("repeat", 1), "repeat", 1)),
             "times": rule.get("times"),
@@ -253,8 +315,11 @@ class EmulatorState:
 
     def __init__(self, region="io", qps_limit=20, latency=0.0):
         self.lock = threading.RLock()
+        # The limits beyond qps_limit are off (0) unless a test turns them on; see "Limits" in README.md.
         self.defaults = {"region": _check_choice(region, REGIONS, "region"), "qps_limit": int(qps_limit),
-                         "latency": float(latency), "invalid_auth_status": 400, "seed": 0}
+                         "latency": float(latency), "invalid_auth_status": 400, "seed": 0,
+                         "qpm_limit": 0, "api_qps_limit": 0, "org_call_quota": 0,
+                         "ip_call_limit": 0, "ip_window_seconds": 20.0, "ip_block_seconds": 300.0, "ip_block_answer": "html"}
         # Counters survive reset so a token or id handed out before a reset never comes back to life.
         self._counters = collections.Counter()
         self.generation = 0
@@ -290,8 +355,10 @@ class EmulatorState:
             self.stats["by_status"]["dropped" if entry["status"] is None else str(entry["status"])] += 1
             if entry["code"]:
                 self.stats["by_code"][entry["code"]] += 1
-            if entry["code"] == QPS_LIMITED:
+            if entry["code"] in THROTTLING_CODES:
                 self.stats["throttled"] += 1
+            if entry["ip_blocked"]:
+                self.stats["ip_blocked"] += 1
             if entry["fault"]:
                 self.stats["faults_injected"] += 1
 
@@ -308,9 +375,36 @@ class EmulatorState:
         "cloudRecord.start": "_api_start_recording",
     }
 
+    def check_ip(self, address, generation):
+        """The egress-IP limit, checked before anything else: None, or how to answer a blocked address.
+
+        More than ``ip_call_limit`` calls from one address within ``ip_window_seconds`` block it for
+        ``ip_block_seconds`` (DingTalk documents 10,000 calls in 20 s and five minutes); calls during the
+        block are refused and do not extend it.
+        """
+        with self.lock:
+            limit = self.config["ip_call_limit"]
+            if not limit or generation != self.generation:
+                return None
+            now = time.monotonic()
+            # The block's length is read now, so that a test can end a block by shortening it.
+            if address in self.ip_blocked_since and now < self.ip_blocked_since[address] + self.config["ip_block_seconds"]:
+                return self.config["ip_block_answer"]
+            window = self.ip_windows[address]
+            while window and window[0] <= now - self.config["ip_window_seconds"]:
+                window.popleft()
+            if len(window) >= limit:
+                self.ip_blocked_since[address] = now
+                window.clear()
+                return self.config["ip_block_answer"]
+            window.append(now)
+            return None
+
     def perform(self, call, request_id, generation):
         """Run one API call; return (HTTP status, JSON body), or None if a reset made the request stale."""
         try:
+            if call.name is None and not call.versioned:
+                return 200, dict(UNVERSIONED_PATH_ANSWER)
             if call.name is None:
                 raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
             with self.lock:
@@ -322,33 +416,60 @@ class EmulatorState:
 
     @staticmethod
     def _token_body(call, fields):
-        if not call.body or not isinstance(call.body, dict):
-            raise ApiError(400, "MissingParameter", "body mandatory")
+        # A form or other non-JSON body, none at all, or JSON that is not an object: DingTalk answers
+        # Missingbody with this message (seen live for a form body).
+        if not isinstance(call.body, dict):
+            raise ApiError(400, "Missingbody", "body is mandatory for this action.")
         for field in fields:
             if not isinstance(call.body.get(field), str) or not call.body[field]:
                 raise ApiError(400, "Missing" + field, "%s is mandatory for this action." % field)
         return call.body
 
-    def _check_qps(self, principal, api):
-        """Sliding one-second window per (caller, API); only admitted calls occupy the window."""
-        limit = self.config["qps_limit"]
-        if not limit:
-            return
-        now = time.monotonic()
-        window = self.qps_windows[(principal, api)]
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        if len(window) >= limit:
-            raise ApiError(403, QPS_LIMITED, "app %s exceeded the QPS limit of API %s" % (principal, api))
-        window.append(now)
+    def _caller(self, owner):
+        """(principal, organisation, third party?) of an app key or a suite and the corp it serves."""
+        if owner.get("app_key") is not None:
+            app = self.apps.get(owner["app_key"]) or {}
+            return owner["app_key"], app.get("corp_id", DEFAULT_CORP_ID), False
+        return "%s/%s" % (owner["suite_key"], owner["corp_id"]), owner["corp_id"], True
 
-    def _authenticate_app(self, call, app_key, app_secret):
+    def _check_limits(self, owner, api):
+        """The organisation's quota, then DingTalk's per-API, per-caller-second and per-caller-minute limits.
+
+        Sliding windows; only admitted calls occupy them, so a client that backs off gets through.
+        """
+        principal, org, third_party = self._caller(owner)
+        quota = self.config["org_call_quota"]
+        if quota and self.org_calls[org] >= quota:
+            raise ApiError(403, ORG_QUOTA_USED_UP, "the API call quota of organisation %s is used up" % org)
+        now = time.monotonic()
+        windows = (
+            (self.config["api_qps_limit"], 1.0, ("api", api), API_QPS_LIMITED, "API %s exceeded its global QPS limit" % api),
+            (self.config["qps_limit"], 1.0, ("second", principal, api), SUITE_QPS_LIMITED if third_party else QPS_LIMITED,
+             "%s exceeded the QPS limit of API %s" % (principal, api)),
+            (self.config["qpm_limit"], 60.0, ("minute", principal, api), SUITE_QPM_LIMITED if third_party else QPM_LIMITED,
+             "%s exceeded the QPM limit of API %s" % (principal, api)),
+        )
+        admitted = []
+        for limit, span, key, code, message in windows:
+            if not limit:
+                continue
+            window = self.qps_windows[key]
+            while window and window[0] <= now - span:
+                window.popleft()
+            if len(window) >= limit:
+                raise ApiError(403, code, message)
+            admitted.append(window)
+        for window in admitted:
+            window.append(now)
+        self.org_calls[org] += 1
+
+    def _authenticate_app(self, call, app_key, app_secret, error):
         app = self.apps.get(app_key)
         # An app of the other region does not exist for this host: same answer as a wrong secret.
         if app is None or app["app_secret"] != app_secret or app["region"] != self.config["region"]:
-            raise ApiError(400, "invalidClientIdOrSecret", "invalid clientId or clientSecret")
+            raise error
         call.principal = app_key
-        self._check_qps(app_key, call.name)
+        self._check_limits({"app_key": app_key}, call.name)
 
     def _reuse_app_token(self, app_key):
         """Internal apps get the same token while it is valid, its expiry pushed back (DingTalk does this)."""
@@ -363,31 +484,56 @@ class EmulatorState:
 
     def _api_access_token(self, call):
         body = self._token_body(call, ("appKey", "appSecret"))
-        self._authenticate_app(call, body["appKey"], body["appSecret"])
+        self._authenticate_app(call, body["appKey"], body["appSecret"],
+                               ApiError(400, "invalidClientIdOrSecret", "invalid clientId or clientSecret"))
         return {"accessToken": self._reuse_app_token(body["appKey"]), "expireIn": TOKEN_LIFETIME}
 
     def _api_unified_token(self, call):
-        body = self._token_body(call, ("client_id", "client_secret", "grant_type"))
-        if body["grant_type"] != "client_credentials":
-            raise ApiError(400, "invalidGrantType", "grant_type must be client_credentials")
-        self._authenticate_app(call, body["client_id"], body["client_secret"])
-        return {"access_token": self._reuse_app_token(body["client_id"]), "expires_in": TOKEN_LIFETIME}
+        """``/v1.0/oauth2/{corpId}/token``: internal apps (client_id = AppKey) and third-party apps
+        (client_id = SuiteKey, corpId = the authorising organisation), with OAuth-style error codes.
+
+        Its documentation page gives each error the code itself as its message.
+        """
+        body = self._token_body(call, ())
+        if body.get("grant_type") != "client_credentials":
+            raise ApiError(400, "unsupported.grant.type", "unsupported.grant.type")
+        client_id, client_secret = body.get("client_id"), body.get("client_secret")
+        invalid_client = ApiError(400, "invalid.client", "invalid.client")
+        if not isinstance(client_id, str) or not isinstance(client_secret, str) or not client_id or not client_secret:
+            raise invalid_client
+        if client_id not in self.suites:
+            self._authenticate_app(call, client_id, client_secret, invalid_client)
+            return {"access_token": self._reuse_app_token(client_id), "expires_in": TOKEN_LIFETIME}
+        suite = self._authenticate_suite(client_id, client_secret, invalid_client)
+        corp_id = call.params[0]
+        if corp_id not in suite["corp_ids"]:
+            raise ApiError(401, "unauthorized.client", "unauthorized.client")  # the organisation has not installed the app
+        return {"access_token": self._new_suite_token(call, client_id, corp_id), "expires_in": TOKEN_LIFETIME}
+
+    def _authenticate_suite(self, suite_key, suite_secret, error):
+        suite = self.suites.get(suite_key)
+        if suite is None or suite["suite_secret"] != suite_secret or suite["region"] != self.config["region"]:
+            raise error
+        return suite
+
+    def _new_suite_token(self, call, suite_key, corp_id):
+        owner = {"suite_key": suite_key, "corp_id": corp_id}
+        call.principal = self._caller(owner)[0]
+        self._check_limits(owner, call.name)
+        # Third-party apps get a fresh token on every call (documented DingTalk behaviour).
+        token = self._new_token(owner, self.config["region"], TOKEN_LIFETIME)
+        self.stats["tokens_issued"] += 1
+        return token["token"]
 
     def _api_corp_access_token(self, call):
         body = self._token_body(call, ("suiteKey", "suiteSecret", "authCorpId", "suiteTicket"))
-        suite = self.suites.get(body["suiteKey"])
-        if suite is None or suite["suite_secret"] != body["suiteSecret"] or suite["region"] != self.config["region"]:
-            raise ApiError(400, "invalidSuiteKey", "invalid suiteKey or suiteSecret")
+        suite = self._authenticate_suite(body["suiteKey"], body["suiteSecret"],
+                                         ApiError(400, "invalidSuiteKey", "invalid suiteKey or suiteSecret"))
         if suite["suite_ticket"] != body["suiteTicket"]:
             raise ApiError(400, "invalidSuiteTicket", "invalid suiteTicket")
         if body["authCorpId"] not in suite["corp_ids"]:
             raise ApiError(400, "invalidAuthInfo", "the organisation has not installed this application")
-        call.principal = "%s/%s" % (body["suiteKey"], body["authCorpId"])
-        self._check_qps(call.principal, call.name)
-        # Third-party apps get a fresh token on every call (documented DingTalk behaviour).
-        token = self._new_token({"suite_key": body["suiteKey"], "corp_id": body["authCorpId"]}, self.config["region"], TOKEN_LIFETIME)
-        self.stats["tokens_issued"] += 1
-        return {"accessToken": token["token"], "expireIn": TOKEN_LIFETIME}
+        return {"accessToken": self._new_suite_token(call, body["suiteKey"], body["authCorpId"]), "expireIn": TOKEN_LIFETIME}
 
     def _new_token(self, owner, region, lifetime, value=None, permissions=None):
         number = self._next("token")
@@ -416,7 +562,7 @@ class EmulatorState:
         if token is None or not self._token_is_valid(token):
             raise ApiError(self.config["invalid_auth_status"], "InvalidAuthentication", "access token is invalid or expired")
         call.principal = token["principal"]
-        self._check_qps(token["principal"], call.name)
+        self._check_limits(token, call.name)
         denied = ApiError(403, PERMISSION_DENIED, "the app lacks the permission point %s" % permission,
                           accessdenieddetail={"requiredScopes": [permission]})
         if permission not in self._token_permissions(token):
@@ -434,11 +580,11 @@ class EmulatorState:
         return conference
 
     @staticmethod
-    def _end_conference(conference):
+    def _end_conference(conference, finish_recording=True):
         conference["status"] = CONF_ENDED
         conference["end_time"] = conference["end_time"] or _now_ms()
         conference["ends_at"] = None
-        if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
+        if finish_recording and conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
 
     def _apply_scheduled_end(self, conference):
@@ -456,59 +602,62 @@ class EmulatorState:
     def _api_get_conference(self, call):
         self._authorize(call, PERMISSION_READ)
         conference = self._find_conference(call.params[0])
-        info = {
-            "conferenceId": conference["conference_id"], "title": conference["title"], "status": conference["status"],
-            "cloudRecordStatus": conference["cloud_record_status"], "cloudRecordOwnerUnionId": conference["cloud_record_owner_union_id"],
-            "creatorId": conference["host_union_id"], "startTime": conference["start_time"], "endTime": conference["end_time"],
-            "activeNum": conference["active_num"],
-        }
+        info = {api_key: conference[admin_key] for api_key, admin_key in CONF_INFO_FIELDS}
+        ended = conference["status"] == CONF_ENDED
+        if not ended:
+            info["confDuration"] = None  # documented as sent once the meeting has ended
+        elif info["confDuration"] is None and conference["end_time"] is not None:
+            info["confDuration"] = max(0, conference["end_time"] - conference["start_time"])
+        if info["extensionAppSettings"] is not None:
+            info["extensionAppSettings"] = [{EXTENSION_APP_KEYS[key]: value for key, value in setting.items()}
+                                            for setting in info["extensionAppSettings"]]
         return {"confInfo": {key: value for key, value in info.items() if value is not None}}
 
     def _api_stop_recording(self, call):
-        self._authorize(call, PERMISSION_WRITE, ApiError(400, "recordStopPermissionError", "caller may not stop this recording"))
-        params_error = ApiError(400, "paramsError", "unionId is mandatory")
+        self._authorize(call, PERMISSION_WRITE, documented_error(400, "recordStopPermissionError"))
+        params_error = documented_error(400, "paramsError", "unionId is mandatory")
         union_id = self._union_id(call.json_object(params_error), params_error)
         conference = self._find_conference(call.params[0])
         if conference["status"] == CONF_ENDED:
-            raise ApiError(400, "roomClosed", "the conference has ended")
+            raise documented_error(400, "roomClosed")
         if union_id != conference["host_union_id"]:
-            raise ApiError(400, "recordStopPermissionError", "only the host may stop the cloud recording")
+            raise documented_error(400, "recordStopPermissionError")
         if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
         return {"code": "200"}
 
     def _api_start_recording(self, call):
-        self._authorize(call, PERMISSION_WRITE, ApiError(404, "recordStartPermissionError", "caller may not start a recording here"))
-        params_error = ApiError(400, "paramsError", "invalid parameters")
-        body = call.json_object(params_error)
-        union_id = self._union_id(body, params_error)
-        if body.get("mode", RECORD_MODES[0]) not in RECORD_MODES or body.get("smallWindowPosition", WINDOW_POSITIONS[0]) not in WINDOW_POSITIONS:
-            raise params_error
+        self._authorize(call, PERMISSION_WRITE, documented_error(404, "recordStartPermissionError", "the token is not valid on this host"))
+        body = call.json_object(documented_error(400, "paramsError", "the body must be a JSON object"))
+        union_id = self._union_id(body, documented_error(400, "paramsError", "unionId is mandatory"))
+        if body.get("mode", RECORD_MODES[0]) not in RECORD_MODES:
+            raise documented_error(400, "paramsError", "mode must be one of %s" % ", ".join(RECORD_MODES))
+        if body.get("smallWindowPosition", WINDOW_POSITIONS[0]) not in WINDOW_POSITIONS:
+            raise documented_error(400, "paramsError", "smallWindowPosition must be one of %s" % ", ".join(WINDOW_POSITIONS))
         conference = self._find_conference(call.params[0])
         if conference["status"] == CONF_ENDED:
-            raise ApiError(400, "roomClosed", "the conference has ended")
+            raise documented_error(400, "roomClosed")
         if union_id != conference["host_union_id"]:
-            raise ApiError(404, "recordStartPermissionError", "only the host may start a cloud recording")
+            raise documented_error(404, "recordStartPermissionError", "only the meeting host may start a cloud recording")
         if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
-            raise ApiError(404, "recordStartError", "a cloud recording is already running or paused")
+            raise documented_error(404, "recordStartError", "a cloud recording is already running or paused")
         conference.update(cloud_record_status=RECORD_RECORDING, cloud_record_owner_union_id=union_id,
                           record_mode=body.get("mode"), small_window_position=body.get("smallWindowPosition"))
         return {"code": "200"}
 
     def _api_create_conference(self, call):
         self._authorize(call, PERMISSION_WRITE)
-        params_error = ApiError(400, "paramsError", "userId and confTitle are mandatory")
+        params_error = documented_error(400, "paramsError", "userId and confTitle are mandatory")
         body = call.json_object(params_error)
         if not all(isinstance(body.get(key), str) and body[key] for key in ("userId", "confTitle")):
             raise params_error
         conference = self._store_conference({"host_union_id": body["userId"], "title": body["confTitle"]})
-        conference_id = conference["conference_id"]
-        return {"conferenceId": conference_id, "conferencePassword": "", "hostPassword": "", "phoneNumbers": [],
-                "roomCode": conference_id[-9:], "externalLinkUrl": "https://meeting.dingtalk.com/j/" + conference_id}
+        return {"conferenceId": conference["conference_id"], "conferencePassword": "", "hostPassword": "", "phoneNumbers": [],
+                "roomCode": conference["room_code"], "externalLinkUrl": conference["external_link_url"]}
 
     def _api_close_conference(self, call):
         self._authorize(call, PERMISSION_WRITE)
-        union_id = self._union_id(call.query, ApiError(400, "paramsError", "unionId is mandatory"))
+        union_id = self._union_id(call.query, documented_error(400, "paramsError", "unionId is mandatory"))
         conference = self._find_conference(call.params[0])
         if conference["status"] == CONF_ENDED:
             raise ApiError(400, "resourceClose", "the conference is already closed")
@@ -527,8 +676,12 @@ class EmulatorState:
             self.faults = FaultInjector(self.config["seed"])
             self.request_log = []
             self.qps_windows = collections.defaultdict(collections.deque)
+            self.org_calls = collections.Counter()
+            self.ip_windows = collections.defaultdict(collections.deque)
+            self.ip_blocked_since = {}
             self.stats = {"requests": 0, "by_api": collections.Counter(), "by_status": collections.Counter(),
-                          "by_code": collections.Counter(), "tokens_issued": 0, "throttled": 0, "faults_injected": 0}
+                          "by_code": collections.Counter(), "tokens_issued": 0, "throttled": 0, "ip_blocked": 0,
+                          "faults_injected": 0}
             return {"reset": True}
 
     def admin_seed(self, call):
@@ -556,9 +709,10 @@ class EmulatorState:
 
     def admin_add_app(self, call):
         with self.lock:
-            _body, app = self._registration(call, ("app_key", "app_secret"))
+            body, app = self._registration(call, ("app_key", "app_secret"))
+            app["corp_id"] = _check_string(body.get("corp_id", DEFAULT_CORP_ID), "corp_id")  # its organisation, for org_call_quota
             self.apps[app["app_key"]] = app
-            return {"app_key": app["app_key"], "permissions": app["permissions"], "region": app["region"]}
+            return {"app_key": app["app_key"], "permissions": app["permissions"], "region": app["region"], "corp_id": app["corp_id"]}
 
     def admin_add_suite(self, call):
         with self.lock:
@@ -614,7 +768,14 @@ class EmulatorState:
             return {"expired": len(targets)}
 
     CONFERENCE_FIELDS = ("conference_id", "title", "host_union_id", "status", "cloud_record_status", "cloud_record_owner_union_id",
-                         "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds")
+                         "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds",
+                         "creator_nick", "room_code", "external_link_url", "biz_type", "attend_num", "invited_num",
+                         "conf_duration", "minutes_status", "minutes_owner_union_id", "schedule_conference_id",
+                         "extension_app_settings")
+    # The SDK's types: strings, and integers (Integer or Long on the documentation page).
+    TEXT_FIELDS = ("title", "cloud_record_owner_union_id", "creator_nick", "room_code", "external_link_url", "biz_type",
+                   "minutes_owner_union_id", "schedule_conference_id")
+    INTEGER_FIELDS = ("attend_num", "invited_num", "conf_duration", "minutes_status")
 
     def _apply_conference_fields(self, conference, fields):
         unknown = set(fields) - set(self.CONFERENCE_FIELDS)
@@ -627,20 +788,36 @@ class EmulatorState:
         for key in ("start_time", "end_time", "active_num", "end_in_seconds"):
             if fields.get(key) is not None:
                 _check_number(fields[key], key)
+        for key in self.INTEGER_FIELDS:
+            value = fields.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise admin_error("%s must be an integer >= 0" % key)
+        for key in self.TEXT_FIELDS:
+            if fields.get(key) is not None and not isinstance(fields[key], str):
+                raise admin_error("%s must be a string" % key)
+        if fields.get("extension_app_settings") is not None:
+            _check_extension_app_settings(fields["extension_app_settings"])
         updates = {key: value for key, value in fields.items() if key != "end_in_seconds"}
         ending = updates.get("status") == CONF_ENDED and conference.get("status") != CONF_ENDED
         conference.update(updates)
-        if ending and "cloud_record_status" not in fields:
-            self._end_conference(conference)  # {"status": 1} ends the meeting the way closing it would
+        if ending:
+            # {"status": 1} ends the meeting the way closing it would, unless the patch sets the recording itself.
+            self._end_conference(conference, finish_recording="cloud_record_status" not in fields)
         if "end_in_seconds" in fields:
             conference["ends_at"] = time.time() + fields["end_in_seconds"]
         return conference
 
     def _store_conference(self, fields):
+        # Every confInfo field DingTalk's query example shows has a value, so a client reads them all under test.
+        room_code = "5%08d" % self._next("room")
         conference = {"conference_id": fields.get("conference_id") or "emuconf%08d" % self._next("conference"),
                       "title": "Emulated meeting", "host_union_id": None, "status": CONF_IN_PROGRESS,
                       "cloud_record_status": RECORD_NONE, "cloud_record_owner_union_id": None, "record_mode": None,
-                      "small_window_position": None, "start_time": _now_ms(), "end_time": None, "active_num": 1, "ends_at": None}
+                      "small_window_position": None, "start_time": _now_ms(), "end_time": None, "active_num": 1, "ends_at": None,
+                      "creator_nick": "Emulated host", "room_code": room_code,
+                      "external_link_url": "https://meeting.dingtalk.com/j/emu" + room_code, "biz_type": "0",
+                      "attend_num": 1, "invited_num": 0, "conf_duration": None, "minutes_status": None,
+                      "minutes_owner_union_id": None, "schedule_conference_id": None, "extension_app_settings": None}
         self._apply_conference_fields(conference, fields)
         _check_string(conference["host_union_id"], "host_union_id")
         _check_string(conference["conference_id"], "conference_id")
@@ -685,6 +862,13 @@ class EmulatorState:
             "invalid_auth_status": lambda value: _check_choice(value, (400, 401), "invalid_auth_status"),
             "region": lambda value: _check_choice(value, REGIONS, "region"),
             "seed": lambda value: int(_check_number(value, "seed")),
+            "qpm_limit": lambda value: int(_check_number(value, "qpm_limit")),
+            "api_qps_limit": lambda value: int(_check_number(value, "api_qps_limit")),
+            "org_call_quota": lambda value: int(_check_number(value, "org_call_quota")),
+            "ip_call_limit": lambda value: int(_check_number(value, "ip_call_limit")),
+            "ip_window_seconds": lambda value: float(_check_number(value, "ip_window_seconds")),
+            "ip_block_seconds": lambda value: float(_check_number(value, "ip_block_seconds")),
+            "ip_block_answer": lambda value: _check_choice(value, IP_BLOCK_ANSWERS, "ip_block_answer"),
         }
         unknown = set(body) - set(checks)
         if unknown:
@@ -813,7 +997,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _send_json(self, status, payload, request_id):
-        self._send(status, json.dumps(payload).encode("utf-8"), "application/json", request_id)
+        self._send(status, json.dumps(payload).encode("utf-8"), JSON_CONTENT_TYPE, request_id)
 
     def _dispatch(self):
         raw_path, _sep, raw_query = self.path.partition("?")
@@ -849,10 +1033,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         state = self.server.state
         generation = state.generation  # taken first: a reset while this request waits makes it stale
         call.name, call.params = match_route(API_ROUTES, self.command, segments)
+        call.versioned = segments[:1] == ["v1.0"]
         entry = {"time": time.time(), "method": self.command, "path": raw_path, "api": call.name, "query": call.query,
                  "headers": {name.lower(): value for name, value in self.headers.items()}, "body": call.body,
-                 "status": None, "code": None, "fault": None, "fault_phase": None, "principal": None, "request_id": request_id,
-                 "connection": "%s:%s" % self.client_address[:2]}
+                 "status": None, "code": None, "fault": None, "fault_phase": None, "ip_blocked": False, "principal": None,
+                 "request_id": request_id, "connection": "%s:%s" % self.client_address[:2]}
         state.count_in_flight(1)
         try:
             entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation, entry)
@@ -873,6 +1058,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         latency = state.config_value("latency")
         if latency:
             time.sleep(latency)
+        blocked_answer = state.check_ip(self.client_address[0], generation)
+        if blocked_answer is not None:  # DingTalk's gateway refuses the address before anything else happens
+            entry["ip_blocked"] = True
+            return self._send_ip_block(blocked_answer, request_id), None, None
         before = state.pick_fault(call.name, self.command, raw_path, "before", generation)
         if before is not None:
             entry["fault"], entry["fault_phase"] = before["kind"], "before"
@@ -894,6 +1083,21 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             time.sleep(after["delay"])
         self._send_json(status, payload, request_id)
         return status, payload.get("code") if status >= 400 else None, "delay" if before or after else None
+
+    def _send_ip_block(self, answer, request_id):
+        """DingTalk's answer to a blocked egress IP: an HTML page, or the anti-abuse JSON body of public reports.
+
+        HTTP 200 either way (an assumption: the reports quote bodies, not status lines), the worst case
+        for a client, which must not take it for a success. Returns the status.
+        """
+        if answer == "json":
+            body = {"status": 1111, "wait": 5, "source": "x5", "punish": "deny", "uuid": request_id.replace("-", "")}
+            self._send_json(200, body, request_id)
+        else:
+            page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Access denied</title></head><body>"
+                    "<p>Too many requests from your IP address. Access is denied; please try again later.</p></body></html>")
+            self._send(200, page.encode("utf-8"), "text/html;charset=utf-8", request_id)
+        return 200
 
     def _send_fault(self, rule, payload, request_id):
         """Write the fault's answer; return (status or None when nothing was sent, logged code)."""

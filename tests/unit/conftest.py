@@ -41,6 +41,11 @@ class EmulatorAdmin:
         response.raise_for_status()
         return response.json()
 
+    def configure(self, **config):
+        response = self._request('PUT', '/config', json=config)
+        response.raise_for_status()
+        return response.json()
+
     def add_app(self, app_key='ding-app', app_secret='app-secret', **extra):
         return self.post('/apps', dict(app_key=app_key, app_secret=app_secret, **extra))
 

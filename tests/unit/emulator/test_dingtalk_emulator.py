@@ -72,11 +72,13 @@ class Client:
         return self.admin("GET", "conferences/" + quote(conference_id, safe=""))["cloud_record_status"]
 
 
-def assert_error(response, status, code):
+def assert_error(response, status, code, message=None):
     assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "application/json;charset=utf-8"
     body = response.json()
     assert body["code"] == code
+    if message is not None:
+        assert body["message"] == message
     assert body["requestid"] == response.headers["x-acs-request-id"]
     return body
 
@@ -122,16 +124,32 @@ def test_internal_token_errors(client, body, code):
 def test_token_calls_reject_form_and_non_json_bodies(client):
     for path in ("/v1.0/oauth2/accessToken", "/v1.0/oauth2/corpAccessToken", "/v1.0/oauth2/corp-1/token"):
         form = client.session.post(client.url + path, data={"appKey": "app-key", "appSecret": "app-secret"}, timeout=5)
-        assert_error(form, 400, "MissingParameter")
-        assert_error(client.session.post(client.url + path, timeout=5), 400, "MissingParameter")
+        assert_error(form, 400, "Missingbody", "body is mandatory for this action.")
+        assert_error(client.session.post(client.url + path, timeout=5), 400, "Missingbody")
+        assert_error(client.api("POST", path, body=["appKey"]), 400, "Missingbody")
 
 
 def test_unified_token_errors(client):
     path = "/v1.0/oauth2/corp-1/token"
-    wrong_secret = {"client_id": "app-key", "client_secret": "x", "grant_type": "client_credentials"}
-    assert_error(client.api("POST", path, body=wrong_secret), 400, "invalidClientIdOrSecret")
-    wrong_grant = {"client_id": "app-key", "client_secret": "app-secret", "grant_type": "password"}
-    assert_error(client.api("POST", path, body=wrong_grant), 400, "invalidGrantType")
+    for body in ({"client_id": "app-key", "client_secret": "x", "grant_type": "client_credentials"},
+                 {"client_id": "nobody", "client_secret": "app-secret", "grant_type": "client_credentials"},
+                 {"client_id": "suite-key", "client_secret": "x", "grant_type": "client_credentials"},
+                 {"client_secret": "app-secret", "grant_type": "client_credentials"}):
+        assert_error(client.api("POST", path, body=body), 400, "invalid.client")
+    for grant in ("password", None):
+        body = {"client_id": "app-key", "client_secret": "app-secret", "grant_type": grant}
+        assert_error(client.api("POST", path, body=body), 400, "unsupported.grant.type")
+    not_installed = {"client_id": "suite-key", "client_secret": "suite-secret", "grant_type": "client_credentials"}
+    assert_error(client.api("POST", "/v1.0/oauth2/corp-2/token", body=not_installed), 401, "unauthorized.client")
+
+
+def test_unified_token_serves_third_party_apps(client):
+    body = {"client_id": "suite-key", "client_secret": "suite-secret", "grant_type": "client_credentials"}
+    tokens = [client.api("POST", "/v1.0/oauth2/corp-1/token", body=body).json() for _attempt in range(2)]
+    assert tokens[0]["expires_in"] == 7200 and tokens[0]["access_token"] != tokens[1]["access_token"]
+    assert client.stop(tokens[0]["access_token"]).json() == {"code": "200"}
+    log = client.admin("GET", "requests?api=oauth2.token")["requests"]
+    assert [entry["principal"] for entry in log] == ["suite-key/corp-1"] * 2
 
 
 def test_third_party_token_is_new_every_call(client):
@@ -195,9 +213,58 @@ def test_query_conference(client):
     info = client.conference(token).json()["confInfo"]
     assert info["conferenceId"] == "conf-1" and info["title"] == "Weekly" and info["creatorId"] == HOST
     assert info["status"] == 2 and info["cloudRecordStatus"] == 1 and isinstance(info["startTime"], int)
+    # The fields of the documentation's answer example have a value by default; the end only once it has ended.
+    assert info["creatorNick"] and info["roomCode"].isdigit() and info["externalLinkUrl"].startswith("https://")
+    assert info["bizType"] == "0" and info["activeNum"] == 1 and info["attendNum"] == 1 and info["invitedNum"] == 0
+    assert "endTime" not in info and "confDuration" not in info
     assert_error(client.conference(token, "missing"), 404, "roomNotFound")
     assert_error(client.api("GET", CONFERENCES, token), 400, "missingRoomId")
     assert_error(client.api("POST", CONFERENCES + "/cloudRecords/stop", token, {"unionId": HOST}), 400, "missingRoomId")
+
+
+def test_conference_fields_are_settable(client):
+    fields = {"creator_nick": "Li Lei", "room_code": "512345678", "external_link_url": "https://meeting.dingtalk.com/j/x",
+              "biz_type": "3", "attend_num": 9, "invited_num": 12, "minutes_status": 1, "minutes_owner_union_id": HOST,
+              "schedule_conference_id": "schedule-1", "start_time": 1000, "end_time": 61000, "status": 1,
+              "extension_app_settings": [{"app_code": "c", "app_id": "i", "auto_open_mode": 1, "extension_app_biz_data": "d"}]}
+    client.admin("PATCH", "conferences/conf-1", fields)
+    info = client.conference(client.token()).json()["confInfo"]
+    assert {key: info[key] for key in ("creatorNick", "roomCode", "externalLinkUrl", "bizType", "attendNum", "invitedNum",
+                                       "minutesStatus", "minutesOwnerUnionId", "scheduleConferenceId", "endTime")} == {
+        "creatorNick": "Li Lei", "roomCode": "512345678", "externalLinkUrl": "https://meeting.dingtalk.com/j/x", "bizType": "3",
+        "attendNum": 9, "invitedNum": 12, "minutesStatus": 1, "minutesOwnerUnionId": HOST, "scheduleConferenceId": "schedule-1",
+        "endTime": 61000}
+    assert info["confDuration"] == 60000  # derived from the start and the end unless set
+    assert info["extensionAppSettings"] == [{"appCode": "c", "appId": "i", "autoOpenMode": 1, "extensionAppBizData": "d"}]
+    client.admin("PATCH", "conferences/conf-1", {"conf_duration": 5})
+    assert client.conference(client.token()).json()["confInfo"]["confDuration"] == 5
+    for bad in ({"attend_num": "9"}, {"attend_num": -1}, {"invited_num": True}, {"room_code": 512345678},
+                {"extension_app_settings": [{"app_kode": "c"}]}, {"extension_app_settings": [{"auto_open_mode": "1"}]}):
+        response = client.session.patch(client.url + "/_emulator/conferences/conf-1", json=bad, timeout=5)
+        assert response.status_code == 400, bad
+
+
+def test_an_ended_meeting_always_has_an_end(client):
+    client.admin("POST", "conferences", {"conference_id": "conf-over", "host_union_id": HOST, "status": 1, "cloud_record_status": 0,
+                                         "start_time": 1000})
+    info = client.conference(client.token(), "conf-over").json()["confInfo"]
+    assert info["cloudRecordStatus"] == 0 and info["endTime"] > 1000 and info["confDuration"] == info["endTime"] - 1000
+
+
+def test_conference_errors_carry_the_documented_messages(client):
+    token = client.token()
+    assert_error(client.stop(token, union_id="someone-else"), 400, "recordStopPermissionError",
+                 "you can't operator, please contact meeting manager")
+    assert_error(client.start(token), 404, "recordStartError", "recordStartError:a cloud recording is already running or paused")
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": 0})
+    assert_error(client.start(token, unionId="someone-else"), 404, "recordStartPermissionError",
+                 "permissionError:only the meeting host may start a cloud recording")
+    assert client.start(token, mode="cinema").json()["message"].startswith("error:")
+    client.admin("PATCH", "conferences/conf-1", {"status": 1})
+    assert_error(client.stop(token), 400, "roomClosed", "the meeting has ended")
+    assert_error(client.start(token), 400, "roomClosed", "the meeting has ended")
+    client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "error", "times": 1}]})
+    assert_error(client.conference(token), 500, "systemError", "system error")
 
 
 def test_stop_recording(client):
@@ -278,6 +345,71 @@ def test_qps_window(client):
     assert client.admin("GET", "stats")["throttled"] == 1
     throttled = [entry for entry in client.admin("GET", "requests?api=conference.get")["requests"] if entry["status"] == 403]
     assert throttled[0]["code"] == "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+
+
+def test_third_party_apps_are_throttled_per_organisation_with_their_own_code(client):
+    client.admin("POST", "suites", {"suite_key": "suite-key", "suite_secret": "suite-secret", "suite_ticket": "ticket",
+                                    "corp_ids": ["corp-1", "corp-2"]})
+    first = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
+    second = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-2"})["access_token"]
+    client.admin("PUT", "config", {"qps_limit": 1})
+    assert client.conference(first).status_code == 200
+    assert_error(client.conference(first), 403, "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi")
+    assert client.conference(second).status_code == 200  # another authorising organisation has its own window
+    body = {"suiteKey": "suite-key", "suiteSecret": "suite-secret", "authCorpId": "corp-1", "suiteTicket": "ticket"}
+    assert client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body).status_code == 200
+    assert_error(client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body), 403,
+                 "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi")
+    assert client.admin("GET", "stats")["throttled"] == 2
+
+
+@pytest.mark.parametrize("owner, code", [
+    ({"app_key": "app-key"}, "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi"),
+    ({"suite_key": "suite-key", "corp_id": "corp-1"}, "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi"),
+])
+def test_per_minute_limit(client, owner, code):
+    token = client.admin("POST", "tokens", owner)["access_token"]
+    client.admin("PUT", "config", {"qpm_limit": 2})
+    assert [client.conference(token).status_code for _attempt in range(2)] == [200, 200]
+    assert_error(client.conference(token), 403, code)
+    assert client.stop(token).status_code == 200  # per API, like the per-second limit
+
+
+def test_global_per_api_limit(client):
+    client.admin("PUT", "config", {"api_qps_limit": 1})
+    app_token = client.token()
+    suite_token = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
+    assert client.conference(app_token).status_code == 200
+    assert_error(client.conference(suite_token), 403, "Forbidden.AccessDenied.QpsLimitForApi")  # every caller shares it
+
+
+def test_organisation_quota(client):
+    client.admin("POST", "apps", {"app_key": "other-org-app", "app_secret": "secret", "corp_id": "corp-9"})
+    client.admin("PUT", "config", {"org_call_quota": 2})
+    token = client.token()  # the first call of the organisation
+    assert client.conference(token).status_code == 200
+    assert_error(client.conference(token), 403, "Forbidden.AccessDenied.ApiCountLimitForOrg")
+    assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 403,
+                 "Forbidden.AccessDenied.ApiCountLimitForOrg")
+    assert client.conference(client.token("other-org-app", "secret")).status_code == 200  # another organisation
+
+
+@pytest.mark.parametrize("answer", ["html", "json"])
+def test_egress_ip_block(client, answer):
+    token = client.token()
+    client.admin("PUT", "config", {"ip_call_limit": 2, "ip_block_answer": answer})
+    assert [client.conference(token).status_code for _attempt in range(2)] == [200, 200]
+    for _attempt in range(2):  # the call over the limit, and every call after it while the block lasts
+        blocked = client.conference(token)
+        assert blocked.status_code == 200 and blocked.headers["x-acs-request-id"]
+        if answer == "html":
+            assert blocked.headers["Content-Type"].startswith("text/html") and "<html>" in blocked.text
+        else:
+            assert blocked.json()["status"] == 1111 and blocked.json()["wait"] == 5
+    assert client.record_status() == 1 and client.stop(token).status_code == 200 and client.record_status() == 1  # refused
+    assert client.admin("GET", "stats")["ip_blocked"] == 3
+    client.admin("PUT", "config", {"ip_block_seconds": 0})  # the block ends...
+    assert client.stop(token).status_code == 200 and client.record_status() == 3
 
 
 def test_fault_error_times_and_hits(client):
@@ -452,6 +584,13 @@ def test_unknown_path_and_request_ids(client):
     first = assert_error(client.api("GET", "/v1.0/nothing/here"), 404, "InvalidAction.NotFound")
     second = assert_error(client.api("PUT", CONFERENCES + "conf-1"), 404, "InvalidAction.NotFound")
     assert first["requestid"] != second["requestid"]
+
+
+@pytest.mark.parametrize("path", ["/conference/videoConferences/conf-1", "/v2.0/oauth2/accessToken", "/"])
+def test_path_outside_v1_is_a_success_status_with_an_error_body(client, path):
+    answer = client.api("GET", path, client.token())
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json;charset=utf-8"
+    assert answer.json() == {"errcode": 404, "errmsg": "请求的URI地址不存在"}
 
 
 def test_latency_applies_to_api_only(client):

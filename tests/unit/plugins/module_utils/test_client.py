@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, SuiteCredentials
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
+    MAX_PER_MINUTE_BACKOFF_SECONDS,
+    PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS,
     THROTTLE_MIN_BACKOFF_SECONDS,
     DingTalkClient,
     DingTalkError,
@@ -18,6 +23,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     validate_access_token,
     validate_api_url,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
 class RecordedSleep:
@@ -28,6 +34,26 @@ class RecordedSleep:
 
     def __call__(self, seconds):
         self.delays.append(seconds)
+
+
+class SleepingRecordedSleep(RecordedSleep):
+    """Records the back-off and really waits it out, for retries against the emulator's real time windows."""
+
+    def __call__(self, seconds):
+        super().__call__(seconds)
+        time.sleep(seconds)
+
+
+class ListeningRateLimiter(RateLimiter):
+    """A real rate limiter that also notes what it was told about throttling."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.throttled_apis = []
+
+    def throttled(self, api, per_minute=False):
+        self.throttled_apis.append((api, per_minute))
+        super().throttled(api, per_minute)
 
 
 class RenewableToken:
@@ -176,14 +202,94 @@ def test_retries_are_bounded(emulator):
     assert len(emulator.requests_log('conference.get')) == 3
 
 
-def test_throttling_backs_off_at_least_a_second(emulator):
+@pytest.mark.parametrize('status, code, per_minute', [
+    (403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', False),
+    (403, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi', False),
+    (403, 'Forbidden.AccessDenied.QpsLimitForApi', False),
+    (429, 'system.busy', False),
+    (403, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', True),
+    (403, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi', True),
+])
+def test_every_throttling_code_backs_off_and_tells_the_rate_limiter(emulator, status, code, per_minute):
     emulator.add_conference('conf-1')
-    emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 403,
-                         'code': 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', 'times': 1})
-    sleep = RecordedSleep()
-    make_client(emulator, sleep=sleep).get_conference('conf-1')
-    assert len(sleep.delays) == 1
-    assert sleep.delays[0] >= THROTTLE_MIN_BACKOFF_SECONDS
+    emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': status, 'code': code, 'times': 1})
+    sleep, rate_limiter = RecordedSleep(), ListeningRateLimiter(1000, sleep=RecordedSleep())
+    assert make_client(emulator, sleep=sleep, rate_limiter=rate_limiter).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert [call['code'] for call in emulator.requests_log('conference.get')] == [code, None]
+    assert rate_limiter.throttled_apis == [('GET /v1.0/conference/videoConferences/{0}', per_minute)]
+    (delay,) = sleep.delays
+    if per_minute:  # a per-minute window: wait long enough that the retries reach the next one
+        assert PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS <= delay <= MAX_PER_MINUTE_BACKOFF_SECONDS
+    else:
+        assert THROTTLE_MIN_BACKOFF_SECONDS <= delay < PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
+
+
+@pytest.mark.parametrize('credentials, emulator_code', [
+    (AppCredentials('ding-app', 'app-secret'), 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
+    (SuiteCredentials('suite-1', 'suite-secret', 'corp-1', 'ticket-1'), 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
+])
+def test_a_throttled_third_party_app_backs_off_like_an_internal_one(emulator, credentials, emulator_code):
+    """DingTalk's own limit (the emulator's, one call a second here), reached through the real token code of each app kind."""
+    emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1', 'corp_ids': ['corp-1']})
+    emulator.add_conference('conf-1')
+    emulator.configure(qps_limit=1)
+    sleep, rate_limiter = SleepingRecordedSleep(), ListeningRateLimiter(1000)
+    client = DingTalkClient(api_url=emulator.url, sleep=sleep, rate_limiter=rate_limiter)
+    client.token_source = CredentialToken(client, credentials)
+    # The second query comes within the same second as the first: DingTalk throttles it, the client waits and retries.
+    assert [client.get_conference('conf-1')['conferenceId'] for _attempt in range(2)] == ['conf-1', 'conf-1']
+    codes = [call['code'] for call in emulator.requests_log('conference.get')]
+    assert codes[:2] == [None, emulator_code] and codes[-1] is None
+    assert sleep.delays and all(delay >= THROTTLE_MIN_BACKOFF_SECONDS for delay in sleep.delays)
+    assert set(rate_limiter.throttled_apis) == {('GET /v1.0/conference/videoConferences/{0}', False)}
+
+
+def test_monthly_quota_used_up_is_final_and_says_so(emulator):
+    emulator.add_conference('conf-1')
+    emulator.configure(org_call_quota=1)
+    client = make_client(emulator, retries=3)
+    client.get_conference('conf-1')
+    with pytest.raises(DingTalkError) as caught:
+        client.get_conference('conf-1')
+    assert caught.value.code == 'Forbidden.AccessDenied.ApiCountLimitForOrg' and not caught.value.retryable
+    assert 'used up its monthly quota of DingTalk API calls' in caught.value.describe()
+    assert caught.value.request_id in caught.value.describe()
+    assert len(emulator.requests_log('conference.get')) == 2  # no retry
+
+
+@pytest.mark.parametrize('answer, wording, answer_lost', [
+    ('html', 'with an HTML page, not a JSON object', True),  # an HTTP 200 page: the outcome is not certain
+    ('json', 'anti-abuse answer (status 1111, HTTP 200)', False),
+])
+def test_egress_ip_block_is_final_and_named(emulator, answer, wording, answer_lost):
+    emulator.add_conference('conf-1')
+    emulator.configure(ip_call_limit=1, ip_block_answer=answer)
+    client = make_client(emulator, retries=3)
+    client.get_conference('conf-1')
+    with pytest.raises(DingTalkError) as caught:
+        client.stop_cloud_record('conf-1', 'host-union')
+    error = caught.value
+    assert wording in error.describe() and 'egress IP address is probably blocked' in error.describe()
+    assert 'Not retried' in error.describe() and not error.retryable and error.answer_lost is answer_lost
+    assert len(emulator.requests_log('cloudRecord.stop')) == 1  # no retry adds to the calls of a blocked address
+    assert emulator.conference('conf-1')['cloud_record_status'] == 1
+
+
+@pytest.mark.parametrize('status', [403, 429])
+def test_an_html_page_of_a_blocking_gateway_is_not_retried_whatever_its_status(emulator, status):
+    emulator.add_faults({'api': 'conference.get', 'kind': 'html', 'status': status})
+    with pytest.raises(DingTalkError) as caught:
+        make_client(emulator, retries=3).get_conference('conf-1')
+    assert 'egress IP address is probably blocked' in caught.value.describe()
+    assert len(emulator.requests_log('conference.get')) == 1
+
+
+def test_an_error_in_a_success_answer_is_an_error(emulator):
+    # DingTalk answers a path outside /v1.0 with HTTP 200 and {"errcode": 404, ...}: never a success.
+    with pytest.raises(DingTalkError) as caught:
+        make_client(emulator).call('GET', '/conference/videoConferences/{0}', ('conf-1',))
+    assert (caught.value.code, caught.value.http_status) == ('404', 200)
+    assert caught.value.describe().startswith('DingTalk error 404: 请求的URI地址不存在 (HTTP 200; request id ')
 
 
 def test_client_errors_are_not_retried(emulator):
@@ -200,6 +306,8 @@ def test_html_error_page_is_a_clear_error(emulator):
     assert caught.value.http_status == 502
     assert 'HTTP 502' in caught.value.describe()
     assert 'not a JSON object' in caught.value.describe()
+    assert 'blocked' not in caught.value.describe()  # a failing gateway, worth a retry
+    assert caught.value.retryable
 
 
 def test_timeout_is_reported_without_http_status(emulator):

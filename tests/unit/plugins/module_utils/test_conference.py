@@ -53,7 +53,8 @@ def queries(emulator):
 
 def test_a_running_meeting_is_shaped_with_snake_case_keys(emulator):
     emulator.add_conference('conf-1', status=2, cloud_record_status=1, title='Weekly review', start_time=START_MS,
-                            active_num=7, cloud_record_owner_union_id='host-union')
+                            active_num=7, cloud_record_owner_union_id='host-union', creator_nick='Li Lei', room_code='512345678',
+                            external_link_url='https://meeting.dingtalk.com/j/abcdef')
     result = conference_info(client_for(emulator), 'conf-1')
     assert 'failed' not in result
     assert result['changed'] is False
@@ -65,13 +66,13 @@ def test_a_running_meeting_is_shaped_with_snake_case_keys(emulator):
         'cloud_record_status': 1,
         'cloud_record_status_name': 'recording',
         'host_union_id': 'host-union',
-        'host_nick': None,
+        'host_nick': 'Li Lei',
         'cloud_record_owner_union_id': 'host-union',
         'start_time': '2026-03-02T09:30:00Z',
         'end_time': None,
         'active_participants': 7,
-        'room_code': None,
-        'external_link_url': None,
+        'room_code': '512345678',
+        'external_link_url': 'https://meeting.dingtalk.com/j/abcdef',
     }
     assert 0 <= result['waited'] < 5
     assert len(queries(emulator)) == 1

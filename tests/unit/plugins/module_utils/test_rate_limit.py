@@ -10,7 +10,12 @@ import threading
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import THROTTLE_PAUSE_SECONDS, RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._client import PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import (
+    PER_MINUTE_THROTTLE_PAUSE_SECONDS,
+    THROTTLE_PAUSE_SECONDS,
+    RateLimiter,
+)
 
 
 class FakeTime:
@@ -76,6 +81,18 @@ def test_throttling_pauses_the_api_for_a_window():
     assert fake_time.clock() - paused_at == pytest.approx(THROTTLE_PAUSE_SECONDS)
     limiter.wait('conference.get')
     assert fake_time.clock() - paused_at == pytest.approx(THROTTLE_PAUSE_SECONDS)
+
+
+def test_per_minute_throttling_pauses_the_api_longer():
+    fake_time = FakeTime()
+    limiter = RateLimiter(10, clock=fake_time.clock, sleep=fake_time.sleep)
+    paused_at = fake_time.clock()
+    limiter.throttled('conference.get', per_minute=True)
+    limiter.throttled('conference.get')  # a per-second answer meanwhile does not shorten the pause
+    limiter.wait('conference.get')
+    assert fake_time.clock() - paused_at == pytest.approx(PER_MINUTE_THROTTLE_PAUSE_SECONDS)
+    # As long as the client's own shortest back-off after such an answer: neither waits for the other in vain.
+    assert PER_MINUTE_THROTTLE_PAUSE_SECONDS == PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
 
 
 def test_threads_share_the_rate():
