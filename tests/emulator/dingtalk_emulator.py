@@ -62,6 +62,7 @@ API_ROUTES = (
     ("DELETE", CONFERENCE_PREFIX + (ANY_SEGMENT,), "conference.close"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "stop"), "cloudRecord.stop"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "start"), "cloudRecord.start"),
+    ("GET", ("v1.0", "conference", "orgConferences"), "conference.listOrg"),
 )
 ADMIN_PREFIX = "_emulator"
 ADMIN_ROUTES = (
@@ -306,6 +307,7 @@ class EmulatorState:
         "conference.close": "_api_close_conference",
         "cloudRecord.stop": "_api_stop_recording",
         "cloudRecord.start": "_api_start_recording",
+        "conference.listOrg": "_api_list_org_conferences",
     }
 
     def perform(self, call, request_id, generation):
@@ -517,6 +519,54 @@ class EmulatorState:
         self._end_conference(conference)
         return {"cause": "success", "code": 200}
 
+    # ----- the organisation's ongoing conferences (GET /v1.0/conference/orgConferences) ----------------
+
+    ORG_LIST_DEFAULT_PAGE, ORG_LIST_MAX_PAGE = 20, 100  # neither is documented: see README.md, "Assumptions"
+    ORG_LIST_TOKEN = re.compile(r"^emunext-([0-9]{1,9})$")
+
+    def _api_list_org_conferences(self, call):
+        """One page of the caller's organisation's conferences that have not ended, oldest first.
+
+        ``nextToken`` is the position after the page's last conference in the order conferences were
+        created (ended ones included), so a meeting ending between two pages shifts nothing.
+        """
+        self._authorize(call, PERMISSION_READ)
+        page_size = self._org_list_page_size(call.query.get("maxResults"))
+        start = 0
+        if call.query.get("nextToken") is not None:
+            match = self.ORG_LIST_TOKEN.match(call.query["nextToken"])
+            if match is None:
+                raise ApiError(400, "paramError", "nextToken is invalid")
+            start = int(match.group(1))
+        corp_id = self.tokens[call.token].get("corp_id")  # a suite token acts for one organisation; an app for its own
+        ongoing = []
+        for position, conference in enumerate(self.conferences.values()):
+            self._apply_scheduled_end(conference)
+            if conference["status"] != CONF_ENDED and conference["corp_id"] == corp_id:
+                ongoing.append((position, conference))
+        page = [(position, conference) for position, conference in ongoing if position >= start][:page_size]
+        has_more = bool(page) and ongoing[-1][0] > page[-1][0]
+        body = {"hasMore": has_more, "totalCount": len(ongoing),
+                "onGoingConfList": [self._org_list_item(conference) for _position, conference in page]}
+        if has_more:
+            body["nextToken"] = "emunext-%d" % (page[-1][0] + 1)
+        return body
+
+    def _org_list_page_size(self, value):
+        if value is None:
+            return self.ORG_LIST_DEFAULT_PAGE
+        if not re.match(r"^[0-9]{1,6}$", value) or not 1 <= int(value) <= self.ORG_LIST_MAX_PAGE:
+            raise ApiError(400, "paramError", "maxResults must be between 1 and %d" % self.ORG_LIST_MAX_PAGE)
+        return int(value)
+
+    @staticmethod
+    def _org_list_item(conference):
+        """The fields of the SDK's QueryOrgConferenceListResponseBodyOnGoingConfList; unset ones left out."""
+        item = {"conferenceId": conference["conference_id"], "title": conference["title"], "roomCode": conference["room_code"],
+                "status": conference["status"], "startTime": conference["start_time"], "endTime": conference["end_time"],
+                "creatorId": conference["host_union_id"], "creatorNick": conference["creator_nick"], "bizType": conference["biz_type"]}
+        return {key: value for key, value in item.items() if value is not None}
+
     # ----- admin operations (each takes the decoded Call; keys are snake_case) ------------------------
 
     def admin_reset(self, _call):
@@ -614,7 +664,8 @@ class EmulatorState:
             return {"expired": len(targets)}
 
     CONFERENCE_FIELDS = ("conference_id", "title", "host_union_id", "status", "cloud_record_status", "cloud_record_owner_union_id",
-                         "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds")
+                         "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds",
+                         "corp_id", "creator_nick", "room_code", "biz_type")
 
     def _apply_conference_fields(self, conference, fields):
         unknown = set(fields) - set(self.CONFERENCE_FIELDS)
@@ -640,7 +691,8 @@ class EmulatorState:
         conference = {"conference_id": fields.get("conference_id") or "emuconf%08d" % self._next("conference"),
                       "title": "Emulated meeting", "host_union_id": None, "status": CONF_IN_PROGRESS,
                       "cloud_record_status": RECORD_NONE, "cloud_record_owner_union_id": None, "record_mode": None,
-                      "small_window_position": None, "start_time": _now_ms(), "end_time": None, "active_num": 1, "ends_at": None}
+                      "small_window_position": None, "start_time": _now_ms(), "end_time": None, "active_num": 1, "ends_at": None,
+                      "corp_id": None, "creator_nick": None, "room_code": None, "biz_type": None}
         self._apply_conference_fields(conference, fields)
         _check_string(conference["host_union_id"], "host_union_id")
         _check_string(conference["conference_id"], "conference_id")
