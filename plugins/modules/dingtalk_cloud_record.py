@@ -86,8 +86,8 @@ options:
         cannot read, or whose recording names no owner, then fails with RV(outcome=owner_unknown) and a message
         saying that O(union_id) is required; one with nothing to stop is unchanged as usual.
       - If DingTalk refuses a stop made as the owner with V(recordStopPermissionError), the owner no longer hosts the
-        meeting (the host role was handed on): the message names the owner it tried; set O(union_id) to the current
-        host.
+        meeting (the host role was handed on). The message names the owner it tried, and suggests to set O(union_id)
+        to the current host.
     type: str
   state:
     description:

@@ -54,8 +54,8 @@ options:
   include_record_status:
     description:
       - Without O(conference_id), also query each listed conference for RV(conferences[].cloud_record_status) and
-        RV(conferences[].cloud_record_owner_union_id): one more call per conference, O(concurrency) at a time and
-        within O(rate_limit).
+        RV(conferences[].cloud_record_owner_union_id). That is one more call per conference, O(concurrency) at a
+        time and within O(rate_limit).
       - Not needed to stop every recording: M(community.dingtalk.dingtalk_cloud_record) checks each conference itself.
       - Only valid without O(conference_id), which always returns the recording state.
     type: bool
