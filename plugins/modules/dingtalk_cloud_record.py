@@ -63,7 +63,7 @@ options:
       - The IDs of many conferences to bring to O(state) in one module run (batch mode).
       - A conference listed more than once is handled, and reported, once.
       - With O(union_id), all of them must have that host. Without it, each recording is stopped as its own owner.
-      - An empty list is valid: nothing is done, and the task is unchanged.
+      - An empty list is valid. Nothing is done then, and the task is unchanged.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports
         RV(ignore:changed=true) if any conference changed, and fails if any failed, unless O(fail_on_error=false).
     type: list

@@ -56,7 +56,7 @@ options:
       - Without O(conference_id), also query each listed conference for RV(conferences[].cloud_record_status) and
         RV(conferences[].cloud_record_owner_union_id). That is one more call per conference, O(concurrency) at a
         time and within O(rate_limit).
-      - Not needed to stop every recording: M(community.dingtalk.dingtalk_cloud_record) checks each conference itself.
+      - Not needed to stop every recording, since M(community.dingtalk.dingtalk_cloud_record) checks each conference itself.
       - Only valid without O(conference_id), which always returns the recording state.
     type: bool
     default: false

@@ -215,16 +215,15 @@ def machine():
 def sweep_targets(sweep):
     """The targets of the organisation-wide sweep: name, measured text, met."""
     expected_pages = -(-SWEEP['conferences'] // SWEEP['page_size'])
+    calls = (sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['still_recording'])
     return [
         ('sweep of {0} conferences, {1} recording, within 1.25x the floor of {2:.1f} s'.format(
             sweep['conferences'], sweep['recording'], sweep['floor_seconds']),
          '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']), sweep['ratio'] <= 1.25),
         ('sweep without throttling answers', '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
         ('sweep: {0} pages, one query per conference, one stop per recording, nothing left recording'.format(expected_pages),
-         '{0} pages, {1} queries, {2} stops, {3} still recording'.format(sweep['list_pages'], sweep['queries'], sweep['stops'],
-                                                                          sweep['still_recording']),
-         (sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['still_recording'])
-         == (expected_pages, sweep['conferences'], sweep['recording'], 0)),
+         '{0} pages, {1} queries, {2} stops, {3} still recording'.format(*calls),
+         calls == (expected_pages, sweep['conferences'], sweep['recording'], 0)),
     ]
 
 
