@@ -38,6 +38,9 @@ TARBALL = $(DIST_DIR)/community-dingtalk-$(COLLECTION_VERSION).tar.gz
 # own stage, so that its ansible-test output never mixes with the 2.19 one.
 OLD_CORE := 2.16
 OLD_CORE_REQUIREMENT := ansible-core>=2.16,<2.17
+# The lowest requests that requirements.txt allows, with the urllib3 1.26 it brings: tested here, so
+# that the transport's error handling is known to work on both urllib3 lines.
+OLD_CORE_REQUESTS := requests==2.28.2
 OLD_VENV ?= .venv-$(OLD_CORE)
 OLD_BIN := $(abspath $(OLD_VENV))/bin
 OLD_BUILD_ROOT ?= $(BUILD_ROOT)-core$(OLD_CORE)
@@ -140,7 +143,7 @@ $(OLD_VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_stan
 	$(PYTHON) -m venv $(OLD_VENV)
 	$(OLD_BIN)/python -m pip install --quiet --upgrade pip
 	$(OLD_REQUIREMENTS_FILTER) >$(OLD_VENV)/requirements-dev.txt
-	$(OLD_BIN)/python -m pip install --quiet '$(OLD_CORE_REQUIREMENT)' -r requirements.txt -r $(OLD_VENV)/requirements-dev.txt
+	$(OLD_BIN)/python -m pip install --quiet '$(OLD_CORE_REQUIREMENT)' '$(OLD_CORE_REQUESTS)' -r requirements.txt -r $(OLD_VENV)/requirements-dev.txt
 	$(OLD_BIN)/python tools/install_get_pip_standin.py
 	touch $@
 

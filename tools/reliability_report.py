@@ -580,7 +580,7 @@ def names_cause(result, call):
     if fault == 'html':
         return result.get('http_status') == call['status'] and 'not a JSON object' in msg
     if fault == 'drop':
-        return 'the connection was dropped' in msg
+        return 'was dropped before the answer' in msg
     if fault == 'truncated':
         return 'was cut off' in msg
     return False

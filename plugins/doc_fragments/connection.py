@@ -11,6 +11,8 @@ class ModuleDocFragment:
     """How every plugin of the collection reaches DingTalk: host, TLS, timeout and retries."""
 
     DOCUMENTATION = r"""
+requirements:
+  - requests >= 2.28.2 (where the plugin runs; for a lookup, that is the controller)
 options:
   api_url:
     description:
@@ -20,9 +22,10 @@ options:
         as the calls that use it.
       - If not set, the value of the E(DINGTALK_API_URL) environment variable is used.
       - Calls go through the proxy that the E(https_proxy) environment variable names (E(http_proxy) for an
-        V(http://) O(api_url), E(all_proxy) for either), unless E(no_proxy) lists the host. Only V(http://) proxy
-        URLs are supported, with the proxy's credentials in the URL if it needs them; HTTPS calls tunnel through
-        the proxy, and the certificate is still checked.
+        V(http://) O(api_url), E(all_proxy) for either), unless E(no_proxy) lists the host, as for any program that
+        uses C(requests). The proxy URL may be V(http://) or V(https://), with the proxy's credentials in it if it
+        needs them; they are sent to the proxy only and never shown. HTTPS calls tunnel through the proxy with
+        C(CONNECT), and the certificate of O(api_url) is still checked.
     type: str
     default: https://api.dingtalk.io
   validate_certs:
@@ -30,12 +33,16 @@ options:
       - Whether to verify the TLS certificate of O(api_url).
       - Set to V(false) only for test hosts; a warning says that verification is disabled. For a host whose
         certificate is signed by a private CA, give that CA in O(ca_path) instead.
+      - By default the certificate is checked against the system's trust store, the CAs that
+        M(ansible.builtin.uri) trusts on the same machine (OpenSSL finds them where E(SSL_CERT_FILE) and
+        E(SSL_CERT_DIR) point, if set), so a corporate CA installed there works for both. E(REQUESTS_CA_BUNDLE)
+        and E(CURL_CA_BUNDLE) change nothing here; use O(ca_path).
     type: bool
     default: true
   ca_path:
     description:
       - A PEM file with the CA certificates to trust for O(api_url) instead of the system's, or a directory of
-        them prepared with C(c_rehash).
+        them prepared with C(c_rehash). It wins over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE).
       - Use it for a DingTalk gateway or test host whose certificate a private CA signs (or a self-signed one,
         given here as its own CA).
       - Ignored when O(validate_certs=false).
@@ -44,16 +51,18 @@ options:
     version_added: 0.1.0
   timeout:
     description:
-      - Seconds to wait for a connection to O(api_url) and for each answer.
+      - Seconds to wait for a connection to O(api_url), and for each answer to begin and to end.
       - Must be greater than zero.
     type: int
     default: 10
   retries:
     description:
       - How many times a call is retried after a transient failure, with exponential back-off and jitter.
-      - Transient failures are connection errors, timeouts, HTTP 5xx and 429 answers, DingTalk throttling
+      - Transient failures are dropped connections, timeouts, HTTP 5xx and 429 answers, DingTalk throttling
         (V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpsLimitForApi)), and
-        V(recordStopError), whose documented text asks to try again. Other errors fail at once.
+        V(recordStopError), whose documented text asks to try again. Other errors fail at once, among them
+        an untrusted certificate or another TLS failure, a refused connection, a host name that does not
+        resolve and a proxy that cannot be reached. Their request was never sent, and no retry can mend them.
       - V(0) disables retries.
     type: int
     default: 3

@@ -75,6 +75,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     DingTalkError,
     InvalidOptionError,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS
 from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
 
 display = Display()
@@ -88,6 +89,11 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError('the dingtalk_token lookup takes no terms; give the credentials as keyword arguments, variables or environment variables')
+        if not HAS_REQUESTS:
+            # Only imported here: the lookup needs nothing else of the module side.
+            from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
+
+            raise AnsibleLookupError('dingtalk_token: {0}'.format(missing_required_lib('requests')))
         self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
 
         try:

@@ -75,7 +75,7 @@ MAX_ANSWER_BYTES = 4 * 1024 * 1024
 MAX_QUOTED_CHARACTERS = 300
 
 # A token travels in an HTTP header: anything but visible ASCII would either be
-# refused by http.client (with the value in its message) or split the header.
+# refused by the HTTP library (with the value in its message) or split the header.
 _TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
 
 
@@ -87,10 +87,11 @@ class DingTalkError(Exception):
     ``answer_lost`` is true when this attempt of the call, or an earlier one,
     got no answer that says what happened (none at all, a cut-off one, or a
     2xx or 5xx one that is not DingTalk's JSON): DingTalk may have carried the
-    call out.
+    call out. ``final`` is true for a failure no retry can mend, such as a
+    certificate that is not trusted.
     """
 
-    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None):
+    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None, final=False):
         super().__init__(message)
         self.message = message
         self.code = code
@@ -98,12 +99,15 @@ class DingTalkError(Exception):
         self.request_id = request_id
         self.required_scopes = list(required_scopes or [])
         self.answer_lost = http_status is None if answer_lost is None else answer_lost
+        self.final = final
 
     @property
     def retryable(self):
         """Whether trying the same call again may succeed."""
+        if self.final:
+            return False
         if self.http_status is None:
-            return True  # no answer: connection refused, reset or timed out
+            return True  # no answer: connection reset or timed out
         if self.code in RETRYABLE_CODES:
             return True
         return self.http_status == 429 or self.http_status >= 500
@@ -239,20 +243,21 @@ class DingTalkClient:
         self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._random = random.Random()
-        try:
-            context = _http.tls_context(validate_certs, ca_path) if self.api_url.startswith('https:') else None
-        except (ssl.SSLError, OSError):
-            raise InvalidOptionError('ca_path {0} holds no PEM CA certificate'.format(ca_path)) from None
+        if ca_path is not None and validate_certs:
+            try:
+                _http.check_ca_path(ca_path)
+            except (ssl.SSLError, OSError):
+                raise InvalidOptionError('ca_path {0} holds no PEM CA certificate'.format(ca_path)) from None
         try:
             # Connection reuse is most of the speed of a run: kept-open connections, as many
             # as batch mode has concurrent callers.
-            self._pool = _http.ConnectionPool(self.api_url, context=context, timeout=timeout, max_idle=pool_size,
-                                              headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+            self._transport = _http.Transport(self.api_url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                                              pool_size=pool_size, headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
         except _http.UnsupportedProxy as error:
             raise InvalidOptionError(str(error)) from None
 
     def close(self):
-        self._pool.close()
+        self._transport.close()
 
     # DingTalk API calls -------------------------------------------------
 
@@ -369,22 +374,35 @@ class DingTalkClient:
             headers['Content-Type'] = 'application/json'
             data = json.dumps(body).encode('utf-8')
         try:
-            answer = self._pool.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
+            answer = self._transport.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
         except _http.AnswerTooLarge as too_large:
             raise DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
                 too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=too_large.status,
                 request_id=_quoted(too_large.headers.get(REQUEST_ID_HEADER)), answer_lost=_unknown_outcome(too_large.status)) from None
         except _http.TransportError as failure:
-            raise DingTalkError(self._transport_failure_message(failure)) from None
+            raise DingTalkError(self._transport_failure_message(failure), answer_lost=failure.sent, final=failure.final) from None
         return _parse_answer(answer.status, answer.headers, answer.body)
 
     def _transport_failure_message(self, failure):
         """What a task says when no complete answer came; never the exception's own text, which may quote headers."""
-        if isinstance(failure, _http.CertificateUntrusted):
-            return ('TLS certificate verification of {0} failed; set ca_path to a CA bundle that signs it, '
-                    'or validate_certs to false for a test host'.format(self.api_url))
+        # An https:// proxy has a TLS handshake and a certificate of its own.
+        tls_peer = self.api_url
+        if self._transport.proxy_is_tls:
+            tls_peer = '{0} or of the proxy {1}'.format(self.api_url, self._transport.proxy_address)
         if isinstance(failure, _http.TlsFailed):
-            return 'The TLS connection to {0} failed; is it an https:// server?'.format(self.api_url)
+            return 'The TLS handshake with {0} failed{1}; is it an https:// server?'.format(tls_peer.replace(' of the', ' with the'), _reason(failure))
+        if isinstance(failure, _http.CertificateUntrusted):
+            return ('TLS certificate verification of {0} failed{1}; set ca_path to the CA certificate that signs it '
+                    '(or add that CA to the system trust store), or validate_certs to false for a test host'.format(tls_peer, _reason(failure)))
+        if isinstance(failure, _http.ProxyFailed):
+            return 'The proxy {0} (from {1}) could not be reached, or refused to connect to {2}'.format(
+                self._transport.proxy_address, self._transport.proxy_variable, self.api_url)
+        if isinstance(failure, _http.HostUnknown):
+            return 'The host name of {0} could not be resolved; check api_url'.format(self.api_url)
+        if isinstance(failure, _http.ConnectionRefused):
+            return 'Could not connect to {0}: the connection was refused or the host is unreachable; check api_url'.format(self.api_url)
+        if isinstance(failure, _http.ConnectTimedOut):
+            return 'Could not connect to {0} within {1} seconds'.format(self.api_url, self.timeout)
         if isinstance(failure, _http.AnswerTooSlow):
             return 'No complete answer from {0} within {1} seconds'.format(self.api_url, self.timeout)
         if isinstance(failure, _http.TimedOut):
@@ -393,8 +411,12 @@ class DingTalkClient:
             return 'The answer from {0} was cut off before its end'.format(self.api_url)
         if isinstance(failure, _http.NotHttp):
             return 'The answer from {0} was not HTTP'.format(self.api_url)
-        through_proxy = ' through the proxy {0}:{1}'.format(self._pool.proxy.host, self._pool.proxy.port) if self._pool.proxy else ''
-        return 'Could not connect to {0}{1}, or the connection was dropped'.format(self.api_url, through_proxy)
+        through_proxy = ' through the proxy {0}'.format(self._transport.proxy_address) if self._transport.proxy else ''
+        return 'The connection to {0}{1} was dropped before the answer'.format(self.api_url, through_proxy)
+
+
+def _reason(failure):
+    return ' ({0})'.format(failure.reason) if failure.reason else ''
 
 
 def _unknown_outcome(status):

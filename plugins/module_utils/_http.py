@@ -4,35 +4,95 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Keep-alive HTTP(S) connections to one host: the transport under _client.py.
+"""The transport under _client.py: a requests session, and the few things requests leaves to its caller.
 
-Built on the standard library's http.client, not on requests: a module pays for its
-imports on every run, and requests (with urllib3, charset_normalizer and idna) took
-about 0.1 s of a half-second module run, more than its two API calls. The standard
-library also leaves nothing to install where the modules run. Only _client.py uses
-this module; it is private and its interface may change without notice.
+requests and urllib3 pool connections, speak to proxies and check certificates. What stays here:
+which CAs to trust by default (the system's, as for ansible.builtin.uri, rather than certifi's), a
+bound on an answer's size and on the time to read it whole, and a transport failure said in the
+terms that decide a retry: could the request have reached the server, and can trying again help.
+Only _client.py uses this module; it is private and its interface may change without notice.
 """
 
 from __future__ import annotations
 
-import base64
-import http.client
 import os
-import select
 import socket
 import ssl
-import threading
 import time
+import traceback
+import warnings
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+try:
+    import requests
+    import urllib3
+
+    from requests.adapters import HTTPAdapter
+    from requests.utils import get_environ_proxies, select_proxy
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
 
 
 class TransportError(Exception):
-    """No complete HTTP answer arrived. Subclasses say why; none carries header values or bodies."""
+    """No complete HTTP answer arrived. None of these carries header values, bodies or the exception's own text.
+
+    ``sent`` says whether the request may have reached the server (then the call may have been carried
+    out); ``final`` whether trying again cannot help.
+    """
+
+    sent = True
+    final = False
 
 
-class ConnectFailed(TransportError):
-    """The connection could not be opened, or was dropped before the answer."""
+class CertificateUntrusted(TransportError):
+    """The server's certificate is not signed by a trusted CA, or not for its host name. ``reason`` is OpenSSL's."""
+
+    sent = False
+    final = True
+
+    def __init__(self, reason=None):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TlsFailed(CertificateUntrusted):
+    """The TLS handshake failed for another reason than the certificate (a plain-HTTP server, say)."""
+
+
+class ConnectionRefused(TransportError):
+    """Nothing listens at the host and port, or the network cannot reach them."""
+
+    sent = False
+    final = True
+
+
+class HostUnknown(TransportError):
+    """The host name does not resolve."""
+
+    sent = False
+    final = True
+
+
+class ProxyFailed(TransportError):
+    """The proxy could not be reached, or refused to carry the request (a tunnel it would not open)."""
+
+    sent = False
+    final = True
+
+
+class ConnectTimedOut(TransportError):
+    """No connection within the timeout: nothing was sent, and the network may be better on the next try."""
+
+    sent = False
+
+
+class Dropped(TransportError):
+    """The connection was closed or reset after the request was sent, before the answer."""
 
 
 class TimedOut(TransportError):
@@ -51,16 +111,8 @@ class NotHttp(TransportError):
     """What came back is not an HTTP answer."""
 
 
-class TlsFailed(TransportError):
-    """The TLS handshake failed for another reason than an untrusted certificate (a plain-HTTP server, say)."""
-
-
-class CertificateUntrusted(TlsFailed):
-    """The server's certificate is not signed by a trusted CA, or not for its host name."""
-
-
-class AnswerTooLarge(Exception):
-    """The answer's body is larger than the caller accepts; it was not read."""
+class AnswerTooLarge(TransportError):
+    """The answer's body is larger than the caller accepts; it was not read. ``status`` and ``headers`` are its own."""
 
     def __init__(self, status, headers):
         super().__init__(status)
@@ -81,151 +133,115 @@ class HttpAnswer:
         self.body = body
 
 
-def tls_context(validate_certs=True, ca_path=None):
-    """The TLS settings of a pool: the system's trusted CAs, or only those of ``ca_path``, or no checks at all.
+def trusted_cas(validate_certs=True, ca_path=None):
+    """What requests' ``verify`` gets: False, ``ca_path``, or the system's trust store.
 
-    ``ca_path`` is a PEM file, or a directory of certificates prepared with c_rehash. Raises
-    ssl.SSLError or OSError when a file holds no usable certificate.
+    The system store is what ansible.builtin.uri trusts, so a corporate CA installed in an
+    execution environment works for both; OpenSSL finds it where SSL_CERT_FILE and SSL_CERT_DIR
+    say. It is given as a path, never as True: for True, requests would use certifi's bundle,
+    and an environment's REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE could replace it.
     """
     if not validate_certs:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if ca_path is not None and os.path.isdir(ca_path):
-        return ssl.create_default_context(capath=ca_path)
-    return ssl.create_default_context(cafile=ca_path)
+        return False
+    if ca_path is not None:
+        return ca_path
+    system = ssl.get_default_verify_paths()
+    return system.cafile or system.capath or requests.certs.where()
 
 
-class Proxy:
-    """A proxy from the environment, with the ``Proxy-Authorization`` its URL's credentials ask for."""
+def check_ca_path(ca_path):
+    """Raise ssl.SSLError or OSError unless ``ca_path`` is a directory or a file holding a PEM certificate.
 
-    def __init__(self, url, variable):
-        parts = urlsplit(url if '://' in url else 'http://' + url)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-            parts = None
-        if parts is None or parts.scheme != 'http' or not parts.hostname or port == 0:
-            # Only the variable is named: a proxy URL may carry a password.
-            raise UnsupportedProxy('the proxy in {0} cannot be used: only http://host[:port] proxies are supported'.format(variable))
-        self.host = parts.hostname
-        self.port = port or 80
-        self.headers = {}
-        if parts.username is not None:
-            credentials = '{0}:{1}'.format(unquote(parts.username), unquote(parts.password or ''))
-            self.headers['Proxy-Authorization'] = 'Basic ' + base64.b64encode(credentials.encode('utf-8')).decode('ascii')
+    Checked when a client is made, so that a wrong file fails before any call. A directory's
+    certificates are looked up by hash during the handshake; there is nothing to load before.
+    """
+    if not os.path.isdir(ca_path):
+        ssl.create_default_context(cafile=ca_path)
 
 
 def proxy_from_environment(url):
-    """The proxy that the environment (``https_proxy``, ``http_proxy``, ``all_proxy``, ``no_proxy``) sets for ``url``, or None."""
-    if not any(name.lower().endswith('_proxy') for name in os.environ):
-        return None  # the common case, without importing urllib.request
-    import urllib.request  # pylint: disable=import-outside-toplevel  # only needed when a proxy is set
+    """``(proxy URL, variable)`` that the environment sets for ``url`` by requests' own rules, or ``(None, None)``.
 
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies_environment()
-    scheme = parts.scheme if parts.scheme in proxies else 'all'
-    if scheme not in proxies or urllib.request.proxy_bypass_environment(parts.netloc, proxies):
-        return None
-    return Proxy(proxies[scheme], '{0}_proxy'.format(scheme))
+    Raises UnsupportedProxy for a URL requests could not use, naming the variable but never its value,
+    which may hold a password.
+    """
+    proxies = get_environ_proxies(url)  # https_proxy, http_proxy, all_proxy; empty when no_proxy lists the host
+    proxy = select_proxy(url, proxies)
+    if not proxy:
+        return None, None
+    variable = '{0}_proxy'.format(next(key for key, value in proxies.items() if value == proxy).partition('://')[0])
+    parts = urlsplit(proxy if '://' in proxy else 'http://' + proxy)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if parts.scheme not in ('http', 'https') or not parts.hostname or port == 0:
+        raise UnsupportedProxy('the proxy in {0} cannot be used: it must be an http:// or https:// URL with a host name'.format(variable))
+    return proxy, variable
 
 
-class ConnectionPool:
-    """Connections to the host of ``base_url``, kept open between calls and shared by threads.
+class Transport:
+    """One requests session to the host of ``base_url``, its connections kept open between calls and shared by threads.
 
-    A call takes an idle connection, or opens one when none is idle, so there are never
-    more connections than concurrent callers; at most ``max_idle`` of them are kept
-    for the next calls. The last one used is handed out first: it is the likeliest
-    to still be open. Redirects are answers like any other: nothing is followed.
+    ``pool_size`` connections are kept for the next calls: one per concurrent caller. Redirects are
+    answers like any other: nothing is followed. The environment's proxy settings are read once, here.
     """
 
-    def __init__(self, base_url, context=None, timeout=10, max_idle=10, headers=None):
-        parts = urlsplit(base_url)
-        self.https = parts.scheme == 'https'
-        self.host = parts.hostname
-        self.port = parts.port if parts.port is not None else (443 if self.https else 80)
-        self.context = context
+    def __init__(self, base_url, validate_certs=True, ca_path=None, timeout=10, pool_size=10, headers=None):
+        self.base_url = base_url
         self.timeout = timeout
-        self.max_idle = max_idle
-        self.headers = dict(headers or {})
-        self.proxy = proxy_from_environment(base_url)
-        self._target_prefix = ''
-        if self.proxy is not None and not self.https:
-            # A plain-HTTP proxy gets the whole URL, and the credentials for itself.
-            self._target_prefix = base_url
-            self.headers.update(self.proxy.headers)
-        self._idle = []
-        self._lock = threading.Lock()
+        self.verify = trusted_cas(validate_certs, ca_path)
+        if self.verify is False:
+            # The plugins warn once, in their own words (_module.connection_warnings); urllib3 would add a
+            # warning to every call. Warning filters belong to the process, which a module run has to itself.
+            warnings.filterwarnings('ignore', category=urllib3.exceptions.InsecureRequestWarning)
+        self.proxy, self.proxy_variable = proxy_from_environment(base_url)
+        self.proxy_address = None
+        self.proxy_is_tls = False
+        if self.proxy is not None:
+            parts = urlsplit(self.proxy if '://' in self.proxy else 'http://' + self.proxy)
+            self.proxy_address = '{0}:{1}'.format(parts.hostname, parts.port or (443 if parts.scheme == 'https' else 80))
+            self.proxy_is_tls = parts.scheme == 'https'
+        self._session = requests.Session()
+        # Settled above, once: no per-call look at the environment, and no ~/.netrc credentials on DingTalk calls.
+        self._session.trust_env = False
+        # urllib3 must not retry on its own: _client.py decides, knowing which calls may be repeated.
+        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount('https://', self._adapter)
+        self._session.mount('http://', self._adapter)
+        self._session.headers.update(headers or {})
+        # DingTalk's answers are small; a compressed one could unpack to far more than the size cap reads.
+        self._session.headers['Accept-Encoding'] = 'identity'
+        self._proxies = {urlsplit(base_url).scheme: self.proxy} if self.proxy else {}
 
     def request(self, method, path, body=None, headers=None, max_body_bytes=None):
-        """Send one request and return its HttpAnswer, its body read within ``timeout`` seconds.
+        """Send one request and return its HttpAnswer, its body read whole within ``timeout`` seconds.
 
-        Raises a TransportError, or AnswerTooLarge for a body over ``max_body_bytes``.
+        Raises a TransportError: AnswerTooLarge for a body over ``max_body_bytes``.
         """
-        all_headers = dict(self.headers)
-        all_headers.update(headers or {})
-        connection = self._take()
-        reusable = False
+        request = self._session.prepare_request(requests.Request(method, self.base_url + path, data=body, headers=headers))
+        # The path as _client.py encoded it: requests would decode %2E back into a dot, and '..' is a segment
+        # that URL normalisation removes, reaching another endpoint.
+        request.url = self.base_url + path
         try:
-            try:
-                connection.request(method, self._target_prefix + path, body=body, headers=all_headers)
-                response = connection.getresponse()
-                answer = HttpAnswer(response.status, response.headers, _read_body(response, max_body_bytes, self.timeout))
-                reusable = not response.will_close
-                return answer
-            except ssl.SSLCertVerificationError:
-                raise CertificateUntrusted() from None
-            except ssl.SSLError:
-                raise TlsFailed() from None
-            except socket.timeout:
-                raise TimedOut() from None
-            except http.client.IncompleteRead:
-                raise CutOff() from None
-            except (http.client.RemoteDisconnected, OSError):
-                # RemoteDisconnected is both an OSError and an HTTPException: a dropped connection.
-                raise ConnectFailed() from None
-            except http.client.HTTPException:
-                raise NotHttp() from None
+            # Sent by the adapter, not by Session.send: that would read a redirect's body whole, past the size
+            # cap, to follow it, and keep cookies between calls. verify is given per request, so that nothing in
+            # the environment can replace it.
+            response = self._adapter.send(request, stream=True, timeout=self.timeout, verify=self.verify, proxies=self._proxies)
+        except Exception as error:  # pylint: disable=broad-exception-caught  # classified, never re-raised with its text
+            raise _classified(error) from None
+        try:
+            return HttpAnswer(response.status_code, response.headers, _read_body(response, max_body_bytes, self.timeout))
+        except TransportError:
+            raise
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            # The answer began and broke off: it timed out, or it was cut off.
+            raise (TimedOut() if isinstance(_classified(error), TimedOut) else CutOff()) from None
         finally:
-            if reusable:
-                self._give_back(connection)
-            else:
-                connection.close()
+            response.close()
 
     def close(self):
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
-
-    def _take(self):
-        with self._lock:
-            while self._idle:
-                connection = self._idle.pop()
-                if not _was_dropped(connection):
-                    return connection
-                connection.close()
-        return self._open()
-
-    def _give_back(self, connection):
-        with self._lock:
-            if len(self._idle) < self.max_idle:
-                self._idle.append(connection)
-                return
-        connection.close()
-
-    def _open(self):
-        """A new connection; http.client connects it when the first request is sent."""
-        host, port = (self.proxy.host, self.proxy.port) if self.proxy is not None else (self.host, self.port)
-        if not self.https:
-            return http.client.HTTPConnection(host, port, timeout=self.timeout)
-        connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self.context)
-        if self.proxy is not None:
-            # A tunnel through the proxy: TLS, and the certificate check, are end to end with the API host.
-            connection.set_tunnel(self.host, self.port, headers=self.proxy.headers)
-        return connection
+        self._session.close()
 
 
 # Read in small chunks: a body is refused past its limit, never held in memory whole.
@@ -233,38 +249,73 @@ _READ_CHUNK_BYTES = 16 * 1024
 
 
 def _read_body(response, max_body_bytes, timeout):
-    declared = response.getheader('Content-Length', '')
-    if max_body_bytes is not None and declared.isdigit() and int(declared) > max_body_bytes:
-        raise AnswerTooLarge(response.status, response.headers)
-    # The socket timeout applies to each read: a server that trickles bytes could hold us much longer.
+    declared = response.headers.get('Content-Length', '')
+    declared = int(declared) if declared.isdigit() else None
+    if max_body_bytes is not None and declared is not None and declared > max_body_bytes:
+        raise AnswerTooLarge(response.status_code, response.headers)
+    # The read timeout applies to each read: a server that trickles bytes could hold us much longer.
     deadline = time.monotonic() + timeout
     chunks = []
     size = 0
     while True:
-        chunk = response.read(_READ_CHUNK_BYTES)
+        chunk = response.raw.read(_READ_CHUNK_BYTES, decode_content=False)
         if not chunk:
-            if response.length:
-                # http.client leaves it to the caller to see that a read in pieces ended short of Content-Length.
-                raise CutOff()
+            if declared is not None and size < declared:
+                raise CutOff()  # older urllib3 leaves it to the caller to see that the answer ended short
             return b''.join(chunks)
         size += len(chunk)
         if max_body_bytes is not None and size > max_body_bytes:
-            raise AnswerTooLarge(response.status, response.headers)
+            raise AnswerTooLarge(response.status_code, response.headers)
         if time.monotonic() > deadline:
             raise AnswerTooSlow()
         chunks.append(chunk)
 
 
-def _was_dropped(connection):
-    """Whether the server closed an idle connection: between answers it has nothing else to say."""
-    sock = connection.sock
-    if sock is None:
-        return True
-    try:
-        if hasattr(select, 'poll'):
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return bool(poller.poll(0))
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):
-        return True
+def _classified(error):
+    """The TransportError that says what ``error``, raised by requests or urllib3, means for a retry."""
+    causes = list(_causes(error))
+
+    def caused_by(*kinds):
+        return any(isinstance(cause, kinds) for cause in causes)
+
+    if caused_by(ssl.SSLCertVerificationError):
+        reason = next(cause for cause in causes if isinstance(cause, ssl.SSLCertVerificationError))
+        return CertificateUntrusted(_short(reason.verify_message or reason.reason))
+    if caused_by(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError):
+        return ProxyFailed()
+    if caused_by(ssl.SSLError):
+        reason = next(cause for cause in causes if isinstance(cause, ssl.SSLError))
+        return TlsFailed(_short(reason.reason))
+    if caused_by(socket.gaierror):
+        return HostUnknown()
+    # Before the connect timeout: urllib3's NewConnectionError is a ConnectTimeoutError too, for compatibility.
+    if caused_by(ConnectionRefusedError, urllib3.exceptions.NewConnectionError):
+        return ConnectionRefused()
+    if caused_by(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        return ConnectTimedOut()
+    if caused_by(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout):
+        return TimedOut()
+    if caused_by(ConnectionError):  # the built-in one: reset, or closed before the answer (RemoteDisconnected)
+        return Dropped()
+    if caused_by(urllib3.exceptions.ProtocolError):  # what came back broke HTTP's rules: a bad status line, say
+        return NotHttp()
+    return Dropped()
+
+
+def _causes(error, depth=0):
+    """``error`` and everything that led to it: requests wraps urllib3's exceptions, which wrap the socket's."""
+    if not isinstance(error, BaseException) or depth > 8:
+        return
+    yield error
+    linked = [error.__cause__, error.__context__, getattr(error, 'reason', None)]
+    linked.extend(argument for argument in error.args if isinstance(argument, BaseException))
+    for cause in linked:
+        if cause is not None and cause is not error:
+            yield from _causes(cause, depth + 1)
+
+
+def _short(text):
+    """OpenSSL's reason for a TLS failure, bounded for a message; it names no secret."""
+    if not isinstance(text, str) or not text:
+        return None
+    return text if len(text) <= 120 else text[:120] + '...'

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     CredentialToken,
@@ -31,6 +31,8 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     validate_access_token,
     validate_api_url,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+
 
 # The upper bound keeps a misconfigured job from retrying for many minutes.
 MAX_RETRIES = 10
@@ -110,6 +112,8 @@ class DingTalkModule(AnsibleModule):
         spec = common_argument_spec()
         spec.update(argument_spec)
         super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self._token_cache = None
         self._token_source = None
 

@@ -323,8 +323,12 @@ def test_fault_drop_before_and_after(client):
 def test_fault_truncated_and_delay(client):
     token = client.token()
     client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "truncated", "phase": "after", "times": 1}]})
-    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
-        client.conference(token)
+    try:
+        cut_off = client.conference(token)
+    except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError):
+        pass  # urllib3 2 reports the short body
+    else:  # urllib3 1.26 (with the lowest requests the collection allows) hands it over as it came
+        assert len(cut_off.content) < int(cut_off.headers["Content-Length"])
     client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "delay", "delay": 0.2, "times": 1}]})
     started = time.monotonic()
     slow = threading.Thread(target=client.conference, args=(token,))

@@ -29,7 +29,8 @@ scanned_playbook() {
     if ! ansible-playbook -vvvv "$@" >"$SCAN_LAST_LOG" 2>&1; then
         # The last failure (tasks before it may fail on purpose): its task, and the assertions and messages in it.
         awk '/^TASK /{task=$0} /^(fatal|failed): /{block=task "\n"} {block=block $0 "\n"} END{printf "%s", block}' "$SCAN_LAST_LOG" |
-            grep -E -m 60 '^(fatal|failed): |^TASK |"(msg|assertion|evaluated_to|failed_when_result)":|^PLAY RECAP|^[a-z0-9]+ +: ok=' || true
+            grep -E -m 60 '^(fatal|failed): |^TASK |"(msg|assertion|evaluated_to|failed_when_result)":|^PLAY RECAP|^[a-z0-9]+ +: ok=' ||
+            tail -n 20 "$SCAN_LAST_LOG"  # no task failed: the playbook itself did (a syntax error, a missing file)
         echo "FAILED: ansible-playbook $*" >&2
         exit 1
     fi

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
@@ -54,12 +52,6 @@ class RenewableToken:
 def make_client(emulator, token=None, **options):
     options.setdefault('sleep', RecordedSleep())
     return DingTalkClient(api_url=emulator.url, token_source=StaticToken(token or emulator.mint_token()), **options)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize('value, segment', [
@@ -217,16 +209,6 @@ def test_timeout_is_reported_without_http_status(emulator):
         make_client(emulator, retries=0, timeout=0.3).get_conference('conf-1')
     assert caught.value.http_status is None
     assert 'within 0.3 seconds' in caught.value.describe()
-
-
-def test_connection_refused_is_retried_then_reported():
-    sleep = RecordedSleep()
-    client = DingTalkClient(api_url='http://127.0.0.1:{0}'.format(free_port()), token_source=StaticToken('t'), retries=2, sleep=sleep)
-    with pytest.raises(DingTalkError) as caught:
-        client.get_conference('conf-1')
-    assert caught.value.http_status is None
-    assert 'Could not connect' in caught.value.describe()
-    assert len(sleep.delays) == 2
 
 
 def test_rejected_token_is_renewed_once(emulator):

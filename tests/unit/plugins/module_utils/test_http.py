@@ -4,17 +4,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The transport under the client: kept-open connections, and proxies from the environment."""
+"""The transport under the client: kept-open connections, proxies from the environment, and transport failures."""
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import select
 import socket
 import socketserver
-import threading
+import ssl
 import time
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +21,21 @@ from urllib.parse import urlsplit
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.forward_proxy import LocalServer, Proxy
+from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
 
 PROXY_USER = 'proxy-user'
 PROXY_PASSWORD = 'proxy-pa:ss@word'
+
+
+class RecordedSleep:
+    """Stands in for time.sleep: retries run at once, and the test sees how many there were."""
+
+    def __init__(self):
+        self.delays = []
+
+    def __call__(self, seconds):
+        self.delays.append(seconds)
 
 
 def client(admin, **options):
@@ -63,28 +73,6 @@ def test_concurrent_callers_open_no_more_connections_than_there_are_callers(emul
     assert 1 <= len(connections) <= 4
 
 
-class LocalServer(socketserver.ThreadingTCPServer):
-    """A TCP server on a free loopback port, serving in a thread for the length of a ``with`` block."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, handler):
-        super().__init__(('127.0.0.1', 0), handler)
-
-    @property
-    def address(self):
-        return '127.0.0.1:{0}'.format(self.server_address[1])
-
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.shutdown()
-        self.server_close()
-
-
 class OneAnswerPerConnectionServer(LocalServer):
     """Answers one request per connection, then hangs up without saying so: a server whose keep-alive timed out."""
 
@@ -111,69 +99,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failed_
         assert server.connections == 3
 
 
-# Proxies ------------------------------------------------------------------------
-
-
-class Proxy(LocalServer):
-    """A forward proxy: plain HTTP requests by their whole URL, HTTPS through CONNECT tunnels. Records what it was asked."""
-
-    def __init__(self, refuse_tunnels=False):
-        self.seen = []  # (request line, Proxy-Authorization header or None)
-        self.refuse_tunnels = refuse_tunnels
-        super().__init__(ProxyHandler)
-
-
-class ProxyHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        request_line = self.rfile.readline().decode('latin-1').strip()
-        headers = {}
-        while True:
-            line = self.rfile.readline().decode('latin-1')
-            if line in ('\r\n', '\n', ''):
-                break
-            name, _colon, value = line.partition(':')
-            headers[name.strip().lower()] = value.strip()
-        self.server.seen.append((request_line, headers.get('proxy-authorization')))
-        method, target, _version = request_line.split(' ')
-        if method == 'CONNECT':
-            self._tunnel(target)
-        else:
-            self._forward(method, target, headers)
-
-    def _tunnel(self, target):
-        if self.server.refuse_tunnels:
-            self.wfile.write(b'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n')
-            return
-        host, _colon, port = target.rpartition(':')
-        upstream = socket.create_connection((host, int(port)))
-        self.wfile.write(b'HTTP/1.1 200 Connection established\r\n\r\n')
-        self.wfile.flush()
-        sockets = [self.connection, upstream]
-        with upstream:
-            while True:
-                readable = select.select(sockets, [], [], 5)[0]
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (upstream if sock is self.connection else self.connection).sendall(data)
-
-    def _forward(self, method, url, headers):
-        parts = urlsplit(url)
-        body = self.rfile.read(int(headers.get('content-length') or 0)) or None
-        upstream = http.client.HTTPConnection(parts.hostname, parts.port)
-        forwarded = {name: value for name, value in headers.items() if name not in ('proxy-authorization', 'connection')}
-        upstream.request(method, parts.path, body=body, headers=forwarded)
-        answer = upstream.getresponse()
-        payload = answer.read()
-        self.wfile.write('HTTP/1.1 {0} {1}\r\n'.format(answer.status, answer.reason).encode('latin-1'))
-        for name, value in answer.getheaders():
-            if name.lower() not in ('connection', 'content-length', 'transfer-encoding'):
-                self.wfile.write('{0}: {1}\r\n'.format(name, value).encode('latin-1'))
-        self.wfile.write('Content-Length: {0}\r\nConnection: close\r\n\r\n'.format(len(payload)).encode('latin-1') + payload)
-        upstream.close()
+# Proxies (the forward proxy is the TLS integration target's) ---------------------------
 
 
 @pytest.fixture
@@ -182,28 +108,60 @@ def proxy():
         yield serving
 
 
+@pytest.fixture
+def tls_proxy(tls_certificate):
+    """The same forward proxy, spoken to over TLS (an ``https://`` proxy URL); its certificate is the emulator's."""
+    with Proxy(tls_certificate=tls_certificate) as serving:
+        yield serving
+
+
 def basic_credentials():
     return 'Basic ' + base64.b64encode('{0}:{1}'.format(PROXY_USER, PROXY_PASSWORD).encode('utf-8')).decode('ascii')
 
 
-def proxy_url(proxy):
-    return 'http://{0}:{1}@{2}'.format(PROXY_USER, PROXY_PASSWORD.replace(':', '%3A').replace('@', '%40'), proxy.address)
+def proxy_url(proxy, scheme='http'):
+    return '{0}://{1}:{2}@{3}'.format(scheme, PROXY_USER, PROXY_PASSWORD.replace(':', '%3A').replace('@', '%40'), proxy.address)
 
 
 def test_http_calls_go_through_http_proxy_with_its_credentials(emulator, proxy, monkeypatch):
     emulator.add_conference('conf-1')
     monkeypatch.setenv('HTTP_PROXY', proxy_url(proxy))
-    client(emulator).stop_cloud_record('conf-1', 'host-union')
-    assert proxy.seen == [('POST {0}/v1.0/conference/videoConferences/conf-1/cloudRecords/stop HTTP/1.1'.format(emulator.url), basic_credentials())]
+    dingtalk = client(emulator)
+    dingtalk.get_conference('conf-1')
+    dingtalk.stop_cloud_record('conf-1', 'host-union')
+    assert proxy.seen == [
+        ('GET {0}/v1.0/conference/videoConferences/conf-1 HTTP/1.1'.format(emulator.url), basic_credentials()),
+        ('POST {0}/v1.0/conference/videoConferences/conf-1/cloudRecords/stop HTTP/1.1'.format(emulator.url), basic_credentials()),
+    ]
     assert emulator.conference('conf-1')['cloud_record_status'] == 3
 
 
 def test_https_calls_tunnel_through_https_proxy_and_still_check_the_certificate(https, proxy, tls_certificate, monkeypatch):
     monkeypatch.setenv('https_proxy', proxy_url(proxy))
-    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
-    assert proxy.seen == [('CONNECT {0} HTTP/1.0'.format(urlsplit(https.url).netloc), basic_credentials())]
+    dingtalk = client(https, ca_path=tls_certificate[0])
+    assert dingtalk.get_conference('conf-1')['conferenceId'] == 'conf-1'
+    dingtalk.stop_cloud_record('conf-1', 'host-union')
+    # One tunnel carries both calls: the kept-open connection is the tunnel.
+    ((request_line, credentials),) = proxy.seen
+    assert request_line.startswith('CONNECT {0} HTTP/1.'.format(urlsplit(https.url).netloc)) and credentials == basic_credentials()
+    assert [call['api'] for call in https.requests_log()] == ['conference.get', 'cloudRecord.stop']
     with pytest.raises(DingTalkError, match='^TLS certificate verification of '):
         client(https).get_conference('conf-1')  # the system's CAs do not sign the emulator's certificate
+
+
+def test_an_https_proxy_url_is_spoken_to_over_tls_and_its_certificate_checked(https, tls_proxy, tls_certificate, tmp_path, monkeypatch):
+    monkeypatch.setenv('https_proxy', proxy_url(tls_proxy, scheme='https'))
+    # The emulator and the proxy share a certificate: ca_path trusts both ends, TLS within TLS.
+    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    ((request_line, credentials),) = tls_proxy.seen
+    assert request_line.startswith('CONNECT {0} HTTP/1.'.format(urlsplit(https.url).netloc)) and credentials == basic_credentials()
+    with Proxy(tls_certificate=write_self_signed_certificate(str(tmp_path))) as untrusted_proxy:
+        monkeypatch.setenv('https_proxy', proxy_url(untrusted_proxy, scheme='https'))
+        with pytest.raises(DingTalkError) as caught:
+            client(https, ca_path=tls_certificate[0]).get_conference('conf-1')
+        assert untrusted_proxy.seen == []  # neither the credentials nor the request went to a proxy it could not trust
+    assert caught.value.describe().startswith('TLS certificate verification of {0} or of the proxy {1} failed (self-signed certificate)'.format(
+        https.url, untrusted_proxy.address))
 
 
 def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
@@ -212,22 +170,120 @@ def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
     monkeypatch.setenv('no_proxy', 'example.com,127.0.0.1')
     client(emulator).get_conference('conf-1')
     assert proxy.seen == []
+    assert len(emulator.requests_log('conference.get')) == 1
 
 
-def test_a_refused_tunnel_names_the_proxy_but_not_its_credentials(https, monkeypatch):
+def test_a_refused_tunnel_is_final_and_names_the_proxy_but_not_its_credentials(https, monkeypatch):
     with Proxy(refuse_tunnels=True) as refusing:
         monkeypatch.setenv('HTTPS_PROXY', proxy_url(refusing))
+        sleep = RecordedSleep()
         with pytest.raises(DingTalkError) as caught:
-            client(https, validate_certs=False).get_conference('conf-1')
-    assert caught.value.describe() == 'Could not connect to {0} through the proxy {1}, or the connection was dropped'.format(https.url, refusing.address)
+            client(https, validate_certs=False, retries=3, sleep=sleep).get_conference('conf-1')
+        assert len(refusing.seen) == 1 and sleep.delays == []  # no retry can open a tunnel the proxy refuses
+    message = caught.value.describe()
+    assert message == 'The proxy {0} (from https_proxy) could not be reached, or refused to connect to {1}'.format(refusing.address, https.url)
+    assert PROXY_PASSWORD not in message and PROXY_USER not in message
+    assert caught.value.answer_lost is False
     assert https.requests_log() == []
 
 
-@pytest.mark.parametrize('proxy_value', ['socks5://proxy-user:s3cret@proxy.example:1080', 'https://proxy-user:s3cret@proxy.example:3128',
-                                         'http://proxy-user:s3cret@:3128'])
+@pytest.mark.parametrize('proxy_value', ['socks5://proxy-user:s3cret@proxy.example:1080', 'ftp://proxy-user:s3cret@proxy.example:3128',
+                                         'http://proxy-user:s3cret@:3128', 'http://proxy-user:s3cret@proxy.example:99999'])
 def test_a_proxy_that_cannot_be_used_is_refused_before_any_call_without_its_password(emulator, monkeypatch, proxy_value):
     monkeypatch.setenv('HTTP_PROXY', proxy_value)
     with pytest.raises(InvalidOptionError) as caught:
         client(emulator)
-    assert str(caught.value) == 'the proxy in http_proxy cannot be used: only http://host[:port] proxies are supported'
+    assert str(caught.value) == 'the proxy in http_proxy cannot be used: it must be an http:// or https:// URL with a host name'
     assert emulator.requests_log() == []
+
+
+# Transport failures: final ones are tried once, and only those after the request was sent "may have" happened --
+
+
+class CountingServer(LocalServer):
+    """Counts connections; each is handled by ``answer(handler)``: a plain-HTTP answer, a TLS handshake, a hang-up."""
+
+    def __init__(self, answer):
+        self.connections = 0
+        self.answer = answer
+        super().__init__(CountingHandler)
+
+
+class CountingHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.server.connections += 1
+        self.server.answer(self)
+
+
+def plain_http_answer(handler):
+    handler.rfile.read(5)
+    handler.wfile.write(b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+
+
+def hang_up_after_the_request(handler):
+    while handler.rfile.readline() not in (b'\r\n', b'\n', b''):
+        pass
+
+
+def tls_handshake_with(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+
+    def answer(handler):
+        try:
+            context.wrap_socket(handler.connection, server_side=True).close()
+        except (ssl.SSLError, OSError):
+            pass  # the client gave up on the certificate
+    return answer
+
+
+def test_a_plain_http_server_behind_https_is_tried_once_and_named(monkeypatch):
+    with CountingServer(plain_http_answer) as server:
+        sleep = RecordedSleep()
+        api_url = 'https://' + server.address
+        with pytest.raises(DingTalkError) as caught:
+            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+        assert (server.connections, sleep.delays) == (1, [])
+    assert caught.value.describe().startswith('The TLS handshake with {0} failed ('.format(api_url))
+    assert caught.value.describe().endswith('); is it an https:// server?')
+    assert caught.value.answer_lost is False
+
+
+def test_an_untrusted_certificate_is_tried_once_and_named(tls_certificate):
+    with CountingServer(tls_handshake_with(tls_certificate)) as server:
+        sleep = RecordedSleep()
+        api_url = 'https://' + server.address
+        with pytest.raises(DingTalkError) as caught:
+            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+        assert (server.connections, sleep.delays) == (1, [])
+    assert caught.value.describe().startswith('TLS certificate verification of {0} failed (self-signed certificate); set ca_path'.format(api_url))
+    assert caught.value.answer_lost is False
+
+
+def test_a_connection_dropped_after_the_request_is_retried_and_may_have_been_carried_out():
+    with CountingServer(hang_up_after_the_request) as server:
+        sleep = RecordedSleep()
+        with pytest.raises(DingTalkError) as caught:
+            DingTalkClient(api_url='http://' + server.address, token_source=StaticToken('t0ken'), retries=2, sleep=sleep).stop_cloud_record('conf-1', 'u')
+        assert (server.connections, len(sleep.delays)) == (3, 2)
+    assert caught.value.describe() == 'The connection to http://{0} was dropped before the answer'.format(server.address)
+    assert caught.value.answer_lost is True
+
+
+def test_a_refused_connection_is_final_and_nothing_was_sent():
+    with socket.socket() as reserved:
+        reserved.bind(('127.0.0.1', 0))  # bound, never listening: connections are refused
+        api_url = 'http://127.0.0.1:{0}'.format(reserved.getsockname()[1])
+        sleep = RecordedSleep()
+        with pytest.raises(DingTalkError) as caught:
+            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).stop_cloud_record('conf-1', 'u')
+    assert caught.value.describe() == 'Could not connect to {0}: the connection was refused or the host is unreachable; check api_url'.format(api_url)
+    assert (sleep.delays, caught.value.answer_lost, caught.value.http_status) == ([], False, None)
+
+
+def test_a_host_name_that_does_not_resolve_is_final():
+    sleep = RecordedSleep()
+    with pytest.raises(DingTalkError) as caught:
+        DingTalkClient(api_url='http://no-such-host.invalid', token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+    assert caught.value.describe() == 'The host name of http://no-such-host.invalid could not be resolved; check api_url'
+    assert (sleep.delays, caught.value.answer_lost) == ([], False)

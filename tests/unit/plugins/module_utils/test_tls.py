@@ -13,6 +13,7 @@ import subprocess
 import warnings
 
 import pytest
+import requests
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
@@ -26,7 +27,7 @@ def test_a_self_signed_certificate_is_refused_by_default_with_a_clear_message(ht
     with pytest.raises(DingTalkError) as caught:
         client(https).get_conference('conf-1')
     message = caught.value.describe()
-    assert message.startswith('TLS certificate verification of {0} failed; set ca_path'.format(https.url))
+    assert message.startswith('TLS certificate verification of {0} failed (self-signed certificate); set ca_path'.format(https.url))
     assert https.token not in message
     assert https.requests_log() == []  # refused during the handshake: no request was ever sent
 
@@ -44,6 +45,26 @@ def test_validate_certs_false_connects_without_warnings(https):
     assert [str(warning.message) for warning in caught if not issubclass(warning.category, ResourceWarning)] == []
 
 
+def test_the_default_trust_is_the_system_store_that_openssl_finds(https, tls_certificate, tmp_path, monkeypatch):
+    # A corporate CA installed in the system store, as ansible.builtin.uri would trust it: OpenSSL's store is
+    # where SSL_CERT_FILE and SSL_CERT_DIR point.
+    monkeypatch.setenv('SSL_CERT_FILE', tls_certificate[0])
+    monkeypatch.setenv('SSL_CERT_DIR', str(tmp_path))
+    assert client(https).get_conference('conf-1')['conferenceId'] == 'conf-1'
+
+
+def test_requests_ca_bundle_variables_change_nothing(https, tls_certificate, monkeypatch):
+    # These machines set both variables to the system bundle; requests would let them replace a session's verify.
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        monkeypatch.setenv(name, tls_certificate[0])
+    with pytest.raises(DingTalkError, match=r'^TLS certificate verification of .* failed \(self-signed certificate\)'):
+        client(https).get_conference('conf-1')  # the default stays the system store, which does not hold it
+    certifi_bundle = requests.certs.where()
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        monkeypatch.setenv(name, certifi_bundle)
+    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'  # ca_path wins
+
+
 def test_a_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
     # OpenSSL reads SSL_CERT_FILE for the default trust store; neither option may fall back to it.
     monkeypatch.setenv('SSL_CERT_FILE', tls_certificate[0] + '.missing')
@@ -55,7 +76,8 @@ def test_https_to_a_plain_http_server_is_a_clear_error(emulator):
     https_url = emulator.url.replace('http://', 'https://')
     with pytest.raises(DingTalkError) as caught:
         DingTalkClient(api_url=https_url, token_source=StaticToken('t0ken'), retries=0).get_conference('conf-1')
-    assert caught.value.describe() == 'The TLS connection to {0} failed; is it an https:// server?'.format(https_url)
+    assert caught.value.describe().startswith('The TLS handshake with {0} failed ('.format(https_url))
+    assert caught.value.describe().endswith('); is it an https:// server?')
 
 
 def options(**values):
