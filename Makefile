@@ -66,7 +66,7 @@ help:
 	@echo "make import-check galaxy-importer on the tarball"
 	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check the collection needs nothing more"
 	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) ($(OLD_VENV))"
-	@echo "make bench        benchmark uri loop, module loop and batch mode; writes docs/benchmarks/ (not in make test)"
+	@echo "make bench        benchmark uri loop, module loop, batch mode and the sweep; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"
 
 venv: $(VENV)/.installed
@@ -172,7 +172,8 @@ integration-$(OLD_CORE): stage-$(OLD_CORE)
 
 # Not part of make test: it takes half an hour. Its own stage, so that a test run meanwhile cannot
 # change the collection under it. Writes docs/benchmarks/ (README.md, results.json, benchmark.png);
-# BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look.
+# BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look; BENCH_ARGS="--scenarios sweep" runs only the
+# organisation-wide sweep (and writes no report).
 BENCH_BUILD_ROOT ?= $(BUILD_ROOT)-bench
 bench: venv
 	$(BIN)/python -m pip install --quiet -r tests/benchmarks/requirements.txt

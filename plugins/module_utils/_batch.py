@@ -16,12 +16,31 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
+
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 
 # A batch of hundreds must not drown the task output in identical advice.
 MAX_FAILURES_NAMED = 5
 MAX_WARNINGS_SHOWN = 3
+
+
+def concurrency_argument_spec():
+    """The options of the community.dingtalk.concurrency doc fragment."""
+    return dict(
+        rate_limit=dict(type='float', default=DEFAULT_CALLS_PER_SECOND),
+        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+    )
+
+
+def validate_concurrency_options(rate_limit, concurrency):
+    """Raise InvalidOptionError for an unusable rate_limit or concurrency; called before any API call."""
+    if rate_limit <= 0:
+        raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(rate_limit))
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, concurrency))
 
 
 def unique_in_order(values):

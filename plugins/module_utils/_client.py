@@ -303,6 +303,22 @@ class DingTalkClient:
             raise DingTalkError('DingTalk answered the conference query without a confInfo object', http_status=200)
         return conf_info
 
+    def list_org_conferences(self, max_results, next_token=None):
+        """One page of the organisation's ongoing conferences: DingTalk's answer, its ``onGoingConfList`` checked to be a list.
+
+        ``next_token`` is the ``nextToken`` of the page before, passed back as DingTalk gave it; none for the first page.
+        """
+        # The query string goes through the path template, each value percent-encoded as a path
+        # parameter is (which is valid in a query too). The first page has no nextToken, so its
+        # template differs: the rate limiter counts it apart, one call more in a second at most.
+        if next_token is None:
+            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}', (max_results,))
+        else:
+            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}&nextToken={1}', (max_results, next_token))
+        if not isinstance(answer.get('onGoingConfList', []), list):
+            raise DingTalkError('DingTalk answered the list of ongoing conferences with an onGoingConfList that is not a list', http_status=200)
+        return answer
+
     def stop_cloud_record(self, conference_id, union_id):
         self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,),
                   body={'unionId': union_id})

@@ -37,6 +37,8 @@ RECORD_MODES = ('grid', 'speech', 'full_screen')
 SMALL_WINDOW_POSITIONS = ('relative_right', 'float_right', 'float_bottom')
 
 ROOM_CLOSED_CODE = 'roomClosed'
+# DingTalk's answer to a stop by somebody who may not stop the recording: only the meeting's host may.
+RECORD_STOP_PERMISSION_CODE = 'recordStopPermissionError'
 # DingTalk's answer to a start while a recording is running or paused. Its
 # documentation does not ask to try again, so the client does not retry it.
 RECORD_START_ERROR_CODE = 'recordStartError'
@@ -57,6 +59,21 @@ NO_READ_PERMISSION_START_WARNING = (
 # Added to a failure when the stop or start itself failed in a way that does not rule out that DingTalk carried it out.
 MAYBE_DONE_NOTE = ('The {0} call got no usable answer, so DingTalk may have carried it out anyway: run the task again to see '
                    'the recording state.')
+
+# Without union_id, a stop is made as the recording's owner (cloudRecordOwnerUnionId), which only a query tells.
+NO_READ_PERMISSION_OWNER_MESSAGE = (
+    'The app cannot read conference {0} (it lacks the permission VideoConference.Conference.Read), so the owner of its '
+    'recording is unknown: union_id is required. Set union_id to the unionId of the meeting\'s host, or grant the app '
+    'that permission.'
+)
+NO_OWNER_MESSAGE = (
+    'DingTalk names no owner of the recording of conference {0} (cloudRecordOwnerUnionId), so union_id is required: '
+    'set it to the unionId of the meeting\'s host.'
+)
+OWNER_REFUSED_MESSAGE = (
+    'The recording of conference {0} was stopped as its owner, {1} (cloudRecordOwnerUnionId), and DingTalk refused: '
+    'only the meeting\'s current host may stop it. Pass the current host\'s unionId as union_id{2}.'
+)
 
 MEETING_ENDED_START_MESSAGE = 'Conference {0} has ended: a cloud recording cannot be started in a meeting that is over.'
 
@@ -116,8 +133,20 @@ def validate_recording_options(state, mode=None, small_window_position=None):
         raise InvalidOptionError('{0} apply only to state=started; remove them or set state=started'.format(' and '.join(given)))
 
 
+def validate_union_id(state, union_id):
+    """Raise InvalidOptionError when ``union_id`` is needed but missing: a start has no owner to act as.
+
+    Called before any API call.
+    """
+    if union_id is None and state == 'started':
+        raise InvalidOptionError('union_id is required with state=started: the user given there starts, and owns, the recording')
+
+
 def apply_recording_state(client, conference_id, union_id, state, mode=None, small_window_position=None, check_mode=False):
-    """Bring one conference's recording to ``state`` (``stopped`` or ``started``); the result of the matching function below."""
+    """Bring one conference's recording to ``state`` (``stopped`` or ``started``); the result of the matching function below.
+
+    ``union_id`` None (only with ``stopped``) stops each recording as its owner.
+    """
     if state == 'started':
         return start_recording(client, conference_id, union_id, mode=mode, small_window_position=small_window_position, check_mode=check_mode)
     return stop_recording(client, conference_id, union_id, check_mode=check_mode)
@@ -125,19 +154,22 @@ def apply_recording_state(client, conference_id, union_id, state, mode=None, sma
 
 # Stopping --------------------------------------------------------------------
 
-def stop_recording(client, conference_id, union_id, check_mode=False):
+def stop_recording(client, conference_id, union_id=None, check_mode=False):
     """Stop the cloud recording of ``conference_id`` if one is running or paused.
 
     Returns a result dict with ``changed``, ``outcome``, ``conference_id``, the
-    observed ``meeting_status``/``cloud_record_status``, a ``diff`` and
-    ``warnings``. A failed call gives ``failed: true`` with ``msg`` and the
+    observed ``meeting_status``/``cloud_record_status``, the ``union_id`` the
+    stop is made as, a ``diff`` and ``warnings``. With ``union_id`` None, the
+    stop is made as the recording's owner that the query names; without the
+    read permission, or without an owner, that fails with outcome
+    ``owner_unknown``. A failed call gives ``failed: true`` with ``msg`` and the
     DingTalk error fields instead of raising, so that a batch can report each
     conference on its own.
     """
     return _converge(
-        client, conference_id, check_mode,
+        client, conference_id, union_id, check_mode,
         decide=_decide_stop,
-        act=lambda: client.stop_cloud_record(conference_id, union_id),
+        act=lambda acting_union_id: client.stop_cloud_record(conference_id, acting_union_id),
         target_status=FINISHED,
         done_outcome='stopped',
         action='stop',
@@ -173,9 +205,10 @@ def start_recording(client, conference_id, union_id, mode=None, small_window_pos
     start can succeed there.
     """
     return _converge(
-        client, conference_id, check_mode,
+        client, conference_id, union_id, check_mode,
         decide=_decide_start,
-        act=lambda: client.start_cloud_record(conference_id, union_id, mode=mode, small_window_position=small_window_position),
+        act=lambda acting_union_id: client.start_cloud_record(conference_id, acting_union_id, mode=mode,
+                                                              small_window_position=small_window_position),
         target_status=RECORDING,
         done_outcome='started',
         action='start',
@@ -206,11 +239,12 @@ def _interpret_start_error(conference_id, error, state_known):
 
 # The shared decision skeleton ---------------------------------------------------
 
-def _converge(client, conference_id, check_mode, decide, act, target_status, done_outcome, action, interpret_error, no_read_warning):
+def _converge(client, conference_id, union_id, check_mode, decide, act, target_status, done_outcome, action, interpret_error, no_read_warning):
     """Read the conference, let ``decide`` conclude or ask to act, then act unless in check mode.
 
     ``decide(conference_id, meeting_status, record_status)`` returns a Verdict,
-    or None to act; acting moves the recording to ``target_status``.
+    or None to act; ``act(union_id)`` moves the recording to ``target_status``,
+    as ``union_id`` or, when that is None, as the recording's owner.
     ``interpret_error(conference_id, error, state_known)`` turns a DingTalk error
     into a Verdict, or None to fail with the error as it is; if ``act`` (the
     ``action`` call) failed without ruling out that DingTalk carried it out,
@@ -222,11 +256,20 @@ def _converge(client, conference_id, check_mode, decide, act, target_status, don
         'outcome': None,
         'meeting_status': None,
         'cloud_record_status': None,
+        'union_id': union_id,
         'warnings': [],
     }
+    as_owner = union_id is None
     state_known = acting = False
+    conf_info = None
     try:
-        conf_info = _read_conference_if_permitted(client, conference_id, result, no_read_warning)
+        if as_owner:
+            conf_info = _read_conference_for_owner(client, conference_id)
+            if conf_info is None:
+                return _conclude(result, Verdict('owner_unknown', NO_READ_PERMISSION_OWNER_MESSAGE.format(conference_id)))
+            result['union_id'] = _recording_owner(conf_info)
+        else:
+            conf_info = _read_conference_if_permitted(client, conference_id, result, no_read_warning)
         if conf_info is not None:
             state_known = True
             meeting_status = result['meeting_status'] = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
@@ -236,14 +279,18 @@ def _converge(client, conference_id, check_mode, decide, act, target_status, don
             verdict = decide(conference_id, meeting_status, record_status)
             if verdict is not None:
                 return _conclude(result, verdict)
+            if result['union_id'] is None:
+                return _conclude(result, Verdict('owner_unknown', NO_OWNER_MESSAGE.format(conference_id)))
             result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[target_status]
         if not check_mode:
             acting = True
-            act()
+            act(result['union_id'])
     except DingTalkError as error:
         verdict = interpret_error(conference_id, error, state_known)
         if verdict is None:
             _fail(result, error)
+            if as_owner and acting and error.code == RECORD_STOP_PERMISSION_CODE:
+                result['msg'] = '{0} {1}'.format(_owner_refused_message(conference_id, result['union_id'], conf_info), error.describe())
             if acting and error.answer_lost:
                 result['msg'] = '{0} {1}'.format(result['msg'], MAYBE_DONE_NOTE.format(action))
             return result
@@ -262,6 +309,30 @@ def _read_conference_if_permitted(client, conference_id, result, no_read_warning
             raise
     result['warnings'].append(no_read_warning.format(conference_id))
     return None
+
+
+def _read_conference_for_owner(client, conference_id):
+    """Return the conference, or None when the app may not read it (then the owner is unknown)."""
+    try:
+        return client.get_conference(conference_id)
+    except DingTalkError as error:
+        if error.code != PERMISSION_DENIED_CODE:
+            raise
+    return None
+
+
+def _recording_owner(conf_info):
+    """The unionId of who started the recording, as the query names it; None when it names nobody."""
+    owner = conf_info.get('cloudRecordOwnerUnionId')
+    return owner if isinstance(owner, str) and owner.strip() else None
+
+
+def _owner_refused_message(conference_id, owner, conf_info):
+    creator = conf_info.get('creatorId') if conf_info else None
+    creator_hint = ''
+    if isinstance(creator, str) and creator.strip() and creator != owner:
+        creator_hint = ' (the meeting\'s creator is {0}, if they still host it)'.format(creator)
+    return OWNER_REFUSED_MESSAGE.format(conference_id, owner, creator_hint)
 
 
 def _conclude(result, verdict, error=None):

@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Reading a conference in a stable shape, and waiting for it to reach a state.
+"""Reading a conference in a stable shape, waiting for it to reach a state, and listing the organisation's ongoing ones.
 
 Free of AnsibleModule, like _cloud_record, so that single and batch runs share
 it; the clock and sleep are parameters so that tests need not wait. This is a
@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import time
 
+from ansible_collections.community.dingtalk.plugins.module_utils._batch import DEFAULT_CONCURRENCY, run_concurrently
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     CLOUD_RECORD_STATUS_NAMES,
@@ -126,6 +127,133 @@ def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_W
             msg = 'Conference {0} was not found: check the conference ID. {1}'.format(conference_id, msg)
         result.update(error.as_result())
         return _fail(result, msg)
+
+
+# The organisation's ongoing conferences ---------------------------------------
+
+# DingTalk documents neither a default nor a largest page size (maxResults) for the list.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# A server that keeps saying hasMore must not keep a job listing forever: 1,000 pages of 20 are
+# 20,000 ongoing conferences, far more than an organisation holds at once.
+DEFAULT_MAX_PAGES = 1000
+# A query that failed is named in the message; beyond these, only counted.
+MAX_FAILED_QUERIES_NAMED = 5
+
+
+class ListingError(Exception):
+    """The list of ongoing conferences could not be followed to its end."""
+
+
+def validate_listing_options(page_size, max_pages):
+    """Raise InvalidOptionError for unusable paging options; called before any API call."""
+    if page_size is None or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidOptionError('page_size must be between 1 and {0}, got {1}'.format(MAX_PAGE_SIZE, page_size))
+    if max_pages is None or max_pages < 1:
+        raise InvalidOptionError('max_pages must be at least 1, got {0}'.format(max_pages))
+
+
+def shape_listed_conference(item):
+    """Turn one entry of DingTalk's ``onGoingConfList`` into the documented snake_case shape.
+
+    Without a ``conferenceId`` nothing could be done with the entry, and a sweep
+    that skipped it would miss a recording: DingTalkError.
+    """
+    conference_id = _optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
+    if conference_id is None:
+        raise DingTalkError('DingTalk listed an ongoing conference without a conferenceId: {0!r}'.format(item)[:300], http_status=200)
+    status = number_or_value(item.get('status'))
+    return {
+        'conference_id': conference_id,
+        'title': _optional_text(item.get('title')),
+        'room_code': _optional_text(item.get('roomCode')),
+        'status': status if status in MEETING_STATUS_NAMES and not isinstance(status, bool) else None,
+        'creator_union_id': _optional_text(item.get('creatorId')),
+        'creator_nick': _optional_text(item.get('creatorNick')),
+        'start_time': iso_utc_from_ms(item.get('startTime')),
+    }
+
+
+def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES, listed=None):
+    """Every ongoing conference of the organisation, shaped, following ``nextToken`` from page to page.
+
+    A conference that appears on two pages (the list changed while it was read)
+    is kept once. ``listed`` (a list) receives the conferences as they come, so
+    that a caller still has them when this raises DingTalkError or ListingError.
+    """
+    conferences = [] if listed is None else listed
+    seen_ids = set()
+    seen_tokens = set()
+    next_token = None
+    for page in range(1, max_pages + 1):
+        answer = client.list_org_conferences(page_size, next_token)
+        for item in answer.get('onGoingConfList') or []:
+            conference = shape_listed_conference(item)
+            if conference['conference_id'] not in seen_ids:
+                seen_ids.add(conference['conference_id'])
+                conferences.append(conference)
+        has_more = answer.get('hasMore', False)
+        if not isinstance(has_more, bool):
+            raise DingTalkError('DingTalk answered page {0} of the ongoing conferences with hasMore = {1!r}; expected true or false'.format(
+                page, has_more)[:300], http_status=200)
+        if not has_more:
+            return conferences
+        next_token = answer.get('nextToken')
+        if not isinstance(next_token, str) or not next_token.strip():
+            raise ListingError('DingTalk said that more ongoing conferences follow page {0} (hasMore) but gave no nextToken to '
+                               'fetch them; {1} conferences were listed.'.format(page, len(conferences)))
+        if next_token in seen_tokens:
+            raise ListingError('DingTalk answered page {0} of the ongoing conferences with a nextToken it had already given, so the '
+                               'list would never end; stopped after {1} conferences.'.format(page, len(conferences)))
+        seen_tokens.add(next_token)
+    raise ListingError('DingTalk still had more ongoing conferences after max_pages={0} pages of page_size={1} ({2} conferences listed); '
+                       'stopped there. Raise max_pages if the organisation really has more ongoing conferences.'.format(
+                           max_pages, page_size, len(conferences)))
+
+
+def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
+    """Query each conference, ``concurrency`` at a time (within the client's rate limiter), for its recording.
+
+    Sets ``cloud_record_status`` and ``cloud_record_owner_union_id`` on each
+    conference dict (None where the query failed) and returns the failed ones
+    as ``[(conference_id, DingTalkError)]``, in list order.
+    """
+    def query(conference):
+        conference['cloud_record_status'] = conference['cloud_record_owner_union_id'] = None
+        try:
+            conf_info = client.get_conference(conference['conference_id'])
+            conference['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
+        except DingTalkError as error:
+            return conference['conference_id'], error
+        conference['cloud_record_owner_union_id'] = _optional_text(conf_info.get('cloudRecordOwnerUnionId'))
+        return None
+
+    return [failure for failure in run_concurrently(query, conferences, concurrency) if failure is not None]
+
+
+def org_conferences_info(client, include_record_status=False, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES,
+                         concurrency=DEFAULT_CONCURRENCY):
+    """The module result for the organisation's ongoing conferences: ``changed`` (false) and ``conferences``.
+
+    Failures give ``failed: true`` and ``msg`` instead of raising, with the
+    conferences listed (and queried) so far.
+    """
+    result = {'changed': False, 'conferences': []}
+    try:
+        list_ongoing_conferences(client, page_size, max_pages, listed=result['conferences'])
+    except ListingError as error:
+        return _fail(result, str(error))
+    except DingTalkError as error:
+        result.update(error.as_result())
+        return _fail(result, 'Listing the ongoing conferences of the organisation failed: {0}'.format(error.describe()))
+    if include_record_status:
+        failures = add_record_status(client, result['conferences'], concurrency)
+        if failures:
+            named = '; '.join('{0}: {1}'.format(conference_id, error.describe()) for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
+            more = len(failures) - MAX_FAILED_QUERIES_NAMED
+            return _fail(result, '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
+                len(failures), len(result['conferences']), named, '; and {0} more'.format(more) if more > 0 else ''))
+    return result
 
 
 def iso_utc_from_ms(value):

@@ -21,6 +21,9 @@ description:
     with RV(outcome=already_recording). A meeting that has ended fails with RV(outcome=meeting_ended), and a
     recording paused in the DingTalk client fails with RV(outcome=paused); see the notes.
   - Only the meeting's host may start or stop its recording.
+  - Without O(union_id), a recording is stopped as its owner, the user who started it, whom the conference's state
+    names (C(cloudRecordOwnerUnionId)). So a list of conferences of many hosts, such as every ongoing conference of
+    the organisation that M(community.dingtalk.dingtalk_conference_info) lists, can be swept in one task.
   - With O(conference_ids), one module run handles many conferences concurrently, over one connection pool, with one
     token, and with the calls to each DingTalk API spaced to stay under O(rate_limit). This is much faster than a
     loop, which pays a whole module execution per conference, and keeps clear of DingTalk's throttling.
@@ -30,6 +33,7 @@ extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token
   - community.dingtalk.auth
+  - community.dingtalk.concurrency
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
@@ -58,34 +62,12 @@ options:
     description:
       - The IDs of many conferences to bring to O(state) in one module run (batch mode).
       - A conference listed more than once is handled, and reported, once.
-      - All of them must have the same host, O(union_id).
+      - With O(union_id), all of them must have that host. Without it, each recording is stopped as its own owner.
+      - An empty list is valid. Nothing is done then, and the task is unchanged.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports
         RV(ignore:changed=true) if any conference changed, and fails if any failed, unless O(fail_on_error=false).
     type: list
     elements: str
-    version_added: 0.1.0
-  rate_limit:
-    description:
-      - The most calls a second this module run makes to each DingTalk API (the conference query and the stop or
-        start are different APIs and are limited separately).
-      - DingTalk allows about 20 calls a second per app and API on standard organisations and answers
-        V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi) beyond that (a third-party app,
-        V(Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi), counted per authorising organisation); the
-        default stays safely under. Raise it only for an organisation with a higher limit, and keep it under that limit.
-      - After a throttling answer, every call to that API waits a second; after a per-minute one
-        (V(Forbidden.AccessDenied.QpmLimitForAppkeyAndApi), V(Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi)),
-        20 seconds.
-      - Must be greater than zero.
-    type: float
-    default: 18
-    version_added: 0.1.0
-  concurrency:
-    description:
-      - How many conferences of O(conference_ids) are handled at the same time (and how many connections are kept
-        open). Calls still respect O(rate_limit).
-      - Between 1 and 64.
-    type: int
-    default: 16
     version_added: 0.1.0
   fail_on_error:
     description:
@@ -98,9 +80,15 @@ options:
   union_id:
     description:
       - The C(unionId) of the meeting's host. DingTalk lets only the host control the recording.
-      - When O(state=started), this user becomes the owner of the recording.
+      - When O(state=started), this user becomes the owner of the recording. Required with O(state=started).
+      - If not set with O(state=stopped), each recording is stopped as its owner (C(cloudRecordOwnerUnionId) in the
+        conference's state), which needs the permission C(VideoConference.Conference.Read). A conference the app
+        cannot read, or whose recording names no owner, then fails with RV(outcome=owner_unknown) and a message
+        saying that O(union_id) is required; one with nothing to stop is unchanged as usual.
+      - If DingTalk refuses a stop made as the owner with V(recordStopPermissionError), the owner no longer hosts the
+        meeting (the host role was handed on). The message names the owner it tried, and suggests to set O(union_id)
+        to the current host.
     type: str
-    required: true
   state:
     description:
       - The wanted state of the cloud recording.
@@ -144,6 +132,9 @@ notes:
     asked. To start a new recording anyway, run the module with O(state=stopped) first.
   - If the check showed nothing recording but DingTalk still answers the start with V(recordStartError) (for example
     because someone started a recording in between), the task fails with that code; it is not retried.
+seealso:
+  - module: community.dingtalk.dingtalk_conference_info
+    description: Lists every ongoing conference of the organisation, for O(conference_ids).
 """
 
 EXAMPLES = r"""
@@ -211,6 +202,26 @@ EXAMPLES = r"""
 - name: Report what happened to each
   ansible.builtin.debug:
     msg: "{{ batch.outcomes }}; failed: {{ batch.results | selectattr('failed') | map(attribute='conference_id') | list }}"
+
+- name: Stop every recording in the organisation, each as its owner
+  module_defaults:
+    group/community.dingtalk.dingtalk:
+      app_key: "{{ vault_dingtalk_app_key }}"
+      app_secret: "{{ vault_dingtalk_app_secret }}"
+  block:
+    - name: List every ongoing conference
+      community.dingtalk.dingtalk_conference_info:
+      register: ongoing
+
+    - name: Stop each recording as the user who started it
+      community.dingtalk.dingtalk_cloud_record:
+        conference_ids: "{{ ongoing.conferences | map(attribute='conference_id') | list }}"
+        state: stopped
+      register: sweep
+
+    - name: Report who was stopped
+      ansible.builtin.debug:
+        msg: "{{ sweep.results | selectattr('changed') | map(attribute='union_id') | list }}"
 """
 
 RETURN = r"""
@@ -229,6 +240,8 @@ outcome:
     - V(meeting_ended) when the meeting had already ended. Unchanged with O(state=stopped); the task fails with
       O(state=started).
     - V(paused) when O(state=started) and the recording is paused in the DingTalk client; the task fails.
+    - V(owner_unknown) when O(union_id) is not set and the recording must be stopped, but the app may not read the
+      conference or DingTalk names no owner of the recording; the task fails.
     - V(failed) when a DingTalk call failed.
   returned: when O(conference_id) is given
   type: str
@@ -249,12 +262,21 @@ cloud_record_status:
   returned: when O(conference_id) is given
   type: int
   sample: 1
+union_id:
+  description:
+    - The C(unionId) the stop or start is (or in check mode would be) made as.
+    - O(union_id) when it is given; otherwise the recording's owner as DingTalk names it (C(cloudRecordOwnerUnionId)),
+      V(null) when it names nobody or the app may not read the conference.
+  returned: when O(conference_id) is given
+  type: str
+  sample: host-union-0001
+  version_added: 0.1.0
 error_code:
   description:
     - The DingTalk error code, for example V(recordStopPermissionError) or V(recordStartPermissionError) when
       O(union_id) is not the host.
-    - V(null) when the module itself refused to act (RV(outcome=meeting_ended) or RV(outcome=paused) found by the
-      check).
+    - V(null) when the module itself refused to act (RV(outcome=meeting_ended), RV(outcome=paused) or
+      RV(outcome=owner_unknown)).
   returned: failure, when O(conference_id) is given
   type: str
   sample: recordStartPermissionError
@@ -299,6 +321,11 @@ results:
       description: As RV(cloud_record_status) for a single conference.
       type: int
       sample: 1
+    union_id:
+      description: As RV(union_id) for a single conference.
+      type: str
+      sample: host-union-0001
+      version_added: 0.1.0
     msg:
       description: What went wrong.
       type: str
@@ -329,11 +356,11 @@ outcomes:
 from functools import partial
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
-    DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
     batch_result,
+    concurrency_argument_spec,
     run_concurrently,
     unique_in_order,
+    validate_concurrency_options,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
@@ -341,24 +368,25 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
     SMALL_WINDOW_POSITIONS,
     apply_recording_state,
     validate_recording_options,
+    validate_union_id,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND, RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
 def main():
+    argument_spec = dict(
+        conference_id=dict(type='str'),
+        conference_ids=dict(type='list', elements='str'),
+        union_id=dict(type='str'),
+        state=dict(type='str', default='stopped', choices=['started', 'stopped']),
+        mode=dict(type='str', choices=list(RECORD_MODES)),
+        small_window_position=dict(type='str', choices=list(SMALL_WINDOW_POSITIONS)),
+        fail_on_error=dict(type='bool', default=True),
+    )
+    argument_spec.update(concurrency_argument_spec())
     module = DingTalkModule(
-        argument_spec=dict(
-            conference_id=dict(type='str'),
-            conference_ids=dict(type='list', elements='str'),
-            union_id=dict(type='str', required=True),
-            state=dict(type='str', default='stopped', choices=['started', 'stopped']),
-            mode=dict(type='str', choices=list(RECORD_MODES)),
-            small_window_position=dict(type='str', choices=list(SMALL_WINDOW_POSITIONS)),
-            rate_limit=dict(type='float', default=DEFAULT_CALLS_PER_SECOND),
-            concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
-            fail_on_error=dict(type='bool', default=True),
-        ),
+        argument_spec=argument_spec,
         mutually_exclusive=[('conference_id', 'conference_ids')],
         required_one_of=[('conference_id', 'conference_ids')],
         supports_check_mode=True,
@@ -367,10 +395,8 @@ def main():
     module.require_text('conference_id', 'conference_ids', 'union_id')
     try:
         validate_recording_options(params['state'], params['mode'], params['small_window_position'])
-        if params['rate_limit'] <= 0:
-            raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(params['rate_limit']))
-        if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
-            raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, params['concurrency']))
+        validate_union_id(params['state'], params['union_id'])
+        validate_concurrency_options(params['rate_limit'], params['concurrency'])
     except InvalidOptionError as error:
         module.fail_json(msg=str(error))
     client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dingtalk_conference_info
-short_description: Read the state of a DingTalk video conference, optionally waiting for it to change
+short_description: Read the state of a DingTalk video conference, or list every ongoing conference of the organisation
 version_added: 0.1.0
 description:
   - Reads a DingTalk video conference and returns it as RV(conference), with stable snake_case keys, so that a
     playbook can branch on the meeting and recording state, or report them.
   - With O(wait_for), the module polls the conference until it has reached that state, for example until the meeting
     has ended, without an C(until) loop in the playbook. It fails when O(wait_timeout) passes first.
+  - Without O(conference_id), the module lists every ongoing conference of the organisation as RV(conferences),
+    following DingTalk's pages to the end. With O(include_record_status=true) it also queries each of them,
+    concurrently and within O(rate_limit), for its cloud recording state and owner.
   - The module never changes anything.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
@@ -23,6 +26,7 @@ extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token
   - community.dingtalk.auth
+  - community.dingtalk.concurrency
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
@@ -43,9 +47,37 @@ attributes:
 options:
   conference_id:
     description:
-      - The ID of the video conference (C(conferenceId)).
+      - The ID of the video conference (C(conferenceId)) to read, returned as RV(conference).
+      - If not set, every ongoing conference of the organisation is listed instead, as RV(conferences). For a
+        third-party app, that is the organisation that O(auth_corp_id) names.
     type: str
-    required: true
+  include_record_status:
+    description:
+      - Without O(conference_id), also query each listed conference for RV(conferences[].cloud_record_status) and
+        RV(conferences[].cloud_record_owner_union_id). That is one more call per conference, O(concurrency) at a
+        time and within O(rate_limit).
+      - Not needed to stop every recording, since M(community.dingtalk.dingtalk_cloud_record) checks each conference itself.
+      - Only valid without O(conference_id), which always returns the recording state.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  page_size:
+    description:
+      - Without O(conference_id), how many conferences to ask DingTalk for per page (C(maxResults)).
+      - DingTalk does not document the largest page size it accepts. Between 1 and 100.
+    type: int
+    default: 20
+    version_added: 0.1.0
+  max_pages:
+    description:
+      - Without O(conference_id), the most pages to read. If DingTalk still says more pages follow after that many,
+        the module fails with a message naming this limit, and returns the conferences read so far.
+      - This guards against a list that never ends. The default covers 20,000 ongoing conferences with the default
+        O(page_size).
+      - At least 1.
+    type: int
+    default: 1000
+    version_added: 0.1.0
   wait_for:
     description:
       - Poll the conference until it is in this state, then return it.
@@ -56,6 +88,7 @@ options:
         A paused recording does not count, because it can be resumed in the DingTalk client.
       - If the conference is already in that state, the module returns after a single query.
       - If not set, the module queries the conference once.
+      - Only valid with O(conference_id).
     type: str
     choices: [ended, recording, not_recording]
   wait_timeout:
@@ -74,7 +107,10 @@ options:
     type: int
     default: 5
 notes:
-  - The app behind the token needs the permission C(VideoConference.Conference.Read).
+  - The app behind the token needs the permission C(VideoConference.Conference.Read), for the list of ongoing
+    conferences too.
+  - A conference that appears on two pages (because the list changed while it was read) is returned once. A
+    conference that starts while the list is read may be missed; one that ends may still be listed.
   - Transient failures of each query are retried as O(retries) says; any other DingTalk error ends the wait and fails
     the task.
 seealso:
@@ -104,6 +140,20 @@ EXAMPLES = r"""
   when:
     - meeting.conference.meeting_status_name == 'in_progress'
     - meeting.conference.cloud_record_status_name in ['not_recording', 'finished']
+
+- name: List every ongoing conference of the organisation, with the state of its recording
+  community.dingtalk.dingtalk_conference_info:
+    include_record_status: true
+    app_key: "{{ vault_dingtalk_app_key }}"
+    app_secret: "{{ vault_dingtalk_app_secret }}"
+  register: ongoing
+
+- name: Report the meetings being recorded, and by whom
+  ansible.builtin.debug:
+    msg: "{{ item.title }} ({{ item.conference_id }}), hosted by {{ item.creator_nick }}, recorded by {{ item.cloud_record_owner_union_id }}"
+  loop: "{{ ongoing.conferences | selectattr('cloud_record_status', 'in', [1, 2]) }}"
+  loop_control:
+    label: "{{ item.conference_id }}"
 
 - name: Compliance recording from the start to the end of a scheduled meeting
   module_defaults:
@@ -136,7 +186,7 @@ conference:
     - The conference as last read. With O(wait_for), the state that ended the wait, or on a time-out the last
       state seen.
     - Keys DingTalk leaves out of its answer are V(null).
-  returned: success, and on failure once the conference could be read
+  returned: with O(conference_id), on success, and on failure once the conference could be read
   type: dict
   contains:
     conference_id:
@@ -215,15 +265,80 @@ conference:
     active_participants: 12
     room_code: "512345678"
     external_link_url: https://meeting.dingtalk.com/j/abcdef
+conferences:
+  description:
+    - Every ongoing conference of the organisation (not yet ended), in DingTalk's order.
+    - Keys DingTalk leaves out of its answer are V(null).
+    - On failure, the conferences listed (and queried) before it.
+  returned: without O(conference_id)
+  type: list
+  elements: dict
+  version_added: 0.1.0
+  contains:
+    conference_id:
+      description: The ID of the conference (C(conferenceId)).
+      type: str
+      sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+    title:
+      description: The meeting's title (C(title)).
+      type: str
+      sample: Weekly compliance review
+    room_code:
+      description: The meeting's room code (C(roomCode)).
+      type: str
+      sample: "512345678"
+    status:
+      description:
+        - The meeting status (C(status)). V(0) initializing, V(2) in progress; V(null) for a value DingTalk does not
+          document.
+      type: int
+      sample: 2
+    creator_union_id:
+      description: The C(unionId) of the meeting's creator (C(creatorId)).
+      type: str
+      sample: host-union-0001
+    creator_nick:
+      description: The display name of the meeting's creator (C(creatorNick)).
+      type: str
+      sample: Li Lei
+    start_time:
+      description: When the meeting started, in UTC, as ISO 8601 to the second (from C(startTime)).
+      type: str
+      sample: "2026-03-02T09:30:00Z"
+    cloud_record_status:
+      description:
+        - The cloud recording status (C(cloudRecordStatus) of the conference's query). V(0) not recording,
+          V(1) recording, V(2) paused, V(3) finished.
+        - V(null) when the query of this conference failed (the task fails and says why).
+      type: int
+      returned: when O(include_record_status=true)
+      sample: 1
+    cloud_record_owner_union_id:
+      description:
+        - The C(unionId) of the user who started the cloud recording (C(cloudRecordOwnerUnionId)); V(null) when
+          DingTalk names nobody.
+      type: str
+      returned: when O(include_record_status=true)
+      sample: host-union-0001
+  sample:
+    - conference_id: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+      title: Weekly compliance review
+      room_code: "512345678"
+      status: 2
+      creator_union_id: host-union-0001
+      creator_nick: Li Lei
+      start_time: "2026-03-02T09:30:00Z"
+      cloud_record_status: 1
+      cloud_record_owner_union_id: host-union-0001
 waited:
   description:
     - Seconds from the start of the first query to the last answer.
     - Without O(wait_for), or when the first answer settled the wait, this is the duration of one query.
-  returned: always
+  returned: with O(conference_id)
   type: float
   sample: 62.417
 error_code:
-  description: The DingTalk error code of a failed query, for example V(roomNotFound).
+  description: The DingTalk error code of a failed query or list, for example V(roomNotFound).
   returned: when a DingTalk call failed
   type: str
   sample: roomNotFound
@@ -239,37 +354,57 @@ request_id:
   sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
 """
 
+from ansible_collections.community.dingtalk.plugins.module_utils._batch import concurrency_argument_spec, validate_concurrency_options
 from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGE_SIZE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     WAIT_CONDITIONS,
     conference_info,
+    org_conferences_info,
+    validate_listing_options,
     validate_wait_options,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
 def main():
+    argument_spec = dict(
+        conference_id=dict(type='str'),
+        include_record_status=dict(type='bool', default=False),
+        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+        max_pages=dict(type='int', default=DEFAULT_MAX_PAGES),
+        wait_for=dict(type='str', choices=sorted(WAIT_CONDITIONS)),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
+    )
+    argument_spec.update(concurrency_argument_spec())
     module = DingTalkModule(
-        argument_spec=dict(
-            conference_id=dict(type='str', required=True),
-            wait_for=dict(type='str', choices=sorted(WAIT_CONDITIONS)),
-            wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-            poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-        ),
+        argument_spec=argument_spec,
+        required_by={'wait_for': 'conference_id'},
         supports_check_mode=True,
     )
     params = module.params
     module.require_text('conference_id')
     try:
         validate_wait_options(params['wait_for'], params['wait_timeout'], params['poll_interval'])
+        if params['include_record_status'] and params['conference_id'] is not None:
+            raise InvalidOptionError('include_record_status applies only without conference_id, which always returns the recording state')
+        validate_listing_options(params['page_size'], params['max_pages'])
+        validate_concurrency_options(params['rate_limit'], params['concurrency'])
     except InvalidOptionError as error:
         module.fail_json(msg=str(error))
-    client = module.client()
 
-    result = conference_info(client, params['conference_id'], wait_for=params['wait_for'],
-                             wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval'])
+    if params['conference_id'] is not None:
+        result = conference_info(module.client(), params['conference_id'], wait_for=params['wait_for'],
+                                 wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval'])
+    else:
+        client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
+        result = org_conferences_info(client, include_record_status=params['include_record_status'], page_size=params['page_size'],
+                                      max_pages=params['max_pages'], concurrency=params['concurrency'])
     module.exit_with_result(result)
 
 

@@ -10,6 +10,9 @@
   (b) dingtalk_cloud_record in a loop
   (c) dingtalk_cloud_record with conference_ids (batch mode)
 
+and the organisation-wide sweep ("sweep"): dingtalk_conference_info lists every ongoing conference,
+then dingtalk_cloud_record stops each recording as its owner (tests/benchmarks/playbooks/org_sweep.yml).
+
 Every variant runs in this one process's session, side by side (taking turns run by run), against the same
 emulator; each figure is the median of --runs runs. Run by `make bench`, which
 writes docs/benchmarks/: results.json, README.md (table, targets, machine) and
@@ -51,6 +54,9 @@ SCENARIOS = (
     # The module's rate_limit keeps the default's margin of 10 % under the organisation's limit (18 under 20).
     {'name': 'raised', 'emulator_qps': 200, 'rate_limit': 180, 'variants': ('module_batch',)},
 )
+# The organisation-wide sweep: this many ongoing conferences, every other one recording, at DingTalk's limit.
+SWEEP = {'name': 'sweep', 'conferences': 1000, 'recording': 500, 'page_size': 20}
+ALL_SCENARIOS = tuple(scenario['name'] for scenario in SCENARIOS) + (SWEEP['name'],)
 
 
 class Emulator:
@@ -64,6 +70,20 @@ class Emulator:
                         'cloud_record_status': 1 if recording else 3} for number in range(count)]
         seed = {'config': {'qps_limit': qps_limit, 'latency': latency},
                 'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences}
+        requests.post(self.admin + '/seed', json=seed, timeout=60).raise_for_status()
+
+    def prepare_sweep(self, latency, conferences, recording):
+        """An organisation of ``conferences`` ongoing meetings of as many hosts, the first ``recording`` of every two recording."""
+        requests.post(self.admin + '/reset', json={}, timeout=30).raise_for_status()
+        meetings = []
+        for number in range(conferences):
+            host = 'host-union-{0:04d}'.format(number)
+            meeting = {'conference_id': conference_id(number), 'host_union_id': host, 'status': 2, 'cloud_record_status': 0}
+            if number % 2 == 0 and number // 2 < recording:
+                meeting.update(cloud_record_status=1, cloud_record_owner_union_id=host)
+            meetings.append(meeting)
+        seed = {'config': {'qps_limit': DINGTALK_LIMIT, 'latency': latency},
+                'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': meetings}
         requests.post(self.admin + '/seed', json=seed, timeout=60).raise_for_status()
 
     def calls(self):
@@ -82,8 +102,9 @@ def conference_id(number):
 
 
 def run_playbook(collections_path, variant, count, api_url, rate_limit, work_dir):
-    extra_vars = {'api_url': api_url, 'app_key': APP_KEY, 'app_secret': APP_SECRET, 'host_union_id': HOST_UNION_ID,
-                  'conference_ids': [conference_id(number) for number in range(count)]}
+    extra_vars = {'api_url': api_url, 'app_key': APP_KEY, 'app_secret': APP_SECRET}
+    if variant != 'org_sweep':  # the sweep finds its conferences and their owners itself
+        extra_vars.update(host_union_id=HOST_UNION_ID, conference_ids=[conference_id(number) for number in range(count)])
     if rate_limit is not None:
         extra_vars['rate_limit'] = rate_limit  # otherwise the module's default
     vars_file = os.path.join(work_dir, 'vars.json')
@@ -124,6 +145,45 @@ def measure(emulator, collections_path, scenario, variant, count, latency, work_
     return run
 
 
+def measure_sweep(emulator, collections_path, latency, work_dir):
+    """One run of the organisation-wide sweep; its calls per API, and its rate floor."""
+    emulator.prepare_sweep(latency, SWEEP['conferences'], SWEEP['recording'])
+    seconds = run_playbook(collections_path, 'org_sweep', SWEEP['conferences'], emulator.url, None, work_dir)
+    calls = emulator.calls()
+    by_api = {}
+    for call in calls:
+        by_api[call['api']] = by_api.get(call['api'], 0) + 1
+    pages = by_api.get('conference.listOrg', 0)
+    queries = by_api.get('conference.get', 0)
+    stops = by_api.get('cloudRecord.stop', 0)
+    # Each API has its own limit: the pages come one after another first, then the queries and the stops go side by
+    # side, each stop right after its conference's query. So the floor is the pages plus the longer of the two at the
+    # limit, as for (c), whose floor is N / 20 for N queries and N stops.
+    floor = pages / DINGTALK_LIMIT + max(queries, stops) / DINGTALK_LIMIT
+    return {
+        'conferences': SWEEP['conferences'],
+        'recording': SWEEP['recording'],
+        'seconds': round(seconds, 3),
+        'list_pages': pages,
+        'queries': queries,
+        'stops': stops,
+        'token_requests': sum(count for api, count in by_api.items() if api.startswith('oauth2.')),
+        'floor_seconds': round(floor, 3),
+        'floor_sum_seconds': round((pages + queries + stops) / DINGTALK_LIMIT, 3),
+        'ratio': round(seconds / floor, 3),
+        'throttled': sum(1 for call in calls if (call.get('code') or '').startswith('Forbidden.AccessDenied.Qp')),
+        'still_recording': emulator.still_recording(),
+    }
+
+
+def print_sweep(sweep):
+    print('{0:8} {1} conferences, {2} recording: {3:.2f} s = {4:.2f}x the floor of {5:.1f} s ({6} pages, {7} queries, {8} stops; '
+          'tokens {9}, throttled {10}, still recording {11})'.format(
+              SWEEP['name'], sweep['conferences'], sweep['recording'], sweep['seconds'], sweep['ratio'], sweep['floor_seconds'],
+              sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['token_requests'], sweep['throttled'], sweep['still_recording']),
+          flush=True)
+
+
 def summarise(runs, count):
     seconds = statistics.median(run['seconds'] for run in runs)
     summary = {
@@ -152,7 +212,22 @@ def machine():
     return {'cpu': model, 'cores': os.cpu_count(), 'python': platform.python_version(), 'system': platform.platform(), 'ansible': ansible_version}
 
 
-def targets(results, latency):
+def sweep_targets(sweep):
+    """The targets of the organisation-wide sweep: name, measured text, met."""
+    expected_pages = -(-SWEEP['conferences'] // SWEEP['page_size'])
+    calls = (sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['still_recording'])
+    return [
+        ('sweep of {0} conferences, {1} recording, within 1.25x the floor of {2:.1f} s'.format(
+            sweep['conferences'], sweep['recording'], sweep['floor_seconds']),
+         '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']), sweep['ratio'] <= 1.25),
+        ('sweep without throttling answers', '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
+        ('sweep: {0} pages, one query per conference, one stop per recording, nothing left recording'.format(expected_pages),
+         '{0} pages, {1} queries, {2} stops, {3} still recording'.format(*calls),
+         calls == (expected_pages, sweep['conferences'], sweep['recording'], 0)),
+    ]
+
+
+def targets(results, latency, sweep=None):
     """The issue's targets, measured: name, measured text, met."""
     default = results['default']
     checks = []
@@ -182,13 +257,15 @@ def targets(results, latency):
     checks.append(('exactly 1 API call per conference with nothing to do', 'min {0:.3f}, max {1:.3f}'.format(min(idle), max(idle)),
                    min(idle) == max(idle) == 1))
     del latency
+    if sweep is not None:
+        checks += sweep_targets(sweep)
     return checks
 
 
-def write_report(output_dir, results, checks, options, machine_info):
+def write_report(output_dir, results, checks, options, machine_info, sweep=None):
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, 'results.json'), 'w', encoding='utf-8') as handle:
-        json.dump({'options': options, 'machine': machine_info, 'results': results,
+        json.dump({'options': options, 'machine': machine_info, 'results': results, 'sweep': sweep,
                    'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks]}, handle, indent=2)
     lines = [
         '# Benchmark: stopping N cloud recordings',
@@ -213,6 +290,20 @@ def write_report(output_dir, results, checks, options, machine_info):
                     scenario_name, labels[variant], size, summary['seconds'], summary['stops_per_second'], summary['token_requests'],
                     summary['api_calls_per_conference'], '{0:.3f}'.format(summary['idle_api_calls_per_conference'])
                     if 'idle_api_calls_per_conference' in summary else 'n/a', summary['throttled'], summary['runs']))
+    if sweep is not None:
+        lines += [
+            '', '## Organisation-wide sweep', '',
+            '`dingtalk_conference_info` lists every ongoing conference (pages of {0}), then `dingtalk_cloud_record` stops each '
+            'recording as its owner, without `union_id` (tests/benchmarks/playbooks/org_sweep.yml), against the emulator at {1} '
+            'calls a second per API, with the modules\' default `rate_limit`; one run. The floor is the list pages plus the '
+            'queries at {1} a second (the stops, another API, go side by side with the queries); all calls one after another '
+            'would take {2:.1f} s.'.format(SWEEP['page_size'], DINGTALK_LIMIT, sweep['floor_sum_seconds']),
+            '',
+            '| conferences | recording | wall time (s) | floor (s) | ratio | list pages | queries | stops | token requests | throttled | still recording |',
+            '|---|---|---|---|---|---|---|---|---|---|---|',
+            '| {conferences} | {recording} | {seconds:.2f} | {floor_seconds:.2f} | {ratio:.2f}x | {list_pages} | {queries} | {stops} | '
+            '{token_requests} | {throttled} | {still_recording} |'.format(**sweep),
+        ]
     lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
     lines += ['| {0} | {1} | {2} |'.format(name, measured, 'yes' if met else '**no**') for name, measured, met in checks]
     if options.get('note'):
@@ -260,6 +351,8 @@ def main():
     parser.add_argument('--latency', type=float, default=0.02)
     parser.add_argument('--output', default=os.path.join(HERE, '..', '..', 'docs', 'benchmarks'))
     parser.add_argument('--only', help='comma-separated variants to run, for a quick look; no report is written')
+    parser.add_argument('--scenarios', default=','.join(ALL_SCENARIOS),
+                        help='comma-separated scenarios to run, of {0}; with fewer than all, no report is written'.format(', '.join(ALL_SCENARIOS)))
     parser.add_argument('--note', help='a remark for the report, such as what else ran on the machine')
     parser.add_argument('--from-results', help='only write the report again from this results.json')
     options = parser.parse_args()
@@ -267,15 +360,22 @@ def main():
         with open(options.from_results, encoding='utf-8') as handle:
             saved = json.load(handle)
         saved['options']['note'] = options.note or saved['options'].get('note')
-        write_report(options.output, saved['results'], targets(saved['results'], saved['options']['latency']), saved['options'], saved['machine'])
+        sweep = saved.get('sweep')
+        write_report(options.output, saved['results'], targets(saved['results'], saved['options']['latency'], sweep), saved['options'],
+                     saved['machine'], sweep)
         return
     sizes = [int(size) for size in options.sizes.split(',')]
     only = set(options.only.split(',')) if options.only else None
+    scenarios = set(options.scenarios.split(','))
+    unknown = scenarios - set(ALL_SCENARIOS)
+    if unknown:
+        parser.error('unknown scenarios: {0}'.format(', '.join(sorted(unknown))))
 
     results = {}
+    sweep = None
     with start_in_thread(qps_limit=DINGTALK_LIMIT) as server, tempfile.TemporaryDirectory() as work_dir:
         emulator = Emulator(server)
-        for scenario in SCENARIOS:
+        for scenario in (scenario for scenario in SCENARIOS if scenario['name'] in scenarios):
             variants = [variant for variant in scenario['variants'] if only is None or variant in only]
             results[scenario['name']] = {variant: {} for variant in variants}
             for size in sizes:
@@ -292,11 +392,16 @@ def main():
                     print('{0:8} {1:28} N={2:<4} {3:7.2f} s  tokens {4}  calls/conf {5:.2f}  throttled {6}  still recording {7}'.format(
                         scenario['name'], dict(VARIANTS)[variant], size, summary['seconds'], summary['token_requests'],
                         summary['api_calls_per_conference'], summary['throttled'], summary['still_recording']), flush=True)
-    if only is not None:
+        if SWEEP['name'] in scenarios:
+            sweep = measure_sweep(emulator, options.collections_path, options.latency, work_dir)
+            print_sweep(sweep)
+    if only is not None or scenarios != set(ALL_SCENARIOS):
+        for name, measured, met in sweep_targets(sweep) if sweep is not None else []:
+            print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
         return
-    checks = targets(results, options.latency)
+    checks = targets(results, options.latency, sweep)
     write_report(options.output, results, checks, {'sizes': sizes, 'runs': options.runs, 'loop_runs_largest': options.loop_runs_largest,
-                                                   'latency': options.latency, 'note': options.note}, machine())
+                                                   'latency': options.latency, 'note': options.note}, machine(), sweep)
     for name, measured, met in checks:
         print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
     print('report: {0}'.format(os.path.join(os.path.abspath(options.output), 'README.md')))

@@ -76,6 +76,7 @@ API_ROUTES = (
     ("DELETE", CONFERENCE_PREFIX + (ANY_SEGMENT,), "conference.close"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "stop"), "cloudRecord.stop"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "start"), "cloudRecord.start"),
+    ("GET", ("v1.0", "conference", "orgConferences"), "conference.listOrg"),
 )
 ADMIN_PREFIX = "_emulator"
 ADMIN_ROUTES = (
@@ -373,6 +374,7 @@ class EmulatorState:
         "conference.close": "_api_close_conference",
         "cloudRecord.stop": "_api_stop_recording",
         "cloudRecord.start": "_api_start_recording",
+        "conference.listOrg": "_api_list_org_conferences",
     }
 
     def check_ip(self, address, generation):
@@ -666,6 +668,54 @@ class EmulatorState:
         self._end_conference(conference)
         return {"cause": "success", "code": 200}
 
+    # ----- the organisation's ongoing conferences (GET /v1.0/conference/orgConferences) ----------------
+
+    ORG_LIST_DEFAULT_PAGE, ORG_LIST_MAX_PAGE = 20, 100  # neither is documented: see README.md, "Assumptions"
+    ORG_LIST_TOKEN = re.compile(r"^emunext-([0-9]{1,9})$")
+
+    def _api_list_org_conferences(self, call):
+        """One page of the caller's organisation's conferences that have not ended, oldest first.
+
+        ``nextToken`` is the position after the page's last conference in the order conferences were
+        created (ended ones included), so a meeting ending between two pages shifts nothing.
+        """
+        self._authorize(call, PERMISSION_READ)
+        page_size = self._org_list_page_size(call.query.get("maxResults"))
+        start = 0
+        if call.query.get("nextToken") is not None:
+            match = self.ORG_LIST_TOKEN.match(call.query["nextToken"])
+            if match is None:
+                raise ApiError(400, "paramError", "nextToken is invalid")
+            start = int(match.group(1))
+        corp_id = self.tokens[call.token].get("corp_id")  # a suite token acts for one organisation; an app for its own
+        ongoing = []
+        for position, conference in enumerate(self.conferences.values()):
+            self._apply_scheduled_end(conference)
+            if conference["status"] != CONF_ENDED and conference["corp_id"] == corp_id:
+                ongoing.append((position, conference))
+        page = [(position, conference) for position, conference in ongoing if position >= start][:page_size]
+        has_more = bool(page) and ongoing[-1][0] > page[-1][0]
+        body = {"hasMore": has_more, "totalCount": len(ongoing),
+                "onGoingConfList": [self._org_list_item(conference) for _position, conference in page]}
+        if has_more:
+            body["nextToken"] = "emunext-%d" % (page[-1][0] + 1)
+        return body
+
+    def _org_list_page_size(self, value):
+        if value is None:
+            return self.ORG_LIST_DEFAULT_PAGE
+        if not re.match(r"^[0-9]{1,6}$", value) or not 1 <= int(value) <= self.ORG_LIST_MAX_PAGE:
+            raise ApiError(400, "paramError", "maxResults must be between 1 and %d" % self.ORG_LIST_MAX_PAGE)
+        return int(value)
+
+    @staticmethod
+    def _org_list_item(conference):
+        """The fields of the SDK's QueryOrgConferenceListResponseBodyOnGoingConfList; unset ones left out."""
+        item = {"conferenceId": conference["conference_id"], "title": conference["title"], "roomCode": conference["room_code"],
+                "status": conference["status"], "startTime": conference["start_time"], "endTime": conference["end_time"],
+                "creatorId": conference["host_union_id"], "creatorNick": conference["creator_nick"], "bizType": conference["biz_type"]}
+        return {key: value for key, value in item.items() if value is not None}
+
     # ----- admin operations (each takes the decoded Call; keys are snake_case) ------------------------
 
     def admin_reset(self, _call):
@@ -769,11 +819,11 @@ class EmulatorState:
 
     CONFERENCE_FIELDS = ("conference_id", "title", "host_union_id", "status", "cloud_record_status", "cloud_record_owner_union_id",
                          "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds",
-                         "creator_nick", "room_code", "external_link_url", "biz_type", "attend_num", "invited_num",
+                         "corp_id", "creator_nick", "room_code", "external_link_url", "biz_type", "attend_num", "invited_num",
                          "conf_duration", "minutes_status", "minutes_owner_union_id", "schedule_conference_id",
                          "extension_app_settings")
     # The SDK's types: strings, and integers (Integer or Long on the documentation page).
-    TEXT_FIELDS = ("title", "cloud_record_owner_union_id", "creator_nick", "room_code", "external_link_url", "biz_type",
+    TEXT_FIELDS = ("title", "corp_id", "cloud_record_owner_union_id", "corp_id", "creator_nick", "room_code", "external_link_url", "biz_type",
                    "minutes_owner_union_id", "schedule_conference_id")
     INTEGER_FIELDS = ("attend_num", "invited_num", "conf_duration", "minutes_status")
 
@@ -814,7 +864,7 @@ class EmulatorState:
                       "title": "Emulated meeting", "host_union_id": None, "status": CONF_IN_PROGRESS,
                       "cloud_record_status": RECORD_NONE, "cloud_record_owner_union_id": None, "record_mode": None,
                       "small_window_position": None, "start_time": _now_ms(), "end_time": None, "active_num": 1, "ends_at": None,
-                      "creator_nick": "Emulated host", "room_code": room_code,
+                      "corp_id": None, "creator_nick": "Emulated host", "room_code": room_code,
                       "external_link_url": "https://meeting.dingtalk.com/j/emu" + room_code, "biz_type": "0",
                       "attend_num": 1, "invited_num": 0, "conf_duration": None, "minutes_status": None,
                       "minutes_owner_union_id": None, "schedule_conference_id": None, "extension_app_settings": None}

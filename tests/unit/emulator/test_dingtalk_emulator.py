@@ -680,3 +680,83 @@ def test_command_line(tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=5) == 0
         process.stdout.close()
+
+
+ORG_CONFERENCES = "/v1.0/conference/orgConferences"
+
+
+def list_org(client, token, **query):
+    return client.api("GET", ORG_CONFERENCES, token, params=query)
+
+
+def test_org_conferences_pages_with_next_token_and_total_count(client):
+    client.admin("POST", "seed", {"conferences": [
+        {"conference_id": "conf-%02d" % number, "host_union_id": HOST, "status": 1 if number % 4 == 0 else 2,
+         "title": "Meeting %d" % number, "room_code": "5123%05d" % number, "creator_nick": "Host", "biz_type": "3"}
+        for number in range(2, 14)]})
+    token = client.token()
+    listed, pages, next_token = [], [], None
+    while True:
+        query = {"maxResults": 4}
+        if next_token is not None:
+            query["nextToken"] = next_token
+        response = list_org(client, token, **query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append(page)
+        listed += page["onGoingConfList"]
+        if not page["hasMore"]:
+            assert "nextToken" not in page
+            break
+        next_token = page["nextToken"]
+    # conf-1 of the scenario, and the seeded ones that have not ended (every fourth has).
+    expected = ["conf-1"] + ["conf-%02d" % number for number in range(2, 14) if number % 4]
+    assert [item["conferenceId"] for item in listed] == expected
+    assert [len(page["onGoingConfList"]) for page in pages] == [4, 4, 2]
+    assert {page["totalCount"] for page in pages} == {len(expected)}
+    # The field names of the official SDK's QueryOrgConferenceListResponseBodyOnGoingConfList; unset ones left out.
+    assert listed[1] == {"conferenceId": "conf-02", "title": "Meeting 2", "roomCode": "512300002", "status": 2,
+                         "startTime": listed[1]["startTime"], "creatorId": HOST, "creatorNick": "Host", "bizType": "3"}
+    assert set(listed[0]) == {"conferenceId", "title", "status", "startTime", "creatorId"}
+
+
+def test_org_conferences_next_token_survives_meetings_ending(client):
+    client.admin("POST", "seed", {"conferences": [{"conference_id": "conf-%d" % number, "host_union_id": HOST} for number in range(2, 6)]})
+    token = client.token()
+    first = list_org(client, token, maxResults=2).json()
+    assert [item["conferenceId"] for item in first["onGoingConfList"]] == ["conf-1", "conf-2"]
+    client.admin("PATCH", "conferences/conf-1", {"status": 1})  # ends between two pages: nothing is skipped
+    second = list_org(client, token, maxResults=2, nextToken=first["nextToken"]).json()
+    assert [item["conferenceId"] for item in second["onGoingConfList"]] == ["conf-3", "conf-4"]
+    assert second["totalCount"] == 4
+
+
+def test_org_conferences_defaults_and_bad_parameters(client):
+    client.admin("POST", "seed", {"conferences": [{"conference_id": "many-%02d" % number, "host_union_id": HOST} for number in range(30)]})
+    token = client.token()
+    assert len(list_org(client, token).json()["onGoingConfList"]) == 20  # assumption: the default page size
+    assert len(list_org(client, token, maxResults=100).json()["onGoingConfList"]) == 31
+    for bad in ("0", "101", "ten", ""):
+        assert_error(list_org(client, token, maxResults=bad), 400, "paramError")
+    assert_error(list_org(client, token, nextToken="not-ours"), 400, "paramError")
+    body = assert_error(list_org(client, client.token("write-only", "secret")), 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied")
+    assert body["accessdenieddetail"] == {"requiredScopes": ["VideoConference.Conference.Read"]}
+
+
+def test_org_conferences_are_those_of_the_callers_organisation(client):
+    client.admin("POST", "seed", {"conferences": [{"conference_id": "corp-1-meeting", "host_union_id": HOST, "corp_id": "corp-1"},
+                                                  {"conference_id": "corp-2-meeting", "host_union_id": HOST, "corp_id": "corp-2"}]})
+    suite_token = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
+    assert [item["conferenceId"] for item in list_org(client, suite_token).json()["onGoingConfList"]] == ["corp-1-meeting"]
+    # An internal app's organisation is the one of conferences without a corp_id.
+    assert [item["conferenceId"] for item in list_org(client, client.token()).json()["onGoingConfList"]] == ["conf-1"]
+
+
+def test_recording_owner_is_settable_and_set_by_a_start(client):
+    token = client.token()
+    client.admin("PATCH", "conferences/conf-1", {"cloud_record_owner_union_id": "somebody"})
+    assert client.conference(token).json()["confInfo"]["cloudRecordOwnerUnionId"] == "somebody"
+    assert_error(client.stop(token, union_id="somebody"), 400, "recordStopPermissionError")  # the owner, but not the host
+    assert client.stop(token).status_code == 200
+    assert client.start(token).status_code == 200
+    assert client.conference(token).json()["confInfo"]["cloudRecordOwnerUnionId"] == HOST

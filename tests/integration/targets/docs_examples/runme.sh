@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The example playbooks that run without AWX, at -vvvv against the emulator, then a scan of all they printed
-# or left behind for their secrets and every token the emulator issued. (docs/examples/awx_job_template.yml
+# The example playbooks that run without AWX (demo.yml, stop_all_recordings.yml), at -vvvv against the
+# emulator, then a scan of all they printed or left behind for their secrets and every token the emulator issued. (docs/examples/awx_job_template.yml
 # runs in awx_job_run, with ansible-runner; awx_credential_types.yml needs an AWX controller.)
 set -eu
 # shellcheck source=../setup_secret_scan/scanned_runs.sh
@@ -11,4 +11,25 @@ DINGTALK_EMULATOR_URL=$(sed -n 's/^dingtalk_emulator_url: *//p' ../../integratio
 export DINGTALK_EMULATOR_URL
 scanned_playbook -i "$examples/inventory.yml" reset_emulator.yml
 scanned_playbook -i "$examples/inventory.yml" "$examples/demo.yml"
-scan_for_secrets --label docs/examples --secrets-file "$examples/demo.yml" --emulator "$DINGTALK_EMULATOR_URL"
+
+# docs/examples/stop_all_recordings.yml with its credential in the environment, as AWX injects it: a check
+# job first (predicts, stops nothing), then a run (changed: each recording stopped once, as its owner),
+# then a rerun (ok: nothing left to stop).
+recap_changed() { sed -n 's/^localhost *: .*changed=\([0-9]*\).*/\1/p' "$SCAN_LAST_LOG"; }
+scanned_playbook -i "$examples/inventory.yml" sweep_seed.yml
+DINGTALK_API_URL=$DINGTALK_EMULATOR_URL
+DINGTALK_APP_KEY=$(sed -n 's/^sweep_app_key: *//p' sweep_vars.yml)
+DINGTALK_APP_SECRET=$(sed -n 's/^sweep_app_secret: *//p' sweep_vars.yml)
+export DINGTALK_API_URL DINGTALK_APP_KEY DINGTALK_APP_SECRET
+all_recording='["eod-standup", "eod-review", "eod-training"]'
+scanned_playbook -i "$examples/inventory.yml" --check "$examples/stop_all_recordings.yml"
+[ "$(recap_changed)" = 1 ] || { echo "the check job should predict a change" >&2; exit 1; }
+scanned_playbook -i "$examples/inventory.yml" sweep_verify.yml -e "{\"still_recording\": $all_recording, \"stopped_as\": []}"
+scanned_playbook -i "$examples/inventory.yml" "$examples/stop_all_recordings.yml"
+[ "$(recap_changed)" = 1 ] || { echo "the run should report changed" >&2; exit 1; }
+grep -q 'stopped 3 recording(s): eod-standup, eod-review, eod-training' "$SCAN_LAST_LOG"
+scanned_playbook -i "$examples/inventory.yml" "$examples/stop_all_recordings.yml"
+[ "$(recap_changed)" = 0 ] || { echo "the rerun should report ok" >&2; exit 1; }
+scanned_playbook -i "$examples/inventory.yml" sweep_verify.yml -e '{"still_recording": [], "stopped_as": ["host-1", "host-2", "host-3"]}'
+
+scan_for_secrets --label docs/examples --secrets-file "$examples/demo.yml" --secrets-file sweep_vars.yml --emulator "$DINGTALK_EMULATOR_URL"

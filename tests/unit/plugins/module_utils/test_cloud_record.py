@@ -15,6 +15,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
     start_recording,
     stop_recording,
     validate_recording_options,
+    validate_union_id,
 )
 
 
@@ -268,3 +269,86 @@ def test_valid_recording_options(state, mode, position):
 def test_invalid_recording_options(state, mode, position, message):
     with pytest.raises(InvalidOptionError, match=message):
         validate_recording_options(state, mode, position)
+
+
+# Stopping as the recording's owner (no union_id) ---------------------------------------
+
+def stop_calls(emulator):
+    return emulator.requests_log('cloudRecord.stop')
+
+
+@pytest.mark.parametrize('record_status', [1, 2])
+def test_without_union_id_the_recording_is_stopped_as_its_owner(emulator, record_status):
+    emulator.add_conference('conf-1', cloud_record_status=record_status, host_union_id='host-a', cloud_record_owner_union_id='host-a')
+    result = stop_recording(client_for(emulator), 'conf-1')
+    assert (result['changed'], result['outcome'], result['union_id']) == (True, 'stopped', 'host-a')
+    assert [call['body'] for call in stop_calls(emulator)] == [{'unionId': 'host-a'}]
+    assert emulator.conference('conf-1')['cloud_record_status'] == 3
+
+
+def test_a_given_union_id_is_used_whoever_owns_the_recording(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-b', cloud_record_owner_union_id='host-a')
+    result = stop_recording(client_for(emulator), 'conf-1', 'host-b')
+    assert (result['outcome'], result['union_id']) == ('stopped', 'host-b')
+    assert [call['body'] for call in stop_calls(emulator)] == [{'unionId': 'host-b'}]
+
+
+def test_without_union_id_check_mode_predicts_the_owner_and_stops_nothing(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a', cloud_record_owner_union_id='host-a')
+    result = stop_recording(client_for(emulator), 'conf-1', check_mode=True)
+    assert (result['changed'], result['outcome'], result['union_id']) == (True, 'stopped', 'host-a')
+    assert stop_calls(emulator) == []
+    assert emulator.conference('conf-1')['cloud_record_status'] == 1
+
+
+@pytest.mark.parametrize('meeting_status, record_status, outcome', [(2, 0, 'not_recording'), (2, 3, 'not_recording'), (1, 1, 'meeting_ended')])
+def test_without_union_id_nothing_to_stop_needs_no_owner(emulator, meeting_status, record_status, outcome):
+    emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
+    result = stop_recording(client_for(emulator), 'conf-1')
+    assert (result['changed'], result['outcome'], result['union_id']) == (False, outcome, None)
+    assert 'failed' not in result
+    assert stop_calls(emulator) == []
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_a_recording_without_an_owner_needs_union_id(emulator, check_mode):
+    emulator.add_conference('conf-1', cloud_record_status=1)
+    result = stop_recording(client_for(emulator), 'conf-1', check_mode=check_mode)
+    assert (result['failed'], result['changed'], result['outcome']) == (True, False, 'owner_unknown')
+    assert 'names no owner of the recording of conference conf-1' in result['msg']
+    assert 'union_id is required' in result['msg']
+    assert result['error_code'] is None
+    assert stop_calls(emulator) == []
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_without_read_permission_union_id_is_required(emulator, check_mode):
+    emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
+    emulator.add_conference('conf-1', cloud_record_status=1, cloud_record_owner_union_id='host-union')
+    result = stop_recording(client_for(emulator, 'write-only'), 'conf-1', check_mode=check_mode)
+    assert (result['failed'], result['outcome'], result['union_id']) == (True, 'owner_unknown', None)
+    assert 'VideoConference.Conference.Read' in result['msg']
+    assert 'union_id is required' in result['msg']
+    assert result['warnings'] == []  # the warning about inexact reporting would not apply: nothing was done
+    assert stop_calls(emulator) == []
+    assert emulator.conference('conf-1')['cloud_record_status'] == 1
+
+
+def test_an_owner_who_no_longer_hosts_is_named_and_the_current_host_suggested(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a', cloud_record_owner_union_id='host-a')
+    emulator.patch_conference('conf-1', host_union_id='host-b')  # the host role was handed on during the meeting
+    result = stop_recording(client_for(emulator), 'conf-1')
+    assert (result['failed'], result['outcome'], result['error_code']) == (True, 'failed', 'recordStopPermissionError')
+    assert result['msg'].startswith('The recording of conference conf-1 was stopped as its owner, host-a (cloudRecordOwnerUnionId), '
+                                    'and DingTalk refused')
+    assert "Pass the current host's unionId as union_id (the meeting's creator is host-b, if they still host it)." in result['msg']
+    assert 'DingTalk error recordStopPermissionError' in result['msg']
+    assert 'request id' in result['msg']
+    assert len(stop_calls(emulator)) == 1
+
+
+def test_union_id_is_required_to_start():
+    validate_union_id('stopped', None)
+    validate_union_id('started', 'host-union')
+    with pytest.raises(InvalidOptionError, match='union_id is required with state=started'):
+        validate_union_id('started', None)
