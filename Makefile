@@ -64,7 +64,7 @@ MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
 # What the tests import beside ansible-core, which ansible-test provides: .venv's test requirements,
 # and cryptography, which ansible-core brings to .venv (the TLS tests make certificates with it).
 MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^-r ' -e '\# release-check' requirements-dev.txt
-MODULE_UNIT_TESTS := tests/unit/plugins/modules tests/unit/plugins/module_utils
+MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo clean \
 	release-checks shape lint docs-lint changelog-lint changelog build import-check ee-check \
