@@ -123,7 +123,7 @@ def _field_problems(label, field):
     if isinstance(choices, list) and (not choices or len(set(map(repr, choices))) != len(choices)
                                       or not all(isinstance(choice, str) for choice in choices)):
         problems.append('{0}: choices must be a non-empty list of distinct strings'.format(label))
-    if 'default' in field and type(field['default']) is not FIELD_TYPES[field_type]:  # AWX compares the exact type
+    if 'default' in field and not isinstance(field['default'], FIELD_TYPES[field_type]):
         problems.append('{0}: the default is not a {1}'.format(label, field_type))
     problems.extend('{0}: {1} not allowed for {2} type'.format(label, key, field_type)
                     for key in STRING_ONLY_FIELD_KEYS if key in field and field_type != 'string')
