@@ -326,6 +326,7 @@ def run(args):
     # worker's terminal, the job's verbosity.
     command = user.command_prefix + [shutil.which('ansible-runner'), 'run', private_data_dir, '--ident', args.ident,
                                      '-p', os.path.basename(args.playbook), '--quiet'] + ['-v'] * args.verbosity
+    started = time.monotonic()
     runner = subprocess.Popen(command, env=user.environment(), start_new_session=True)  # pylint: disable=consider-using-with
     try:
         if args.interrupt_after_stops:
@@ -344,7 +345,7 @@ def run(args):
 
     status = read_artifact(args.ident, 'status')
     print_events(args.ident)
-    print('   status {0}, rc {1}'.format(status, read_artifact(args.ident, 'rc')))
+    print('   status {0}, rc {1}, {2:.0f} s'.format(status, read_artifact(args.ident, 'rc'), time.monotonic() - started))
     problems = []
     if args.interrupt_after_stops:
         if status == 'successful':
