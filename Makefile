@@ -61,9 +61,10 @@ CORE_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-
 MODULE_PYTHON ?= $(PYTHON)
 MODULE_PY_VERSION = $(shell $(MODULE_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
-# What the tests import beside ansible-core, which ansible-test provides: .venv's test requirements,
-# and cryptography, which ansible-core brings to .venv (the TLS tests make certificates with it).
-MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^-r ' -e '\# release-check' requirements-dev.txt
+# What the tests import beside ansible-core, which ansible-test provides: requirements.txt, .venv's
+# test requirements but the SDK (only the emulator's tests use it), and cryptography, which
+# ansible-core brings to .venv (the TLS tests make certificates with it).
+MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r ' -e '\# release-check' requirements-dev.txt
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo clean \
@@ -196,11 +197,11 @@ integration-core: stage-core
 		ansible-test integration --python $(CORE_PY_VERSION) --local --color no \
 		$(foreach target,$(CORE_INTEGRATION_SKIP),--exclude $(target)) $(TARGETS)
 
-$(MODULE_VENV)/.installed: requirements-dev.txt
+$(MODULE_VENV)/.installed: requirements.txt requirements-dev.txt
 	$(MODULE_PYTHON) -m venv $(MODULE_VENV)
 	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet --upgrade pip
 	$(MODULE_REQUIREMENTS_FILTER) >$(MODULE_VENV)/requirements-dev.txt
-	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet cryptography -r $(MODULE_VENV)/requirements-dev.txt
+	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet cryptography -r requirements.txt -r $(MODULE_VENV)/requirements-dev.txt
 	touch $@
 
 # ansible-test finds python$(MODULE_PY_VERSION) first on PATH: the one of $(MODULE_VENV).

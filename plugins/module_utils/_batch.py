@@ -51,8 +51,11 @@ def unique_in_order(values):
     return [value for value in values if not (value in seen or seen.add(value))]
 
 
-class BatchInterrupted(Exception):
-    """The batch was interrupted (SIGINT) part way: ``results`` of the items finished, of ``total``."""
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted (SIGINT) part way: ``results`` of the items finished, of ``total``.
+
+    A KeyboardInterrupt still, for a caller that has no partial report to give.
+    """
 
     def __init__(self, results, total):
         super().__init__('interrupted after {0} of {1} items'.format(len(results), total))
