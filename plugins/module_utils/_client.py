@@ -20,7 +20,7 @@ import re
 import ssl
 import time
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
 
@@ -281,6 +281,37 @@ class DingTalkClient:
             body['smallWindowPosition'] = small_window_position
         self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/start', (conference_id,), body=body)
 
+    def get_cloud_record_videos(self, conference_id, union_id):
+        """Return the ``videoList`` of a conference (getVideos): one dict per video file, [] when DingTalk lists none.
+
+        Each holds ``recordId``, ``mediaId``, ``regionId``, ``recordType``, ``duration`` (ms), ``fileSize``,
+        ``startTime``, ``endTime`` and ``unionId``; several videos of one recording share a ``recordId``.
+        """
+        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getVideos', (conference_id,),
+                           query={'unionId': union_id})
+        videos = answer.get('videoList')
+        if videos is None:  # an answer without the list: nothing listed
+            return []
+        if not isinstance(videos, list) or not all(isinstance(video, dict) for video in videos):
+            raise DingTalkError('DingTalk answered the recording query with a videoList that is not a list of objects', http_status=200)
+        return videos
+
+    def get_cloud_record_play_info(self, conference_id, union_id, media_id, region_id):
+        """Return the play info of one video (getPlayInfos): ``mp4FileUrl``, ``playUrl``, ``fileSize``, ``duration``, ``status``.
+
+        The URLs are signed and short-lived, on a storage host: bearer links, never to be logged.
+        """
+        return self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos', (conference_id,),
+                         query={'mediaId': media_id, 'regionId': region_id, 'unionId': union_id})
+
+    def get_cloud_record_texts(self, conference_id, union_id, next_token=None, max_results=None, direction=None):
+        """Return one page of a conference's transcript (getTexts): ``hasMore`` and ``paragraphList``.
+
+        The SDK's model carries the cursor on each paragraph, spelled ``nextTtoken``; it goes back as ``nextToken``.
+        """
+        query = {'unionId': union_id, 'direction': direction, 'maxResults': max_results, 'nextToken': next_token}
+        return self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getTexts', (conference_id,), query=query)
+
     def request_app_token(self, app_key, app_secret):
         """Exchange an internal app's credentials for ``(access_token, expires_in_seconds)``."""
         answer = self.call('POST', '/v1.0/oauth2/accessToken', body={'appKey': app_key, 'appSecret': app_secret},
@@ -295,12 +326,15 @@ class DingTalkClient:
 
     # Transport ----------------------------------------------------------
 
-    def call(self, method, path_template, path_params=(), body=None, authenticated=True):
+    def call(self, method, path_template, path_params=(), body=None, authenticated=True, query=None):
         """Make one API call with retries; return the JSON answer as a dict.
 
-        A rejected token is replaced once when the token source can do so.
+        ``query`` parameters whose value is None are left out. A rejected token is
+        replaced once when the token source can do so.
         """
         path = path_template.format(*[path_segment(value) for value in path_params])
+        if query:
+            path = '{0}?{1}'.format(path, urlencode([(name, value) for name, value in query.items() if value is not None], quote_via=quote))
         # The rate limit and its throttling are per API: the method and the path before its parameters are filled in.
         api = '{0} {1}'.format(method, path_template)
         token = self._token() if authenticated else None
@@ -340,6 +374,10 @@ class DingTalkClient:
                     raise
                 attempt += 1
                 self._sleep(self._backoff_seconds(attempt, throttled))
+
+    def wait_before_retry(self, attempt):
+        """Sleep the back-off before try ``attempt`` + 1 of something else this client's retries cover (a download)."""
+        self._sleep(self._backoff_seconds(attempt, throttled=False))
 
     def _backoff_seconds(self, attempt, throttled):
         """Exponential back-off with jitter, so parallel callers do not retry in step."""

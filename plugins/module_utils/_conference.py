@@ -67,20 +67,20 @@ def shape_conference(conf_info, conference_id):
     meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
     record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
     return {
-        'conference_id': _optional_text(conf_info.get('conferenceId')) or conference_id,
-        'title': _optional_text(conf_info.get('title')),
+        'conference_id': optional_text(conf_info.get('conferenceId')) or conference_id,
+        'title': optional_text(conf_info.get('title')),
         'meeting_status': meeting_status,
         'meeting_status_name': MEETING_STATUS_NAMES[meeting_status],
         'cloud_record_status': record_status,
         'cloud_record_status_name': CLOUD_RECORD_STATUS_NAMES[record_status],
-        'host_union_id': _optional_text(conf_info.get('creatorId')),
-        'host_nick': _optional_text(conf_info.get('creatorNick')),
-        'cloud_record_owner_union_id': _optional_text(conf_info.get('cloudRecordOwnerUnionId')),
+        'host_union_id': optional_text(conf_info.get('creatorId')),
+        'host_nick': optional_text(conf_info.get('creatorNick')),
+        'cloud_record_owner_union_id': optional_text(conf_info.get('cloudRecordOwnerUnionId')),
         'start_time': iso_utc_from_ms(conf_info.get('startTime')),
         'end_time': iso_utc_from_ms(conf_info.get('endTime')),
-        'active_participants': _optional_count(conf_info.get('activeNum')),
-        'room_code': _optional_text(conf_info.get('roomCode')),
-        'external_link_url': _optional_text(conf_info.get('externalLinkUrl')),
+        'active_participants': optional_count(conf_info.get('activeNum')),
+        'room_code': optional_text(conf_info.get('roomCode')),
+        'external_link_url': optional_text(conf_info.get('externalLinkUrl')),
     }
 
 
@@ -140,14 +140,14 @@ def iso_utc_from_ms(value):
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def _optional_text(value):
+def optional_text(value):
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     text = str(value)
     return text if text else None
 
 
-def _optional_count(value):
+def optional_count(value):
     value = number_or_value(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
