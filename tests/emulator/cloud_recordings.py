@@ -27,7 +27,7 @@ REGION = "cn-hangzhou"
 MAX_TEXT_RESULTS = 2000  # the most getTexts documents for maxResults
 DEFAULT_TEXT_RESULTS = 100  # not documented
 VIDEO_FIELDS = ("record_id", "media_id", "region_id", "record_type", "duration", "file_size", "start_time", "end_time",
-                "union_id", "ready_in_seconds")
+                "union_id", "ready_in_seconds", "stored_size")
 
 
 def _camel_video(video):
@@ -83,13 +83,14 @@ class CloudRecordings:
         video = {"record_id": str(7000000 + number), "media_id": "emumedia%06d" % number, "region_id": REGION, "record_type": 0,
                  "duration": 60000, "file_size": self.config["recording_size"], "start_time": int(time.time() * 1000) - 60000,
                  "end_time": int(time.time() * 1000), "union_id": None}
-        video.update({key: value for key, value in fields.items() if key != "ready_in_seconds"})
+        video.update({key: value for key, value in fields.items() if key not in ("ready_in_seconds", "stored_size")})
         if not isinstance(video["file_size"], int) or isinstance(video["file_size"], bool) or video["file_size"] < 0:
             raise self.admin_error("file_size must be an integer >= 0")
         video["visible_at"] = time.time() + float(fields.get("ready_in_seconds") or 0)
         self.videos.setdefault(conference_id, []).append(video)
         if isinstance(video["media_id"], str):
-            self.store.put(video["media_id"], video["file_size"])
+            # stored_size: the file host holds another size than DingTalk lists, for tests of that mismatch.
+            self.store.put(video["media_id"], fields.get("stored_size", video["file_size"]))
             self.store.put(video["media_id"] + ".m3u8", 64, "application/vnd.apple.mpegurl")
         return video
 
