@@ -39,7 +39,6 @@ extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-  - ansible.builtin.action_common_attributes.files
 attributes:
   check_mode:
     support: full
@@ -50,8 +49,6 @@ attributes:
     support: none
   platform:
     platforms: posix
-  safe_file_operations:
-    support: full
   action_group:
     support: full
     membership:
@@ -79,7 +76,7 @@ options:
     description:
       - The directory to archive into. It must exist. Each conference gets a directory of its own in it, named after
         the conference ID, which the module creates.
-      - File and directory names come from IDs: an ID of letters, digits and C(-_.~) is used as it is; any other
+      - File and directory names come from IDs. An ID of letters, digits and C(-_.~) is used as it is; any other
         character (such as C(/), a control character or C(%)), and a leading dot, is percent-encoded, so that no ID can
         lead a file out of its directory. An ID too long for a file name fails that file.
     type: path

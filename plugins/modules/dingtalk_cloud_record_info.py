@@ -64,7 +64,7 @@ notes:
   - B(The links are bearer credentials.) RV(recordings[].mp4_url) and RV(recordings[].play_url) are signed, short-lived
     URLs on a storage host, not on the DingTalk API host. Anyone who has one can download the recording until it
     expires, without any DingTalk credential. The module returns them as they are, because handing them to another
-    tool is what they are for, so they appear in the task's output; set C(no_log: true) on the task when its output
+    tool is what they are for, so they appear in the task's output; set C(no_log) to V(true) on the task when its output
     is kept (AWX keeps every job event), and use them soon, as they expire.
     M(community.dingtalk.dingtalk_cloud_record_archive) never shows a link.
   - A video appears some time after its recording is stopped, once DingTalk has processed it. Until then, and for a
@@ -203,7 +203,9 @@ transcript:
       type: int
       sample: 0
     sentences:
-      description: The paragraph's sentences (C(sentenceList)), each with C(sentence), C(union_id), C(start_time_ms) and C(end_time_ms). The per-word timings are left out.
+      description:
+        - The paragraph's sentences (C(sentenceList)), each with C(sentence), C(union_id), C(start_time_ms) and
+          C(end_time_ms). The per-word timings are left out.
       type: list
       elements: dict
       sample: [{"sentence": "Let us start.", "union_id": "host-union-0001", "start_time_ms": 1772443805000, "end_time_ms": 1772443806500}]

@@ -96,8 +96,9 @@ class CloudRecordings:
 
     @staticmethod
     def _paragraph(fields):
-        sentences = fields.get("sentences") or [{"sentence": fields["paragraph"], "start_time": fields.get("start_time"),
-                                                  "end_time": fields.get("end_time"), "union_id": fields.get("union_id")}]
+        whole = {"sentence": fields["paragraph"], "start_time": fields.get("start_time"), "end_time": fields.get("end_time"),
+                 "union_id": fields.get("union_id")}
+        sentences = fields.get("sentences") or [whole]
         return {"recordId": fields.get("record_id"), "unionId": fields.get("union_id"), "nickName": fields.get("nick_name"),
                 "paragraph": fields["paragraph"], "startTime": fields.get("start_time"), "endTime": fields.get("end_time"),
                 "status": fields.get("status", 0),

@@ -351,4 +351,3 @@ class FileHostServer:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
-

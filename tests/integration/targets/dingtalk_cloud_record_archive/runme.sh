@@ -9,7 +9,7 @@ source ../setup_secret_scan/scanned_runs.sh
 ANSIBLE_ROLES_PATH=.. scanned_playbook -i "$INVENTORY_PATH" -e @../../integration_config.yml runme.yml
 scan_for_secrets --label dingtalk_cloud_record_archive --secrets-file defaults/main.yml --integration-config ../../integration_config.yml
 # Signed download links are bearer credentials too: not one in the -vvvv log (no_log and the module's masking).
-if grep -c 'Signature=' "$SCAN_LAST_LOG"; then
+if grep -q 'Signature=' "$SCAN_LAST_LOG"; then
     echo "FAILED: a signed download link appears in the -vvvv log" >&2
     exit 1
 fi
