@@ -85,6 +85,7 @@ class FileStore:
             self.faults = []
             self.request_log = []
             self._seq = 0
+            self.in_flight = 0  # requests to objects being answered now; logged once answered
             self._hashes = {}
 
     def put(self, key, size, content_type="video/mp4"):
@@ -141,11 +142,25 @@ class FileStore:
                 return dict(rule)
             return None
 
+    def begin(self):
+        with self.lock:
+            self.in_flight += 1
+
     def log(self, entry):
         with self.lock:
             self._seq += 1
             entry["seq"] = self._seq
             self.request_log.append(entry)
+            self.in_flight -= 1
+
+    def settled_log(self, timeout=5.0):
+        """The request log once no request is being answered: a client has its answer a moment before it is logged."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if self.in_flight <= 0 or time.monotonic() > deadline:
+                    return json.loads(json.dumps(self.request_log))
+            time.sleep(0.005)
 
 
 def parse_range(value, size):
@@ -198,6 +213,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
         entry = {"time": time.time(), "method": self.command, "key": key, "query_keys": sorted(query),
                  "headers": {name.lower(): value for name, value in self.headers.items()}, "range": self.headers.get("Range"),
                  "status": None, "bytes_sent": 0, "fault": None, "connection": "%s:%s" % self.client_address[:2]}
+        store.begin()
         try:
             self._answer_object(store, key, query, entry)
         finally:
@@ -288,9 +304,9 @@ class FileHostHandler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _admin_call(store, method, name, body):
+        if (method, name) == ("GET", "requests"):
+            return {"requests": store.settled_log()}
         with store.lock:
-            if (method, name) == ("GET", "requests"):
-                return {"requests": json.loads(json.dumps(store.request_log))}
             if (method, name) == ("DELETE", "requests"):
                 store.request_log = []
                 return {"requests": []}

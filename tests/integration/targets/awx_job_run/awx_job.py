@@ -129,7 +129,7 @@ def seed(_args):
         'conferences': [
             {'conference_id': conference_id, 'title': title, 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1}
             for conference_id, title in (('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'),
-                                         ('conf-awx-lookup', 'Board meeting'))
+                                         ('conf-awx-lookup', 'Board meeting'), ('conf-awx-archive', 'Quarterly review'))
         ],
     })
     return 0

@@ -30,7 +30,19 @@ job expect stop-2 "$stop_task" --changed no --outcome not_recording
 job run stop-suite "DingTalk third-party app" "$job_template" --verbosity 4 \
     --var conference_id=conf-awx-suite --var host_union_id=host-union-awx
 job expect stop-suite "$stop_task" --changed yes --outcome stopped
-# Job 4: the dingtalk_token lookup with the injected extra vars.
+# Jobs 4 and 5: the stop-and-archive job template, launched, then relaunched: nothing to stop or download.
+archive_template="$(job collection-root)/docs/examples/awx_archive_job_template.yml"
+archive_vars=(--var conference_id=conf-awx-archive --var host_union_id=host-union-awx
+              --var archive_dest="$AWX_JOB_WORK_DIR/recordings" --var archive_wait_minutes=1 --var archive_poll_seconds=1)
+job run archive-1 "DingTalk internal app" "$archive_template" --verbosity 4 "${archive_vars[@]}"
+job expect archive-1 "Archive the recording" --changed yes --outcome archived
+job run archive-2 "DingTalk internal app" "$archive_template" "${archive_vars[@]}"
+job expect archive-2 "Archive the recording" --changed no --outcome up_to_date
+if grep -rq 'Signature=' "$AWX_JOB_WORK_DIR"/archive-*/artifacts; then
+    echo "FAILED: a signed download link appears in the artifacts of an archive job" >&2
+    exit 1
+fi
+# Job 6: the dingtalk_token lookup with the injected extra vars.
 job run lookup "DingTalk internal app" lookup_job.yml --verbosity 4 --var conference_id=conf-awx-lookup
 
 job scan
