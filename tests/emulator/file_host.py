@@ -217,6 +217,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
         try:
             self._answer_object(store, key, query, entry)
         finally:
+            entry["duration"] = time.time() - entry["time"]  # until the last byte was handed to the socket
             store.log(entry)
 
     def _answer_object(self, store, key, query, entry):
