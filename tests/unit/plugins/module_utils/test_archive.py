@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 import pytest
 import requests
@@ -77,16 +78,19 @@ class Files:
         self.session.post(self.url + '/faults', json={'rules': list(rules)}, timeout=10).raise_for_status()
 
 
+def stopped(emulator, **recordings_config):
+    """The emulator once a recording of CONFERENCE has been stopped, with ``recordings_config``; ``.files`` is its file host."""
+    emulator.add_conference(CONFERENCE, cloud_record_status=1, host_union_id=HOST)
+    emulator.token = emulator.mint_token()
+    emulator.files = Files(config(emulator, **recordings_config)['file_host_url'])
+    client(emulator).stop_cloud_record(CONFERENCE, HOST)
+    return emulator
+
+
 @pytest.fixture
 def recorded(emulator):
     """An emulator with a conference whose recording has just been stopped (one video listed at once), and its file host."""
-    emulator.add_conference(CONFERENCE, cloud_record_status=1, host_union_id=HOST)
-    emulator.token = emulator.mint_token()
-    config = emulator.session.put(emulator.admin + '/recordings/config', json={'recording_size': 300000}, timeout=10).json()
-    emulator.files = Files(config['file_host_url'])
-    dingtalk = client(emulator)
-    dingtalk.stop_cloud_record(CONFERENCE, HOST)
-    return emulator
+    return stopped(emulator, recording_size=300000)
 
 
 def client(emulator, **options):
@@ -322,15 +326,11 @@ def test_check_mode_reports_what_would_be_written_and_writes_nothing(recorded, t
 
 
 def test_a_recording_still_processing_is_waited_for(emulator, tmp_path):
-    emulator.add_conference(CONFERENCE, cloud_record_status=1, host_union_id=HOST)
-    emulator.token = emulator.mint_token()
-    config(emulator, video_delay=0.4)
-    client(emulator).stop_cloud_record(CONFERENCE, HOST)
+    stopped(emulator, video_delay=0.4)
     polls = RecordedSleep()
 
     def sleep(seconds):
         polls(seconds)
-        import time  # pylint: disable=import-outside-toplevel
         time.sleep(seconds)
 
     result = archive(emulator, tmp_path, wait_timeout=30, poll_interval=0.1, sleep=sleep)
@@ -340,10 +340,7 @@ def test_a_recording_still_processing_is_waited_for(emulator, tmp_path):
 
 
 def test_waiting_ends_at_wait_timeout_with_a_clear_failure(emulator, tmp_path):
-    emulator.add_conference(CONFERENCE, cloud_record_status=1, host_union_id=HOST)
-    emulator.token = emulator.mint_token()
-    config(emulator, video_delay=3600)
-    client(emulator).stop_cloud_record(CONFERENCE, HOST)
+    stopped(emulator, video_delay=3600)
     clock = FakeClock()
     result = archive(emulator, tmp_path, wait_timeout=12, poll_interval=5, sleep=clock.sleep, clock=clock)
     assert (result['failed'], result['outcome']) == (True, 'no_recordings')

@@ -20,18 +20,10 @@ CONFERENCE = 'conf-rec'
 HOST = 'host-union'
 
 
-class RecordedSleep:
-    def __init__(self):
-        self.delays = []
-
-    def __call__(self, seconds):
-        self.delays.append(seconds)
-
-
 @pytest.fixture
 def dingtalk(emulator):
     emulator.add_conference(CONFERENCE, cloud_record_status=3, host_union_id=HOST)
-    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token()), sleep=RecordedSleep())
+    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token()), retries=0)
 
 
 def add_recordings(emulator, **body):
