@@ -301,7 +301,8 @@ def write_report(output_dir, results, runs, machine_info):
         'from the request to the last byte written; wall times include ansible-playbook\'s start-up, the token and the DingTalk '
         'calls. Memory is sampled every 50 ms over ansible-playbook and every process under it.'.format(runs),
         '',
-        '| run | module wall (s) | module transfer (s) | MiB/s | tree RSS peak (MiB) | tree PSS peak (MiB) | largest process (MiB) | curl wall (s) | curl transfer (s) | MiB/s |',
+        '| run | module wall (s) | module transfer (s) | MiB/s | tree RSS peak (MiB) | tree PSS peak (MiB) | largest process (MiB) '
+        '| curl wall (s) | curl transfer (s) | MiB/s |',
         '|---|---|---|---|---|---|---|---|---|---|',
     ]
     for number, (module, curl) in enumerate(zip(results['module_runs'], results['curl_runs']), 1):
