@@ -307,10 +307,12 @@ class FileHostHandler(BaseHTTPRequestHandler):
     def _admin_call(store, method, name, body):
         if (method, name) == ("GET", "requests"):
             return {"requests": store.settled_log()}
-        with store.lock:
-            if (method, name) == ("DELETE", "requests"):
+        if (method, name) == ("DELETE", "requests"):
+            store.settled_log()  # a request answered just before must not be logged just after the clearing
+            with store.lock:
                 store.request_log = []
-                return {"requests": []}
+            return {"requests": []}
+        with store.lock:
             if (method, name) == ("GET", "objects"):
                 return {"objects": [dict(key=key, **stored) for key, stored in store.objects.items()]}
             if (method, name) == ("GET", "checksums"):
