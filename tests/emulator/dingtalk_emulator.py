@@ -36,6 +36,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qsl, unquote
 
+try:
+    from . import cloud_recordings, file_host
+except ImportError:  # run as a script, or imported from this directory: the siblings are on sys.path
+    import cloud_recordings  # pylint: disable=import-error
+    import file_host  # pylint: disable=import-error
+
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 REQUEST_ID_HEADER = "x-acs-request-id"
 TOKEN_LIFETIME = 7200
@@ -77,6 +83,9 @@ API_ROUTES = (
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "stop"), "cloudRecord.stop"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "start"), "cloudRecord.start"),
     ("GET", ("v1.0", "conference", "orgConferences"), "conference.listOrg"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "getVideos"), "cloudRecord.getVideos"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "videos", "getPlayInfos"), "cloudRecord.getPlayInfos"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "getTexts"), "cloudRecord.getTexts"),
 )
 ADMIN_PREFIX = "_emulator"
 ADMIN_ROUTES = (
@@ -99,6 +108,10 @@ ADMIN_ROUTES = (
     ("GET", ("requests",), "admin_list_requests"),
     ("DELETE", ("requests",), "admin_clear_requests"),
     ("GET", ("stats",), "admin_get_stats"),
+    ("GET", ("recordings",), "admin_list_recordings"),
+    ("POST", ("recordings",), "admin_add_recordings"),
+    ("GET", ("recordings", "config"), "admin_recordings_config"),
+    ("PUT", ("recordings", "config"), "admin_recordings_config"),
 )
 
 
@@ -325,6 +338,8 @@ class EmulatorState:
         self._counters = collections.Counter()
         self.generation = 0
         self.in_flight = 0  # API requests being answered now (a delayed one, say); not reset, they are real
+        # Videos and transcripts (cloud_recordings.py), their files on a file host of their own (file_host.py).
+        self.recordings = cloud_recordings.CloudRecordings(file_host.FileStore(), ApiError, admin_error)
         self.admin_reset(None)
 
     # ----- bookkeeping -------------------------------------------------------------------------------
@@ -375,6 +390,9 @@ class EmulatorState:
         "cloudRecord.stop": "_api_stop_recording",
         "cloudRecord.start": "_api_start_recording",
         "conference.listOrg": "_api_list_org_conferences",
+        "cloudRecord.getVideos": "_api_get_videos",
+        "cloudRecord.getPlayInfos": "_api_get_play_info",
+        "cloudRecord.getTexts": "_api_get_texts",
     }
 
     def check_ip(self, address, generation):
@@ -581,13 +599,13 @@ class EmulatorState:
         self._apply_scheduled_end(conference)
         return conference
 
-    @staticmethod
-    def _end_conference(conference, finish_recording=True):
+    def _end_conference(self, conference, finish_recording=True):
         conference["status"] = CONF_ENDED
         conference["end_time"] = conference["end_time"] or _now_ms()
         conference["ends_at"] = None
         if finish_recording and conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
+            self.recordings.recording_finished(conference)
 
     def _apply_scheduled_end(self, conference):
         """``end_in_seconds`` is honoured lazily, whenever the meeting is looked at."""
@@ -626,7 +644,20 @@ class EmulatorState:
             raise documented_error(400, "recordStopPermissionError")
         if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
+            self.recordings.recording_finished(conference)
         return {"code": "200"}
+
+    def _api_get_videos(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.recordings.get_videos(call, self._find_conference(call.params[0]))
+
+    def _api_get_play_info(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.recordings.get_play_info(call, self._find_conference(call.params[0]))
+
+    def _api_get_texts(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.recordings.get_texts(call, self._find_conference(call.params[0]))
 
     def _api_start_recording(self, call):
         self._authorize(call, PERMISSION_WRITE, documented_error(404, "recordStartPermissionError", "the token is not valid on this host"))
@@ -732,6 +763,7 @@ class EmulatorState:
             self.stats = {"requests": 0, "by_api": collections.Counter(), "by_status": collections.Counter(),
                           "by_code": collections.Counter(), "tokens_issued": 0, "throttled": 0, "ip_blocked": 0,
                           "faults_injected": 0}
+            self.recordings.reset()
             return {"reset": True}
 
     def admin_seed(self, call):
@@ -965,6 +997,18 @@ class EmulatorState:
     def admin_get_stats(self, _call):
         with self.lock:
             return dict(json.loads(json.dumps(self.stats)), in_flight=self.in_flight)
+
+    def admin_add_recordings(self, call):
+        with self.lock:
+            return self.recordings.admin_add(call.json_object(admin_error("the body must be an object")))
+
+    def admin_list_recordings(self, call):
+        with self.lock:
+            return self.recordings.admin_list(call.query)
+
+    def admin_recordings_config(self, call):
+        with self.lock:
+            return self.recordings.admin_config(call.json_object(admin_error("the config must be an object")))
 
     def count_in_flight(self, change):
         with self.lock:
@@ -1207,7 +1251,7 @@ class EmulatorServer:
     """A running emulator: ``.url``, ``.state``, ``.shutdown()``; usable as a context manager."""
 
     def __init__(self, host="127.0.0.1", port=0, region="io", qps_limit=20, latency=0.0, tls_cert=None, tls_key=None,
-                 state_file=None, port_file=None, verbose=False):
+                 state_file=None, port_file=None, verbose=False, file_host_port=0):
         self.state = EmulatorState(region=region, qps_limit=qps_limit, latency=latency)
         if state_file:
             with open(state_file, encoding="utf-8") as handle:
@@ -1218,11 +1262,15 @@ class EmulatorServer:
             tls_context.load_cert_chain(tls_cert, tls_key)
         self._httpd = _EmulatorHTTPServer((host, port), self.state, verbose, tls_context)
         self.port = self._httpd.server_address[1]
+        # The recordings' files are on another host, as DingTalk's are: a server of its own, on a port of its own.
+        self.file_host = file_host.FileHostServer(self.state.recordings.store, host=host, port=file_host_port)
+        self.file_host_url = self.file_host.url
         self.url = "%s://%s:%d" % ("https" if tls_context else "http", "[%s]" % host if ":" in host else host, self.port)
         self._port_file = port_file
         self._thread = None
 
     def start(self):
+        self.file_host.start()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="dingtalk-emulator", daemon=True)
         self._thread.start()
@@ -1240,6 +1288,7 @@ class EmulatorServer:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
+        self.file_host.shutdown()
 
     def __enter__(self):
         return self
@@ -1265,13 +1314,14 @@ def main(argv=None):
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument("--state-file", help="JSON seed applied at start (same shape as POST /_emulator/seed)")
     parser.add_argument("--verbose", action="store_true", help="log method, path and status of each request to stderr")
+    parser.add_argument("--file-host-port", type=int, default=0, help="port of the recordings' file host; 0 picks a free one")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     try:
         server = EmulatorServer(host=args.host, port=args.port, region=args.region, qps_limit=args.qps_limit, latency=args.latency,
                                 tls_cert=args.tls_cert, tls_key=args.tls_key, state_file=args.state_file,
-                                port_file=args.port_file, verbose=args.verbose)
+                                port_file=args.port_file, verbose=args.verbose, file_host_port=args.file_host_port)
     except (ApiError, OSError, ValueError, ssl.SSLError) as err:
         parser.error("cannot start: %s" % err)
     stop = threading.Event()
@@ -1279,6 +1329,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     server.start()
     print("dingtalk-emulator listening on %s" % server.url, flush=True)
+    print("recordings' file host listening on %s" % server.file_host_url, flush=True)
     while not stop.wait(0.2):
         pass
     server.shutdown()
