@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The client of the emulator's admin API (/_emulator/, see "Admin API" in README.md): the one every test,
+tool and benchmark uses.
+
+    admin = EmulatorAdmin(emulator.url)            # or EmulatorAdmin.from_integration_config(path)
+    admin.reset(); admin.seed({...}); admin.add_faults({...})
+    admin.requests_log(api='cloudRecord.stop')      # waits for calls still being answered first
+
+Every named call raises EmulatorAdminError when the emulator refuses it. ``request`` sends anything and
+returns the raw response, for tests of the admin API itself. Integration playbooks call the admin API
+with ansible.builtin.uri instead.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import requests
+
+ADMIN_PATH = '/_emulator/'
+
+
+def path_segment(value):
+    """``value`` as one percent-encoded path segment; dot segments too, which URL normalisation would remove."""
+    return value.replace('.', '%2E') if value in ('.', '..') else quote(value, safe='')
+
+
+class EmulatorAdminError(Exception):
+    """The emulator answered an admin call with an error status."""
+
+    def __init__(self, method, path, response):
+        super().__init__('{0} {1}{2} answered {3}: {4}'.format(method, ADMIN_PATH, path, response.status_code, response.text[:500]))
+        self.status = response.status_code
+        self.response = response
+
+
+class EmulatorAdmin:
+    """The admin API of the emulator at ``url``.
+
+    ``verify`` is the CA file to trust for an HTTPS emulator (or a bool), ``timeout`` the seconds each call may take:
+    more for the seed of a thousand conferences.
+    """
+
+    def __init__(self, url, verify=True, timeout=10):
+        self.url = url.rstrip('/')
+        self.verify = verify
+        self.timeout = timeout
+        self.session = requests.Session()  # one connection for all admin calls
+        self.session.trust_env = False  # straight to the emulator, even while a test sets a proxy for the client under test
+
+    @classmethod
+    def from_integration_config(cls, path, **options):
+        """The emulator whose address tools/with_emulator.sh wrote to an integration_config.yml."""
+        import yaml  # pylint: disable=import-outside-toplevel  # only this constructor needs it
+
+        with open(path, encoding='utf-8') as config:
+            return cls(yaml.safe_load(config)['dingtalk_emulator_url'], **options)
+
+    def close(self):
+        self.session.close()
+
+    # Any call -------------------------------------------------------------------------------------------
+
+    def request(self, method, path, **options):
+        """Send ``method`` to /_emulator/``path`` and return the response, whatever its status."""
+        # verify is given per request: requests lets REQUESTS_CA_BUNDLE override a session's.
+        options.setdefault('timeout', self.timeout)
+        return self.session.request(method, self.url + ADMIN_PATH + path.lstrip('/'), verify=self.verify, **options)
+
+    def call(self, method, path, body=None, params=None):
+        """The JSON answer of an admin call; EmulatorAdminError if the emulator refused it."""
+        response = self.request(method, path, json=body, params=params)
+        if response.status_code >= 400:
+            raise EmulatorAdminError(method, path.lstrip('/'), response)
+        return response.json()
+
+    def get(self, path, params=None):
+        return self.call('GET', path, params=params)
+
+    def post(self, path, body=None):
+        return self.call('POST', path, {} if body is None else body)
+
+    def put(self, path, body):
+        return self.call('PUT', path, body)
+
+    def patch(self, path, body):
+        return self.call('PATCH', path, body)
+
+    def delete(self, path):
+        return self.call('DELETE', path)
+
+    # The scenario ---------------------------------------------------------------------------------------
+
+    def reset(self):
+        return self.post('reset')
+
+    def seed(self, scenario):
+        """``{"config", "apps", "suites", "tokens", "conferences"}``, all optional, applied in that order."""
+        return self.post('seed', scenario)
+
+    def config(self):
+        return self.get('config')
+
+    def configure(self, **config):
+        return self.put('config', config)
+
+    def add_app(self, app_key='ding-app', app_secret='app-secret', **fields):
+        return self.post('apps', dict(fields, app_key=app_key, app_secret=app_secret))
+
+    def add_suite(self, **fields):
+        return self.post('suites', fields)
+
+    # Tokens ---------------------------------------------------------------------------------------------
+
+    def mint_token(self, app_key='ding-app', **fields):
+        """A token minted without an OAuth call: ``app_key``, or ``app_key=None, suite_key=..., corp_id=...``."""
+        owner = {} if app_key is None else {'app_key': app_key}
+        return self.post('tokens', dict(fields, **owner))['access_token']
+
+    def tokens(self):
+        """Every token issued since the last reset: ``[{"access_token", "principal", "expires_at"}]``."""
+        return self.get('tokens')['tokens']
+
+    def expire_tokens(self, access_token=None):
+        """Expire one token, or all of them; returns how many."""
+        return self.post('tokens/expire', {} if access_token is None else {'access_token': access_token})['expired']
+
+    # Conferences ----------------------------------------------------------------------------------------
+
+    def add_conference(self, conference_id, cloud_record_status=1, status=2, host_union_id='host-union', **fields):
+        """Create or replace a conference, by default an ongoing, recording one; returns it in admin shape."""
+        return self.post('conferences', dict(fields, conference_id=conference_id, host_union_id=host_union_id,
+                                             status=status, cloud_record_status=cloud_record_status))
+
+    def conferences(self):
+        return self.get('conferences')['conferences']
+
+    def conference(self, conference_id):
+        return self.get('conferences/' + path_segment(conference_id))
+
+    def patch_conference(self, conference_id, **fields):
+        return self.patch('conferences/' + path_segment(conference_id), fields)
+
+    # Faults ---------------------------------------------------------------------------------------------
+
+    def add_faults(self, *rules):
+        return self.post('faults', {'rules': list(rules)})
+
+    def faults(self):
+        return self.get('faults')['rules']
+
+    def clear_faults(self):
+        return self.delete('faults')
+
+    # What happened --------------------------------------------------------------------------------------
+
+    def stats(self):
+        return self.get('stats')
+
+    def settle(self, timeout=10):
+        """Wait until no API call is being answered (a delayed one, say), for at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.stats()['in_flight'] and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def requests_log(self, api=None, since=None, settle_timeout=10):
+        """The request log (of one API, after sequence number ``since``), once the calls still being answered are in it."""
+        # A call is logged just after its answer is written: a client that has its answer may be a moment early.
+        self.settle(settle_timeout)
+        params = {key: value for key, value in (('api', api), ('since', since)) if value is not None}
+        return self.get('requests', params=params or None)['requests']
+
+    def clear_requests(self):
+        return self.delete('requests')
+
+    # The clock ------------------------------------------------------------------------------------------
+
+    def advance_clock(self, seconds):
+        """Move the emulator's time forward (token expiry, scheduled ends, limit windows), instead of sleeping."""
+        return self.post('clock', {'seconds': seconds})
