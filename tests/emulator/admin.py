@@ -13,11 +13,18 @@ tool and benchmark uses.
 
 Every named call raises EmulatorAdminError when the emulator refuses it. ``request`` sends anything and
 returns the raw response, for tests of the admin API itself. Integration playbooks call the admin API
-with ansible.builtin.uri instead.
+with ansible.builtin.uri instead. Shell scripts run it as a command:
+
+    python tests/emulator/admin.py [--url URL | --integration-config FILE] [--ca FILE] url|reset|mint-token APP_KEY
+
+(the address defaults to $DINGTALK_EMULATOR_URL, which launcher.py sets).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 import time
 from urllib.parse import quote
 
@@ -184,3 +191,34 @@ class EmulatorAdmin:
     def advance_clock(self, seconds):
         """Move the emulator's time forward (token expiry, scheduled ends, limit windows), instead of sleeping."""
         return self.post('clock', {'seconds': seconds})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='admin.py', description="Call the admin API of a running DingTalk emulator.")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument('--url', default=os.environ.get('DINGTALK_EMULATOR_URL'), help='its address (default: $DINGTALK_EMULATOR_URL)')
+    where.add_argument('--integration-config', help='an integration_config.yml that holds its address')
+    parser.add_argument('--ca', help='the CA file to trust for an HTTPS emulator')
+    commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('url', help='print its address')
+    commands.add_parser('reset', help='wipe the scenario (see POST /_emulator/reset)')
+    commands.add_parser('mint-token', help='print a new token of a registered app').add_argument('app_key')
+    args = parser.parse_args(argv)
+    options = {'verify': args.ca} if args.ca else {}
+    if args.integration_config:
+        admin = EmulatorAdmin.from_integration_config(args.integration_config, **options)
+    elif args.url:
+        admin = EmulatorAdmin(args.url, **options)
+    else:
+        parser.error('give --url or --integration-config, or set DINGTALK_EMULATOR_URL')
+    if args.command == 'url':
+        print(admin.url)
+    elif args.command == 'reset':
+        admin.reset()
+    else:
+        print(admin.mint_token(args.app_key))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

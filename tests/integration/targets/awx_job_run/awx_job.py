@@ -31,7 +31,6 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 
 import ansible_runner
 import yaml
@@ -39,6 +38,10 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The emulator's admin client, from tests/emulator (aliases of ../setup_emulator).
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..'))
+from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
 CREDENTIALS_FILE = os.path.join(HERE, 'credentials.yml')
 HOST_UNION_ID = 'host-union-awx'
 
@@ -99,16 +102,12 @@ def work_dir():
     return os.environ['AWX_JOB_WORK_DIR']
 
 
+def emulator():
+    return EmulatorAdmin.from_integration_config(os.path.join(HERE, '..', '..', 'integration_config.yml'))
+
+
 def emulator_url():
-    return load_yaml(os.path.join(HERE, '..', '..', 'integration_config.yml'))['dingtalk_emulator_url']
-
-
-def emulator(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    request = urllib.request.Request(emulator_url() + '/_emulator/' + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
+    return emulator().url
 
 
 # Commands -------------------------------------------------------------------
@@ -121,8 +120,9 @@ def print_collection_root(_args):
 def seed(_args):
     internal = credentials()['DingTalk internal app']
     suite = credentials()['DingTalk third-party app']
-    emulator('POST', 'reset', {})
-    emulator('POST', 'seed', {
+    admin = emulator()
+    admin.reset()
+    admin.seed({
         'apps': [{'app_key': internal['app_key'], 'app_secret': internal['app_secret']}],
         'suites': [{'suite_key': suite['suite_key'], 'suite_secret': suite['suite_secret'],
                     'suite_ticket': suite['suite_ticket'], 'corp_ids': [suite['auth_corp_id']]}],
@@ -232,7 +232,7 @@ def scan(_args):
     itself and is not searched.
     """
     secrets = secret_values()
-    tokens = [token['access_token'] for token in emulator('GET', 'tokens')['tokens']]
+    tokens = [token['access_token'] for token in emulator().tokens()]
     secrets.update(('token {0}'.format(number), token) for number, token in enumerate(tokens))
     injected = {}
     for type_name, credential_type in credential_types().items():
