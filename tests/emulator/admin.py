@@ -211,12 +211,16 @@ def main(argv=None):
         admin = EmulatorAdmin(args.url, **options)
     else:
         parser.error('give --url or --integration-config, or set DINGTALK_EMULATOR_URL')
-    if args.command == 'url':
-        print(admin.url)
-    elif args.command == 'reset':
-        admin.reset()
-    else:
-        print(admin.mint_token(args.app_key))
+    try:
+        if args.command == 'url':
+            print(admin.url)
+        elif args.command == 'reset':
+            admin.reset()
+        else:
+            print(admin.mint_token(args.app_key))
+    except (EmulatorAdminError, requests.RequestException) as err:
+        print(err, file=sys.stderr)
+        return 1
     return 0
 
 
