@@ -52,13 +52,10 @@ def test_a_child_process_that_cannot_start_says_why():
 def test_a_command_runs_beside_the_emulator_and_its_status_is_the_launchers(tmp_path):
     config = tmp_path / 'integration_config.yml'
     seen = tmp_path / 'seen'
-    command = ('import os, sys, urllib.request\n'
-               'url = os.environ["DINGTALK_EMULATOR_URL"]\n'
-               'urllib.request.urlopen(urllib.request.Request(url + "/_emulator/reset", data=b"{}", method="POST"), timeout=5)\n'
-               'open(sys.argv[1], "w").write(url)\n'
-               'sys.exit(3)\n')
+    # The admin client's command line finds the emulator in DINGTALK_EMULATOR_URL.
+    command = '"$0" "$1" reset && printf %s "$DINGTALK_EMULATOR_URL" >"$2" && exit 3'
     finished = subprocess.run([sys.executable, LAUNCHER, '--integration-config', str(config), '--qps-limit', '0', '--',
-                               sys.executable, '-c', command, str(seen)], check=False, capture_output=True, text=True)
+                               'sh', '-c', command, sys.executable, ADMIN, str(seen)], check=False, capture_output=True, text=True)
     assert finished.returncode == 3, finished.stderr
     url = seen.read_text(encoding='utf-8')
     assert config.read_text(encoding='utf-8') == '---\ndingtalk_emulator_url: {0}\n'.format(url)
