@@ -50,14 +50,15 @@ OLD_PY_VERSION = $(shell $(OLD_BIN)/python -c 'import sys; print("%d.%d" % sys.v
 OLD_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-check' requirements-dev.txt
 
 .PHONY: help venv stage test sanity units integration demo clean \
-	release-checks lint docs-lint changelog-lint changelog build import-check ee-check \
+	release-checks shape lint docs-lint changelog-lint changelog build import-check ee-check \
 	venv-$(OLD_CORE) stage-$(OLD_CORE) test-$(OLD_CORE) units-$(OLD_CORE) integration-$(OLD_CORE) bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
 	@echo "make test         sanity, units, integration, release-checks and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
-	@echo "make release-checks   lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make release-checks   shape lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make shape        function and file sizes, parameters and import cycles of plugins/ (docs/architecture.md)"
 	@echo "make lint         ansible-lint --profile production on the collection and docs/examples"
 	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs"
 	@echo "make changelog-lint   antsibull-changelog lint"
@@ -98,7 +99,11 @@ demo: stage
 
 # Release checks ---------------------------------------------------------------
 
-release-checks: lint docs-lint changelog-lint build import-check ee-check
+release-checks: shape lint docs-lint changelog-lint build import-check ee-check
+
+# The shape docs/architecture.md promises: function and file sizes, parameters, no import cycle.
+shape: venv
+	$(BIN)/python tools/check_code_shape.py plugins
 
 # Configuration in .ansible-lint (offline; awx.awx, which the AWX example uses, is mocked).
 lint: stage

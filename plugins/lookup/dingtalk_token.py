@@ -65,18 +65,10 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
-    CredentialToken,
-    credentials_from_options,
-    token_cache_from_options,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    DingTalkClient,
-    DingTalkError,
-    InvalidOptionError,
-)
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import APP_OPTIONS, SUITE_OPTIONS
+from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS
-from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
 
 display = Display()
 
@@ -96,27 +88,24 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError('dingtalk_token: {0}'.format(missing_required_lib('requests')))
         self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
 
+        auth = {name: self.get_option(name) for name in APP_OPTIONS + SUITE_OPTIONS}
         try:
-            api_url = check_connection_options(self.get_option)
-            credentials = credentials_from_options(self.get_option)
-            if credentials is None:
-                raise InvalidOptionError('app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required '
-                                         '(as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables)')
-            cache = token_cache_from_options(self.get_option)
-            client = DingTalkClient(api_url=api_url, validate_certs=self.get_option('validate_certs'), ca_path=self.get_option('ca_path'),
-                                    timeout=self.get_option('timeout'), retries=self.get_option('retries'))
+            connected = connect(self.get_option, auth, 'as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables',
+                                accepts_access_token=False)
         except InvalidOptionError as error:
             raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
-        for warning in connection_warnings(self.get_option, api_url):
+        for warning in connected.warnings:
             display.warning(warning)
 
+        token_source = connected.client.token_source
         try:
-            token = CredentialToken(client, credentials, cache).get()
+            token = token_source.get()
         except DingTalkError as error:
-            raise AnsibleLookupError('dingtalk_token: could not get a token for the {0}: {1}'.format(credentials.description, error.describe())) from None
+            raise AnsibleLookupError('dingtalk_token: could not get a token for the {0}: {1}'.format(
+                token_source.credentials.description, error.describe())) from None
         finally:
-            client.close()
-            for warning in cache.warnings if cache is not None else ():
+            connected.client.close()
+            for warning in connected.token_cache.warnings if connected.token_cache is not None else ():
                 display.warning(warning)
         return [token]
 

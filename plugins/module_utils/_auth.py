@@ -4,11 +4,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""From app credentials to an access token, shared by the lookup and every module.
+"""Token sources: a token given as an option, or tokens requested with app credentials through the shared cache.
 
-Options are read through a ``get_option(name)`` callable, so the same code serves
-``module.params.get`` and a plugin's ``get_option``. This is a private module:
-its interface may change without notice.
+A token source hands DingTalkClient its token (``get``), forgets one DingTalk rejected
+(``invalidate``), and says whether it can get another (``refreshable``) and, when not, what the
+reader can do (``rejection_advice``). Credential tokens are requested through a Connection, below
+the client. Options are read through a ``get_option(name)`` callable, so the same code serves
+``module.params.get`` and a plugin's ``get_option``. This is a private module: its interface may
+change without notice.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import os
 import threading
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._answers import token_from_answer
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache, cache_key
 
 APP_OPTIONS = ('app_key', 'app_secret')
@@ -36,8 +40,10 @@ class AppCredentials:
     def cache_key(self, api_url):
         return cache_key(api_url, 'app', self.app_key, self.app_secret)
 
-    def request_token(self, client):
-        return client.request_app_token(self.app_key, self.app_secret)
+    def request_token(self, connection):
+        """Exchange the credentials for ``(access_token, expires_in_seconds)``; no token goes with this call."""
+        answer = connection.call('POST', '/v1.0/oauth2/accessToken', body={'appKey': self.app_key, 'appSecret': self.app_secret})
+        return token_from_answer(answer)
 
 
 class SuiteCredentials:
@@ -57,8 +63,10 @@ class SuiteCredentials:
         # token fetched with the previous ticket stays valid until it expires.
         return cache_key(api_url, 'suite', self.suite_key, self.suite_secret, self.auth_corp_id)
 
-    def request_token(self, client):
-        return client.request_suite_token(self.suite_key, self.suite_secret, self.auth_corp_id, self.suite_ticket)
+    def request_token(self, connection):
+        """Exchange the credentials for ``(access_token, expires_in_seconds)``; no token goes with this call."""
+        body = {'suiteKey': self.suite_key, 'suiteSecret': self.suite_secret, 'authCorpId': self.auth_corp_id, 'suiteTicket': self.suite_ticket}
+        return token_from_answer(connection.call('POST', '/v1.0/oauth2/corpAccessToken', body=body))
 
 
 def credentials_from_options(get_option):
@@ -99,6 +107,35 @@ def token_cache_from_options(get_option):
     return TokenCache(os.path.expanduser(str(directory)) if directory else None)
 
 
+STATIC_TOKEN_REJECTED_ADVICE = (
+    'The module cannot renew a token given as access_token. The token was removed from the token cache, so the next '
+    'dingtalk_token lookup fetches a new one; or give the module app credentials, and it renews tokens itself.'
+)
+
+
+class StaticToken:
+    """A token handed to us by the user: used as is, never renewed.
+
+    When DingTalk rejects it, it is discarded from ``token_cache`` (if given),
+    where the lookup that produced it may have left it: the next lookup then
+    fetches a new token instead of handing out the rejected one again.
+    """
+
+    refreshable = False
+    rejection_advice = STATIC_TOKEN_REJECTED_ADVICE
+
+    def __init__(self, access_token, token_cache=None):
+        self._access_token = access_token
+        self._token_cache = token_cache
+
+    def get(self):
+        return self._access_token
+
+    def invalidate(self, rejected_token):
+        if self._token_cache is not None:
+            self._token_cache.discard(rejected_token)
+
+
 class CredentialToken:
     """A token source that fetches tokens with app credentials, through the shared cache when there is one.
 
@@ -108,10 +145,11 @@ class CredentialToken:
     """
 
     refreshable = True
+    rejection_advice = None
 
-    def __init__(self, client, credentials, cache=None, on_new_token=None):
-        self._client = client
-        self._credentials = credentials
+    def __init__(self, connection, credentials, cache=None, on_new_token=None):
+        self._connection = connection
+        self.credentials = credentials
         self._cache = cache
         self._on_new_token = on_new_token
         self._token = None
@@ -123,7 +161,7 @@ class CredentialToken:
                 if self._cache is None:
                     token = self._request()[0]
                 else:
-                    token = self._cache.get_or_fetch(self._credentials.cache_key(self._client.api_url), self._request)
+                    token = self._cache.get_or_fetch(self.credentials.cache_key(self._connection.api_url), self._request)
                 if self._on_new_token is not None:
                     self._on_new_token(token)
                 self._token = token
@@ -139,8 +177,8 @@ class CredentialToken:
             if self._token != rejected_token:
                 return
             if self._cache is not None:
-                self._cache.invalidate(self._credentials.cache_key(self._client.api_url), rejected_token)
+                self._cache.invalidate(self.credentials.cache_key(self._connection.api_url), rejected_token)
             self._token = None
 
     def _request(self):
-        return self._credentials.request_token(self._client)
+        return self.credentials.request_token(self._connection)

@@ -6,86 +6,40 @@
 
 """The one way this collection talks to DingTalk.
 
-Every plugin goes through :class:`DingTalkClient`: it owns the HTTP session, the
-token header, timeouts, bounded retries and the mapping of DingTalk's answers to
-:class:`DingTalkError`. This is a private module: its interface may change
-without notice.
+:class:`Connection` is one API host: the transport, timeouts, bounded retries, the per-API rate
+limit and the mapping of answers to :class:`DingTalkError`; it makes calls with or without a token.
+:class:`DingTalkClient` is the DingTalk API on top of it, given its token source when it is built:
+each call carries the token, and a rejected one is renewed once where the source can. Token sources
+(_auth.py) request tokens through a Connection, never through the client, so nothing calls back.
+This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
-import ssl
 import time
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
+from ansible_collections.community.dingtalk.plugins.module_utils._answers import REQUEST_ID_HEADER, parse_answer, quoted, unknown_outcome
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import (
+    DEFAULT_API_URL,
+    INVALID_TOKEN_CODE,
+    PER_MINUTE,
+    PER_SECOND,
+    DingTalkError,
+    InvalidOptionError,
+    is_sendable_token,
+    throttling_window,
+    validate_api_url,
+)
 
-
-DEFAULT_API_URL = 'https://api.dingtalk.io'
 DEFAULT_TIMEOUT = 10
 DEFAULT_RETRIES = 3
 
 TOKEN_HEADER = 'x-acs-dingtalk-access-token'
-REQUEST_ID_HEADER = 'x-acs-request-id'
-
-# DingTalk's throttling codes (its global error-code page). The limits count calls per app and API
-# (an internal app: AppKey; a third-party app: SuiteKey and authorising organisation), or per API over
-# every caller, in one-second windows, or in one-minute windows for the Qpm ones. Every one of them
-# asks the caller to slow down and try again; system.busy and systemBusy (HTTP 429) say the same.
-PER_SECOND_THROTTLING_CODES = frozenset((
-    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi',
-    'Forbidden.AccessDenied.QpsLimitForApi',
-    'system.busy',
-    'systemBusy',
-))
-PER_MINUTE_THROTTLING_CODES = frozenset((
-    'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi',
-))
-THROTTLING_CODES = PER_SECOND_THROTTLING_CODES | PER_MINUTE_THROTTLING_CODES
-# How long the window that throttled a call lasts (see throttling_window).
-PER_SECOND = 'second'
-PER_MINUTE = 'minute'
-
-# DingTalk codes whose documented meaning is "busy or throttled, try again".
-# recordStopError is listed because its documented text is
-# "record stop error, please try again". recordStartError is deliberately not:
-# its documentation does not ask to try again, and DingTalk also gives it for a
-# start while a recording runs or is paused, which no retry can change.
-RETRYABLE_CODES = THROTTLING_CODES | frozenset((
-    'systemError',
-    'innerSystemError',
-    'internalError',
-    'unknownError',
-    'serviceBusy',
-    'recordStopError',
-))
-
-INVALID_TOKEN_CODE = 'InvalidAuthentication'
-PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
-ORG_QUOTA_USED_UP_CODE = 'Forbidden.AccessDenied.ApiCountLimitForOrg'
-
-# What a code means for the person reading the task's message, beyond DingTalk's own words.
-CODE_EXPLANATIONS = {
-    ORG_QUOTA_USED_UP_CODE: ('The organisation has used up its monthly quota of DingTalk API calls: every call fails until '
-                             'the quota renews next month, or DingTalk raises it. Not retried.'),
-}
-
-# DingTalk blocks an egress IP address that calls too often (more than 10,000 calls within 20 seconds
-# blocks it for five minutes), answering with an HTML page or an anti-abuse JSON body instead of its
-# JSON. Every further call from the address is one more call of a blocked caller: such an answer is final.
-IP_BLOCK_STATUS = '1111'  # the "status" of the anti-abuse body, as public reports of live answers show it
-# The statuses besides 2xx a blocking gateway answers with; an HTML page with another one (404, 502, ...)
-# is a wrong host or a failing gateway, and a 5xx page stays worth a retry.
-IP_BLOCK_PAGE_STATUSES = frozenset((403, 429))
-IP_BLOCK_ADVICE = ('the egress IP address is probably blocked for making too many calls (DingTalk blocks an address for '
-                   'five minutes after more than 10,000 calls within 20 seconds). Not retried: wait a few minutes, and look '
-                   'for what called DingTalk so often.')
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
@@ -103,121 +57,6 @@ MAX_PER_MINUTE_BACKOFF_SECONDS = PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS + PER_M
 # DingTalk's answers are a few hundred bytes. A larger one is an error page or an attack:
 # it is read in small chunks and refused past this size, never held in memory whole.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
-# What a task message quotes of texts the server chose (error messages, codes, content types).
-MAX_QUOTED_CHARACTERS = 300
-
-# A token travels in an HTTP header: anything but visible ASCII would either be
-# refused by the HTTP library (with the value in its message) or split the header.
-_TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
-
-
-class DingTalkError(Exception):
-    """A call to DingTalk failed.
-
-    ``code``, ``message`` and ``request_id`` come from DingTalk's answer when it
-    gave one; ``http_status`` is None when no complete HTTP answer arrived.
-    ``answer_lost`` is true when this attempt of the call, or an earlier one,
-    got no answer that says what happened (none at all, a cut-off one, or a
-    2xx or 5xx one that is not DingTalk's JSON): DingTalk may have carried the
-    call out. ``final`` is true for a failure no retry can mend, whatever its
-    status: a certificate that is not trusted, or a blocked egress IP address.
-    """
-
-    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None, final=False):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-        self.request_id = request_id
-        self.required_scopes = list(required_scopes or [])
-        self.answer_lost = http_status is None if answer_lost is None else answer_lost
-        self.final = final
-
-    @property
-    def retryable(self):
-        """Whether trying the same call again may succeed."""
-        if self.final:
-            return False
-        if self.http_status is None:
-            return True  # no answer: connection reset or timed out
-        if self.code in RETRYABLE_CODES:
-            return True
-        return self.http_status == 429 or self.http_status >= 500
-
-    def describe(self):
-        """One line for a task's ``msg``: the DingTalk code, message and request id."""
-        if self.code:
-            text = 'DingTalk error {0}: {1}'.format(self.code, self.message)
-        else:
-            text = self.message
-        if self.code in CODE_EXPLANATIONS:
-            text = '{0}. {1}'.format(text.rstrip('.'), CODE_EXPLANATIONS[self.code])
-        details = []
-        if self.http_status is not None:
-            details.append('HTTP {0}'.format(self.http_status))
-        if self.request_id:
-            details.append('request id {0}'.format(self.request_id))
-        if self.required_scopes:
-            details.append('required permission {0}'.format(', '.join(self.required_scopes)))
-        if details:
-            text = '{0} ({1})'.format(text, '; '.join(details))
-        return text
-
-    def as_result(self):
-        """The return keys every plugin adds to a failed result."""
-        return {
-            'error_code': self.code,
-            'http_status': self.http_status,
-            'request_id': self.request_id,
-        }
-
-
-class InvalidOptionError(ValueError):
-    """An option's value is unusable; raised before any call is made."""
-
-
-def validate_api_url(api_url):
-    """Return ``api_url`` without a trailing slash, or raise InvalidOptionError.
-
-    Only ``scheme://host[:port]`` is accepted: credentials in the URL would end
-    up in logs, and a path or query would change which endpoint is called.
-    """
-    api_url = (api_url or '').strip()
-    try:
-        parts = urlsplit(api_url)
-    except ValueError:  # an unclosed IPv6 bracket, for example
-        raise InvalidOptionError('api_url is not a valid URL; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
-    if parts.scheme not in ('http', 'https') or not parts.hostname:
-        raise InvalidOptionError('api_url must be an http:// or https:// URL with a host name, for example {0}'.format(DEFAULT_API_URL))
-    # urlsplit silently drops tabs and line breaks; such a URL is a mistake, not a host to call.
-    if re.search(r'[\s\x00-\x1f\x7f]', api_url):
-        raise InvalidOptionError('api_url must not contain white space or control characters')
-    if parts.username is not None or parts.password is not None:
-        raise InvalidOptionError('api_url must not contain credentials; pass them as their own options')
-    if parts.path not in ('', '/') or parts.query or parts.fragment:
-        raise InvalidOptionError('api_url must be scheme://host[:port] only, without a path, query or fragment')
-    try:
-        port = parts.port  # raises ValueError on a port out of range
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise InvalidOptionError('api_url has an invalid port') from None
-    try:  # how a host name goes into DNS and the Host header; one that cannot fails here, once
-        parts.hostname.encode('idna')
-    except UnicodeError:
-        raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
-    return '{0}://{1}'.format(parts.scheme, parts.netloc)
-
-
-def is_sendable_token(value):
-    """Whether ``value`` can travel in the token header as it is."""
-    return isinstance(value, str) and _TOKEN_PATTERN.match(value) is not None
-
-
-def validate_access_token(access_token, option='access_token'):
-    """Raise InvalidOptionError for a token that cannot travel in a header. Never echoes the value."""
-    if not is_sendable_token(access_token):
-        raise InvalidOptionError('{0} must be a non-empty string of visible ASCII characters'.format(option))
 
 
 def path_segment(value):
@@ -235,143 +74,39 @@ def path_segment(value):
     return quote(value, safe='')
 
 
-class StaticToken:
-    """A token handed to us by the user: used as is, never renewed.
+class Connection:
+    """One DingTalk API host: calls with retries, spaced by a per-API rate limit, answers mapped to DingTalkError.
 
-    When DingTalk rejects it, it is discarded from ``token_cache`` (if given),
-    where the lookup that produced it may have left it: the next lookup then
-    fetches a new token instead of handing out the rejected one again.
+    ``trust`` is what to check the host's certificate against: True for the system's trust store, a
+    CA file or c_rehash directory, or False for nothing. Retries cover transient failures only (see
+    :attr:`DingTalkError.retryable`) and are bounded by ``retries``. A ``rate_limiter`` (see
+    _rate_limit.py) spaces the calls of each API. Safe to share between threads: ``pool_size``
+    connections are kept open, one per concurrent caller.
     """
 
-    refreshable = False
-
-    def __init__(self, access_token, token_cache=None):
-        self._access_token = access_token
-        self._token_cache = token_cache
-
-    def get(self):
-        return self._access_token
-
-    def invalidate(self, rejected_token):
-        if self._token_cache is not None:
-            self._token_cache.discard(rejected_token)
-
-
-class DingTalkClient:
-    """HTTP access to one DingTalk API host.
-
-    ``token_source`` provides the access token for API calls (anything with
-    ``get()``, ``invalidate(rejected_token)`` and ``refreshable``); token calls
-    themselves do not need one. Retries cover transient failures only (see
-    :attr:`DingTalkError.retryable`) and are bounded by ``retries``. A
-    ``rate_limiter`` (see _rate_limit.py) spaces the calls of each API; the
-    client is safe to share between threads.
-    """
-
-    def __init__(self, api_url=DEFAULT_API_URL, token_source=None, validate_certs=True, ca_path=None,
-                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep):
+    def __init__(self, api_url=DEFAULT_API_URL, trust=True, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10,
+                 rate_limiter=None, sleep=time.sleep):
         self.api_url = validate_api_url(api_url)
-        self.token_source = token_source
         self.timeout = timeout
         self.retries = retries
         self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._random = random.Random()
-        if ca_path is not None and validate_certs:
-            try:
-                _http.check_ca_path(ca_path)
-            except (ssl.SSLError, OSError):
-                raise InvalidOptionError('ca_path {0} holds no PEM CA certificate'.format(ca_path)) from None
         try:
-            # Connection reuse is most of the speed of a run: kept-open connections, as many
-            # as batch mode has concurrent callers.
-            self._transport = _http.Transport(self.api_url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                                              pool_size=pool_size, headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+            self._transport = _http.Transport(self.api_url, trust=trust, timeout=timeout, pool_size=pool_size,
+                                              headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
         except _http.UnsupportedProxy as error:
             raise InvalidOptionError(str(error)) from None
 
     def close(self):
         self._transport.close()
 
-    # DingTalk API calls -------------------------------------------------
-
-    def get_conference(self, conference_id):
-        """Return the ``confInfo`` of a conference."""
-        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}', (conference_id,))
-        conf_info = answer.get('confInfo')
-        if not isinstance(conf_info, dict):
-            raise DingTalkError('DingTalk answered the conference query without a confInfo object', http_status=200)
-        return conf_info
-
-    def list_org_conferences(self, max_results, next_token=None):
-        """One page of the organisation's ongoing conferences: DingTalk's answer, its ``onGoingConfList`` checked to be a list.
-
-        ``next_token`` is the ``nextToken`` of the page before, passed back as DingTalk gave it; none for the first page.
-        """
-        # The query string goes through the path template, each value percent-encoded as a path
-        # parameter is (which is valid in a query too). The first page has no nextToken, so its
-        # template differs: the rate limiter counts it apart, one call more in a second at most.
-        if next_token is None:
-            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}', (max_results,))
-        else:
-            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}&nextToken={1}', (max_results, next_token))
-        if not isinstance(answer.get('onGoingConfList', []), list):
-            raise DingTalkError('DingTalk answered the list of ongoing conferences with an onGoingConfList that is not a list', http_status=200)
-        return answer
-
-    def stop_cloud_record(self, conference_id, union_id):
-        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,),
-                  body={'unionId': union_id})
-
-    def start_cloud_record(self, conference_id, union_id, mode=None, small_window_position=None):
-        body = {'unionId': union_id}
-        if mode:
-            body['mode'] = mode
-        if small_window_position:
-            body['smallWindowPosition'] = small_window_position
-        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/start', (conference_id,), body=body)
-
-    def request_app_token(self, app_key, app_secret):
-        """Exchange an internal app's credentials for ``(access_token, expires_in_seconds)``."""
-        answer = self.call('POST', '/v1.0/oauth2/accessToken', body={'appKey': app_key, 'appSecret': app_secret},
-                           authenticated=False)
-        return _token_from_answer(answer)
-
-    def request_suite_token(self, suite_key, suite_secret, auth_corp_id, suite_ticket):
-        """Exchange a third-party enterprise app's credentials for ``(access_token, expires_in_seconds)``."""
-        body = {'suiteKey': suite_key, 'suiteSecret': suite_secret, 'authCorpId': auth_corp_id, 'suiteTicket': suite_ticket}
-        answer = self.call('POST', '/v1.0/oauth2/corpAccessToken', body=body, authenticated=False)
-        return _token_from_answer(answer)
-
-    # Transport ----------------------------------------------------------
-
-    def call(self, method, path_template, path_params=(), body=None, authenticated=True):
-        """Make one API call with retries; return the JSON answer as a dict.
-
-        A rejected token is replaced once when the token source can do so.
-        """
+    def call(self, method, path_template, path_params=(), body=None, token=None):
+        """Make one API call with retries, with ``token`` in its header when given; return the JSON answer as a dict."""
         path = path_template.format(*[path_segment(value) for value in path_params])
         # The rate limit and its throttling are per API: the method and the path before its parameters are filled in.
         api = '{0} {1}'.format(method, path_template)
-        token = self._token() if authenticated else None
-        try:
-            return self._call_with_retries(api, method, path, body, token)
-        except DingTalkError as error:
-            if error.code != INVALID_TOKEN_CODE or token is None:
-                raise
-            self.token_source.invalidate(token)
-            if not self.token_source.refreshable:
-                raise
-        return self._call_with_retries(api, method, path, body, self._token())
-
-    def _token(self):
-        if self.token_source is None:
-            raise InvalidOptionError('an access token or app credentials are required')
-        token = self.token_source.get()
-        # Checked here too, whatever its source: a line break in a header would let it add headers of its own.
-        if not is_sendable_token(token):
-            raise DingTalkError('The access token is not a string of visible ASCII characters, so it was not sent')
-        return token
+        return self._call_with_retries(api, method, path, body, token)
 
     def _call_with_retries(self, api, method, path, body, token):
         attempt = 0
@@ -417,10 +152,10 @@ class DingTalkClient:
         except _http.AnswerTooLarge as too_large:
             raise DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
                 too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=too_large.status,
-                request_id=_quoted(too_large.headers.get(REQUEST_ID_HEADER)), answer_lost=_unknown_outcome(too_large.status)) from None
+                request_id=quoted(too_large.headers.get(REQUEST_ID_HEADER)), answer_lost=unknown_outcome(too_large.status)) from None
         except _http.TransportError as failure:
             raise DingTalkError(self._transport_failure_message(failure), answer_lost=failure.sent, final=failure.final) from None
-        return _parse_answer(answer.status, answer.headers, answer.body)
+        return parse_answer(answer.status, answer.headers, answer.body)
 
     def _transport_failure_message(self, failure):
         """What a task says when no complete answer came; never the exception's own text, which may quote headers."""
@@ -454,90 +189,82 @@ class DingTalkClient:
         return 'The connection to {0}{1} was dropped before the answer'.format(self.api_url, through_proxy)
 
 
+class DingTalkClient:
+    """The DingTalk API calls this collection makes, over ``connection``, each with a token from ``token_source``.
+
+    ``token_source`` is anything with ``get()``, ``invalidate(rejected_token)``, ``refreshable`` and
+    ``rejection_advice`` (see _auth.py). A token DingTalk rejects is invalidated, and replaced once
+    when the source can; when it cannot, the error carries the source's advice.
+    """
+
+    def __init__(self, connection, token_source):
+        self.connection = connection
+        self.token_source = token_source
+
+    @property
+    def api_url(self):
+        return self.connection.api_url
+
+    def close(self):
+        self.connection.close()
+
+    def get_conference(self, conference_id):
+        """Return the ``confInfo`` of a conference."""
+        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}', (conference_id,))
+        conf_info = answer.get('confInfo')
+        if not isinstance(conf_info, dict):
+            raise DingTalkError('DingTalk answered the conference query without a confInfo object', http_status=200)
+        return conf_info
+
+    def list_org_conferences(self, max_results, next_token=None):
+        """One page of the organisation's ongoing conferences: DingTalk's answer, its ``onGoingConfList`` checked to be a list.
+
+        ``next_token`` is the ``nextToken`` of the page before, passed back as DingTalk gave it; none for the first page.
+        """
+        # The query string goes through the path template, each value percent-encoded as a path
+        # parameter is (which is valid in a query too). The first page has no nextToken, so its
+        # template differs: the rate limiter counts it apart, one call more in a second at most.
+        if next_token is None:
+            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}', (max_results,))
+        else:
+            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}&nextToken={1}', (max_results, next_token))
+        if not isinstance(answer.get('onGoingConfList', []), list):
+            raise DingTalkError('DingTalk answered the list of ongoing conferences with an onGoingConfList that is not a list', http_status=200)
+        return answer
+
+    def stop_cloud_record(self, conference_id, union_id):
+        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,),
+                  body={'unionId': union_id})
+
+    def start_cloud_record(self, conference_id, union_id, mode=None, small_window_position=None):
+        body = {'unionId': union_id}
+        if mode:
+            body['mode'] = mode
+        if small_window_position:
+            body['smallWindowPosition'] = small_window_position
+        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/start', (conference_id,), body=body)
+
+    def call(self, method, path_template, path_params=(), body=None):
+        """Make one authenticated API call; return the JSON answer as a dict."""
+        token = self._token()
+        try:
+            return self.connection.call(method, path_template, path_params, body, token)
+        except DingTalkError as error:
+            if error.code != INVALID_TOKEN_CODE:
+                raise
+            self.token_source.invalidate(token)
+            if not self.token_source.refreshable:
+                error.advice = self.token_source.rejection_advice
+                raise
+        return self.connection.call(method, path_template, path_params, body, self._token())
+
+    def _token(self):
+        token = self.token_source.get()
+        # Checked here too, whatever its source: a line break in a header would let it add headers of its own.
+        if not is_sendable_token(token):
+            raise DingTalkError('The access token is not a string of visible ASCII characters, so it was not sent')
+        return token
+
+
 def _reason(failure):
     return ' ({0})'.format(failure.reason) if failure.reason else ''
-
-
-def _unknown_outcome(status):
-    """Whether an answer with ``status`` that we cannot read leaves open if the call was carried out.
-
-    A 2xx says it was; a 5xx page from a gateway (not DingTalk's JSON) says nothing; a 3xx or 4xx one
-    was refused before it reached DingTalk.
-    """
-    return 200 <= status < 300 or status >= 500
-
-
-def throttling_window(error):
-    """PER_SECOND or PER_MINUTE when DingTalk throttled the call, else None."""
-    if error.code in PER_MINUTE_THROTTLING_CODES:
-        return PER_MINUTE
-    if error.code in PER_SECOND_THROTTLING_CODES or error.http_status == 429 and not error.final:
-        return PER_SECOND
-    return None
-
-
-def _parse_answer(status, headers, body):
-    """Return the JSON object of a successful (2xx) answer, or raise DingTalkError."""
-    request_id = _quoted(headers.get(REQUEST_ID_HEADER))
-    if 300 <= status < 400:
-        raise DingTalkError('DingTalk answered HTTP {0}, a redirect, which is not followed; check api_url'.format(status),
-                            http_status=status, request_id=request_id)
-    try:
-        payload = json.loads(body.decode('utf-8'))
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep to parse
-        payload = None
-    if not isinstance(payload, dict):
-        content_type = _quoted(headers.get('Content-Type')) or 'no content type'
-        if _is_ip_block_page(status, headers, body):
-            raise DingTalkError('DingTalk answered HTTP {0} with an HTML page, not a JSON object ({1}): {2}'.format(
-                status, content_type, IP_BLOCK_ADVICE), http_status=status, request_id=request_id,
-                answer_lost=_unknown_outcome(status), final=True)
-        raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
-                            http_status=status, request_id=request_id, answer_lost=_unknown_outcome(status))
-    if _quoted(payload.get('status')) == IP_BLOCK_STATUS and 'code' not in payload:
-        # Refused before it reached the API, so nothing happened, whatever the HTTP status says.
-        raise DingTalkError('DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {0}): {1}'.format(
-            status, IP_BLOCK_ADVICE), http_status=status, request_id=request_id, answer_lost=False, final=True)
-    errcode = payload.get('errcode')
-    if 200 <= status < 300 and errcode not in (None, 0, '0') and _quoted(errcode):
-        # DingTalk's older gateway (a path outside /v1.0, for one) reports errors in a success answer.
-        raise DingTalkError(_quoted(payload.get('errmsg')) or 'no message', code=_quoted(errcode), http_status=status,
-                            request_id=request_id)
-    if not 200 <= status < 300:
-        detail = payload.get('accessdenieddetail')
-        scopes = detail.get('requiredScopes') if isinstance(detail, dict) else None
-        raise DingTalkError(
-            _quoted(payload.get('message')) or _quoted(payload.get('errmsg')) or 'no message',
-            code=_quoted(payload.get('code')) or _quoted(errcode) or 'HTTP{0}'.format(status),
-            http_status=status,
-            request_id=_quoted(payload.get('requestid')) or _quoted(payload.get('requestId')) or request_id,
-            required_scopes=[_quoted(scope) for scope in scopes if _quoted(scope)] if isinstance(scopes, list) else None,
-        )
-    return payload
-
-
-def _is_ip_block_page(status, headers, body):
-    """Whether a body that is not JSON is the HTML page DingTalk blocks an egress IP address with."""
-    if not (200 <= status < 300 or status in IP_BLOCK_PAGE_STATUSES):
-        return False
-    content_type = (_quoted(headers.get('Content-Type')) or '').lower()
-    return 'html' in content_type or body.lstrip()[:1] == b'<'
-
-
-def _quoted(value):
-    """A text (or number) DingTalk sent, shortened for a message; None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    text = str(value)
-    return text if len(text) <= MAX_QUOTED_CHARACTERS else text[:MAX_QUOTED_CHARACTERS] + '...'
-
-
-def _token_from_answer(answer):
-    token = answer.get('accessToken') or answer.get('access_token')
-    expires_in = answer.get('expireIn', answer.get('expires_in'))
-    if not isinstance(token, str) or not token or isinstance(expires_in, bool) or not isinstance(expires_in, int):
-        raise DingTalkError('DingTalk answered the token request without an accessToken and expireIn', http_status=200)
-    if not is_sendable_token(token):
-        # It could not be sent in a header, and a playbook could put it into one of its own.
-        raise DingTalkError('DingTalk answered the token request with an accessToken that is not visible ASCII text', http_status=200)
-    return token, expires_in

@@ -13,24 +13,18 @@ raising. This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
-import re
-
 from collections import namedtuple
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    PERMISSION_DENIED_CODE,
-    DingTalkError,
-    InvalidOptionError,
+from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
+    CLOUD_RECORD_STATUS_NAMES,
+    FINISHED,
+    MEETING_ENDED,
+    MEETING_STATUS_NAMES,
+    PAUSED,
+    RECORDING,
+    read_status,
 )
-
-MEETING_ENDED = 1
-MEETING_STATUS_NAMES = {0: 'initializing', 1: 'ended', 2: 'in_progress'}
-
-NOT_RECORDING = 0
-RECORDING = 1
-PAUSED = 2
-FINISHED = 3
-CLOUD_RECORD_STATUS_NAMES = {0: 'not_recording', 1: 'recording', 2: 'paused', 3: 'finished'}
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import PERMISSION_DENIED_CODE, DingTalkError, InvalidOptionError
 
 # The values the start call documents for its optional body fields.
 RECORD_MODES = ('grid', 'speech', 'full_screen')
@@ -88,26 +82,6 @@ PAUSED_START_MESSAGE = (
 Verdict = namedtuple('Verdict', ['outcome', 'failure'], defaults=(None,))
 
 
-def read_status(conf_info, key, names):
-    """Return the integer status ``conf_info[key]``, or raise DingTalkError if DingTalk sent something else.
-
-    Acting on a misread status could stop the wrong thing or report a change
-    that did not happen, so anything but a known integer is refused.
-    """
-    value = number_or_value(conf_info.get(key))
-    if isinstance(value, bool) or not isinstance(value, int) or value not in names:
-        raise DingTalkError('DingTalk answered the conference query with confInfo.{0} = {1!r}; expected one of {2}'.format(
-            key, value, ', '.join(str(known) for known in sorted(names))), http_status=200)
-    return value
-
-
-def number_or_value(value):
-    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
-    if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
-        return int(value.strip())
-    return value
-
-
 def recording_state(meeting_status, cloud_record_status):
     """The words a diff shows for a conference's state."""
     return {
@@ -154,6 +128,7 @@ def apply_recording_state(client, conference_id, union_id, state, mode=None, sma
 
 # Stopping --------------------------------------------------------------------
 
+
 def stop_recording(client, conference_id, union_id=None, check_mode=False):
     """Stop the cloud recording of ``conference_id`` if one is running or paused.
 
@@ -166,16 +141,7 @@ def stop_recording(client, conference_id, union_id=None, check_mode=False):
     DingTalk error fields instead of raising, so that a batch can report each
     conference on its own.
     """
-    return _converge(
-        client, conference_id, union_id, check_mode,
-        decide=_decide_stop,
-        act=lambda acting_union_id: client.stop_cloud_record(conference_id, acting_union_id),
-        target_status=FINISHED,
-        done_outcome='stopped',
-        action='stop',
-        interpret_error=_interpret_stop_error,
-        no_read_warning=NO_READ_PERMISSION_WARNING,
-    )
+    return _converge(client, STOP, conference_id, union_id, check_mode)
 
 
 def _decide_stop(conference_id, meeting_status, record_status):
@@ -195,6 +161,7 @@ def _interpret_stop_error(conference_id, error, state_known):
 
 # Starting --------------------------------------------------------------------
 
+
 def start_recording(client, conference_id, union_id, mode=None, small_window_position=None, check_mode=False):
     """Start the cloud recording of ``conference_id`` unless one is already running.
 
@@ -204,17 +171,7 @@ def start_recording(client, conference_id, union_id, mode=None, small_window_pos
     recording paused in the DingTalk client, fails without a start call: no
     start can succeed there.
     """
-    return _converge(
-        client, conference_id, union_id, check_mode,
-        decide=_decide_start,
-        act=lambda acting_union_id: client.start_cloud_record(conference_id, acting_union_id, mode=mode,
-                                                              small_window_position=small_window_position),
-        target_status=RECORDING,
-        done_outcome='started',
-        action='start',
-        interpret_error=_interpret_start_error,
-        no_read_warning=NO_READ_PERMISSION_START_WARNING,
-    )
+    return _converge(client, START, conference_id, union_id, check_mode, {'mode': mode, 'small_window_position': small_window_position})
 
 
 def _decide_start(conference_id, meeting_status, record_status):
@@ -239,16 +196,39 @@ def _interpret_start_error(conference_id, error, state_known):
 
 # The shared decision skeleton ---------------------------------------------------
 
-def _converge(client, conference_id, union_id, check_mode, decide, act, target_status, done_outcome, action, interpret_error, no_read_warning):
-    """Read the conference, let ``decide`` conclude or ask to act, then act unless in check mode.
+# What moving a recording to a wanted state takes, described as data: the call (``act(client,
+# conference_id, union_id, **options)``), the state it leads to and the outcome that reports it,
+# ``decide(conference_id, meeting_status, record_status)`` returning a Verdict or None to act,
+# ``interpret_error(conference_id, error, state_known)`` turning a DingTalk error into a Verdict or
+# None to fail with it, and the warning for an app that may act but not read.
+Transition = namedtuple('Transition', ['action', 'act', 'target_status', 'done_outcome', 'decide', 'interpret_error', 'no_read_warning'])
 
-    ``decide(conference_id, meeting_status, record_status)`` returns a Verdict,
-    or None to act; ``act(union_id)`` moves the recording to ``target_status``,
-    as ``union_id`` or, when that is None, as the recording's owner.
-    ``interpret_error(conference_id, error, state_known)`` turns a DingTalk error
-    into a Verdict, or None to fail with the error as it is; if ``act`` (the
-    ``action`` call) failed without ruling out that DingTalk carried it out,
-    the failure says so.
+STOP = Transition(
+    action='stop',
+    act=lambda client, conference_id, union_id: client.stop_cloud_record(conference_id, union_id),
+    target_status=FINISHED,
+    done_outcome='stopped',
+    decide=_decide_stop,
+    interpret_error=_interpret_stop_error,
+    no_read_warning=NO_READ_PERMISSION_WARNING,
+)
+
+START = Transition(
+    action='start',
+    act=lambda client, conference_id, union_id, **options: client.start_cloud_record(conference_id, union_id, **options),
+    target_status=RECORDING,
+    done_outcome='started',
+    decide=_decide_start,
+    interpret_error=_interpret_start_error,
+    no_read_warning=NO_READ_PERMISSION_START_WARNING,
+)
+
+
+def _converge(client, transition, conference_id, union_id, check_mode, options=None):
+    """Read the conference, let the transition decide or ask to act, then act unless in check mode.
+
+    With ``union_id`` None the call is made as the recording's owner that the query names. If the
+    call itself failed without ruling out that DingTalk carried it out, the failure says so.
     """
     result = {
         'changed': False,
@@ -263,41 +243,62 @@ def _converge(client, conference_id, union_id, check_mode, decide, act, target_s
     state_known = acting = False
     conf_info = None
     try:
-        if as_owner:
-            conf_info = _read_conference_for_owner(client, conference_id)
-            if conf_info is None:
-                return _conclude(result, Verdict('owner_unknown', NO_READ_PERMISSION_OWNER_MESSAGE.format(conference_id)))
-            result['union_id'] = _recording_owner(conf_info)
-        else:
-            conf_info = _read_conference_if_permitted(client, conference_id, result, no_read_warning)
-        if conf_info is not None:
-            state_known = True
-            meeting_status = result['meeting_status'] = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
-            record_status = result['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
-            before = recording_state(meeting_status, record_status)
-            result['diff'] = {'before': before, 'after': dict(before)}
-            verdict = decide(conference_id, meeting_status, record_status)
-            if verdict is not None:
-                return _conclude(result, verdict)
-            if result['union_id'] is None:
-                return _conclude(result, Verdict('owner_unknown', NO_OWNER_MESSAGE.format(conference_id)))
-            result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[target_status]
+        conf_info = _read_state(client, transition, conference_id, result)
+        state_known = conf_info is not None
+        verdict = _decide(transition, conference_id, result) if state_known or as_owner else None
+        if verdict is not None:
+            return _conclude(result, verdict)
         if not check_mode:
             acting = True
-            act(result['union_id'])
+            transition.act(client, conference_id, result['union_id'], **(options or {}))
     except DingTalkError as error:
-        verdict = interpret_error(conference_id, error, state_known)
-        if verdict is None:
-            _fail(result, error)
-            if as_owner and acting and error.code == RECORD_STOP_PERMISSION_CODE:
-                result['msg'] = '{0} {1}'.format(_owner_refused_message(conference_id, result['union_id'], conf_info), error.describe())
-            if acting and error.answer_lost:
-                result['msg'] = '{0} {1}'.format(result['msg'], MAYBE_DONE_NOTE.format(action))
-            return result
+        return _failed_call(result, transition, error, state_known, acting, as_owner, conf_info)
+    return _finish(result, transition.done_outcome, changed=True)
+
+
+def _read_state(client, transition, conference_id, result):
+    """The conference as read before acting, its states put into ``result``; None when the app may not read it."""
+    if result['union_id'] is None:
+        conf_info = _read_conference_for_owner(client, conference_id)
+        if conf_info is not None:
+            result['union_id'] = _recording_owner(conf_info)
+    else:
+        conf_info = _read_conference_if_permitted(client, conference_id, result, transition.no_read_warning)
+    if conf_info is not None:
+        meeting_status = result['meeting_status'] = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
+        record_status = result['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
+        before = recording_state(meeting_status, record_status)
+        result['diff'] = {'before': before, 'after': dict(before)}
+    return conf_info
+
+
+def _decide(transition, conference_id, result):
+    """The Verdict that ends the run without a call, or None to act (the diff then shows the target state)."""
+    if result['meeting_status'] is None:
+        # Stopping as the owner, and the app may not read the conference: whom to stop as is unknown.
+        return Verdict('owner_unknown', NO_READ_PERMISSION_OWNER_MESSAGE.format(conference_id))
+    verdict = transition.decide(conference_id, result['meeting_status'], result['cloud_record_status'])
+    if verdict is not None:
+        return verdict
+    if result['union_id'] is None:
+        return Verdict('owner_unknown', NO_OWNER_MESSAGE.format(conference_id))
+    result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[transition.target_status]
+    return None
+
+
+def _failed_call(result, transition, error, state_known, acting, as_owner, conf_info):
+    """The result of a run whose query or call DingTalk refused: the Verdict the error stands for, or a failure."""
+    verdict = transition.interpret_error(result['conference_id'], error, state_known)
+    if verdict is not None:
         # DingTalk's answer, not the query, decided: the predicted diff no longer holds.
         result.pop('diff', None)
         return _conclude(result, verdict, error)
-    return _finish(result, done_outcome, changed=True)
+    _fail(result, error)
+    if as_owner and acting and error.code == RECORD_STOP_PERMISSION_CODE:
+        result['msg'] = '{0} {1}'.format(_owner_refused_message(result['conference_id'], result['union_id'], conf_info), error.describe())
+    if acting and error.answer_lost:
+        result['msg'] = '{0} {1}'.format(result['msg'], MAYBE_DONE_NOTE.format(transition.action))
+    return result
 
 
 def _read_conference_if_permitted(client, conference_id, result, no_read_warning=NO_READ_PERMISSION_WARNING):

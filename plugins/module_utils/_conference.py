@@ -14,20 +14,21 @@ private module: its interface may change without notice.
 from __future__ import annotations
 
 import datetime
+import re
 import time
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import DEFAULT_CONCURRENCY, run_concurrently
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkError, InvalidOptionError
-from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
-    CLOUD_RECORD_STATUS_NAMES,
-    FINISHED,
-    MEETING_ENDED,
-    MEETING_STATUS_NAMES,
-    NOT_RECORDING,
-    RECORDING,
-    number_or_value,
-    read_status,
-)
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+
+# The states DingTalk's conference query reports (confInfo.status and confInfo.cloudRecordStatus).
+MEETING_ENDED = 1
+MEETING_STATUS_NAMES = {0: 'initializing', 1: 'ended', 2: 'in_progress'}
+
+NOT_RECORDING = 0
+RECORDING = 1
+PAUSED = 2
+FINISHED = 3
+CLOUD_RECORD_STATUS_NAMES = {0: 'not_recording', 1: 'recording', 2: 'paused', 3: 'finished'}
 
 ROOM_NOT_FOUND_CODE = 'roomNotFound'
 
@@ -56,6 +57,26 @@ def validate_wait_options(wait_for, wait_timeout, poll_interval):
         raise InvalidOptionError('wait_timeout must be greater than 0 seconds, got {0}'.format(wait_timeout))
     if poll_interval is None or poll_interval <= 0:
         raise InvalidOptionError('poll_interval must be greater than 0 seconds, got {0}'.format(poll_interval))
+
+
+def read_status(conf_info, key, names):
+    """Return the integer status ``conf_info[key]``, or raise DingTalkError if DingTalk sent something else.
+
+    Acting on a misread status could stop the wrong thing or report a change
+    that did not happen, so anything but a known integer is refused.
+    """
+    value = number_or_value(conf_info.get(key))
+    if isinstance(value, bool) or not isinstance(value, int) or value not in names:
+        raise DingTalkError('DingTalk answered the conference query with confInfo.{0} = {1!r}; expected one of {2}'.format(
+            key, value, ', '.join(str(known) for known in sorted(names))), http_status=200)
+    return value
+
+
+def number_or_value(value):
+    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
+    if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
+        return int(value.strip())
+    return value
 
 
 def shape_conference(conf_info, conference_id):

@@ -133,18 +133,16 @@ class HttpAnswer:
         self.body = body
 
 
-def trusted_cas(validate_certs=True, ca_path=None):
-    """What requests' ``verify`` gets: False, ``ca_path``, or the system's trust store.
+def trusted_cas(trust=True):
+    """What requests' ``verify`` gets for ``trust``: False, a CA path as it is, or for True the system's trust store.
 
     The system store is what ansible.builtin.uri trusts, so a corporate CA installed in an
     execution environment works for both; OpenSSL finds it where SSL_CERT_FILE and SSL_CERT_DIR
     say. It is given as a path, never as True: for True, requests would use certifi's bundle,
     and an environment's REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE could replace it.
     """
-    if not validate_certs:
-        return False
-    if ca_path is not None:
-        return ca_path
+    if trust is not True:
+        return trust
     system = ssl.get_default_verify_paths()
     return system.cafile or system.capath or requests.certs.where()
 
@@ -183,14 +181,16 @@ def proxy_from_environment(url):
 class Transport:
     """One requests session to the host of ``base_url``, its connections kept open between calls and shared by threads.
 
-    ``pool_size`` connections are kept for the next calls: one per concurrent caller. Redirects are
-    answers like any other: nothing is followed. The environment's proxy settings are read once, here.
+    ``trust`` is True for the system's trust store, a CA file or c_rehash directory, or False for no
+    certificate checks. ``pool_size`` connections are kept for the next calls: one per concurrent
+    caller. Redirects are answers like any other: nothing is followed. The environment's proxy
+    settings are read once, here.
     """
 
-    def __init__(self, base_url, validate_certs=True, ca_path=None, timeout=10, pool_size=10, headers=None):
+    def __init__(self, base_url, trust=True, timeout=10, pool_size=10, headers=None):
         self.base_url = base_url
         self.timeout = timeout
-        self.verify = trusted_cas(validate_certs, ca_path)
+        self.verify = trusted_cas(trust)
         if self.verify is False:
             # The plugins warn once, in their own words (_module.connection_warnings); urllib3 would add a
             # warning to every call. Warning filters belong to the process, which a module run has to itself.

@@ -15,33 +15,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
-    CredentialToken,
-    credentials_from_options,
-    token_cache_from_options,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    DEFAULT_API_URL,
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    INVALID_TOKEN_CODE,
-    DingTalkClient,
-    InvalidOptionError,
-    StaticToken,
-    validate_access_token,
-    validate_api_url,
-)
+from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-
-
-# The upper bound keeps a misconfigured job from retrying for many minutes.
-MAX_RETRIES = 10
-
-TLS_UNVERIFIED_WARNING = (
-    'TLS certificate verification is disabled (validate_certs=false): anyone on the way to {0} could read the access '
-    'token and change the answers. Use it only for a test host, or give ca_path the CA certificate that signs the host\'s '
-    'certificate instead.'
-)
 
 # Where a module finds its credentials when the task gives none (what the AWX credential types inject).
 AUTH_ENVIRONMENT = {
@@ -54,11 +31,6 @@ AUTH_ENVIRONMENT = {
     'suite_ticket': 'DINGTALK_SUITE_TICKET',
 }
 SECRET_AUTH_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
-
-STATIC_TOKEN_REJECTED_HINT = (
-    'The module cannot renew a token given as access_token. The token was removed from the token cache, so the next '
-    'dingtalk_token lookup fetches a new one; or give the module app credentials, and it renews tokens itself.'
-)
 
 
 def common_argument_spec():
@@ -85,26 +57,6 @@ def common_argument_spec():
     )
 
 
-def check_connection_options(get_option):
-    """Return the checked api_url, or raise InvalidOptionError; shared by modules and the lookup."""
-    api_url = validate_api_url(get_option('api_url'))
-    ca_path = get_option('ca_path')
-    if ca_path is not None and not (os.path.exists(ca_path) and os.access(ca_path, os.R_OK)):
-        raise InvalidOptionError('ca_path {0} does not exist or cannot be read'.format(ca_path))
-    if get_option('timeout') <= 0:
-        raise InvalidOptionError('timeout must be greater than 0 seconds, got {0}'.format(get_option('timeout')))
-    if not 0 <= get_option('retries') <= MAX_RETRIES:
-        raise InvalidOptionError('retries must be between 0 and {0}, got {1}'.format(MAX_RETRIES, get_option('retries')))
-    return api_url
-
-
-def connection_warnings(get_option, api_url):
-    """The warnings a plugin gives about its connection options, before any call."""
-    if not get_option('validate_certs') and api_url.startswith('https://'):
-        return [TLS_UNVERIFIED_WARNING.format(api_url)]
-    return []
-
-
 class DingTalkModule(AnsibleModule):
     """An AnsibleModule that also knows how to reach DingTalk."""
 
@@ -115,7 +67,6 @@ class DingTalkModule(AnsibleModule):
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self._token_cache = None
-        self._token_source = None
 
     def require_text(self, *names):
         """Fail unless each named option (or each element of a list option), when given, holds more than white space."""
@@ -135,39 +86,16 @@ class DingTalkModule(AnsibleModule):
         Bad input fails the task here, before any call is made. ``pool_size``
         is how many connections the client keeps open: one per concurrent caller.
         """
-        auth = self.auth_options()
         try:
-            api_url = check_connection_options(self.params.get)
-            credentials = credentials_from_options(auth.get)
-            access_token = auth.get('access_token')
-            if access_token is not None and credentials is not None:
-                raise InvalidOptionError('access_token cannot be combined with app credentials; give one or the other')
-            if access_token is None and credentials is None:
-                raise InvalidOptionError('access_token, or app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket '
-                                         'are required (directly or through their DINGTALK_* environment variables)')
-            if access_token is not None:
-                validate_access_token(access_token)
-            client = DingTalkClient(
-                api_url=api_url,
-                validate_certs=self.params['validate_certs'],
-                ca_path=self.params['ca_path'],
-                timeout=self.params['timeout'],
-                retries=self.params['retries'],
-                rate_limiter=rate_limiter,
-                pool_size=pool_size,
-            )
+            # A token this module requests itself is as secret as the app secret.
+            connected = connect(self.params.get, self.auth_options(), 'directly or through their DINGTALK_* environment variables',
+                                rate_limiter=rate_limiter, pool_size=pool_size, on_new_token=self.no_log_values.add)
         except InvalidOptionError as error:
             self.fail_json(msg=str(error))
-        for warning in connection_warnings(self.params.get, api_url):
+        for warning in connected.warnings:
             self.warn(warning)
-        self._token_cache = token_cache_from_options(self.params.get)
-        if access_token is not None:
-            self._token_source = StaticToken(access_token, self._token_cache)
-        else:
-            # A token this module fetched itself is as secret as the app secret.
-            self._token_source = CredentialToken(client, credentials, self._token_cache, on_new_token=self.no_log_values.add)
-        client.token_source = self._token_source
-        return client
+        self._token_cache = connected.token_cache
+        return connected.client
 
     def auth_options(self):
         """The access token or credentials the task gives; only when it gives none, those in the environment.
@@ -195,8 +123,6 @@ class DingTalkModule(AnsibleModule):
             self.warn(warning)
         if not self._diff:
             result.pop('diff', None)
-        if result.get('error_code') == INVALID_TOKEN_CODE and isinstance(self._token_source, StaticToken):
-            result['msg'] = '{0} {1}'.format(result['msg'], STATIC_TOKEN_REJECTED_HINT)
         if result.pop('failed', False):
             self.fail_json(**result)
         self.exit_json(**result)

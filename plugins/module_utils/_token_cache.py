@@ -29,7 +29,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import is_sendable_token
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import is_sendable_token
 
 try:
     import fcntl

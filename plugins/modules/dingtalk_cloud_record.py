@@ -362,7 +362,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     unique_in_order,
     validate_concurrency_options,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     RECORD_MODES,
     SMALL_WINDOW_POSITIONS,

@@ -355,7 +355,7 @@ request_id:
 """
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import concurrency_argument_spec, validate_concurrency_options
-from ansible_collections.community.dingtalk.plugins.module_utils._client import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     DEFAULT_MAX_PAGES,
     DEFAULT_PAGE_SIZE,

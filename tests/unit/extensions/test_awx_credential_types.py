@@ -27,7 +27,7 @@ from ansible.plugins.loader import lookup_loader
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_API_URL
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL
 from ansible_collections.community.dingtalk.plugins.module_utils._module import AUTH_ENVIRONMENT, common_argument_spec
 
 CREDENTIAL_TYPES_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'extensions', 'awx', 'dingtalk_credential_types.yml')

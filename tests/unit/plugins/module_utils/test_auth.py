@@ -13,15 +13,12 @@ import pytest
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     AppCredentials,
     CredentialToken,
+    StaticToken,
     SuiteCredentials,
     credentials_from_options,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    DingTalkClient,
-    DingTalkError,
-    InvalidOptionError,
-    StaticToken,
-)
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache
 
 SUITE = {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'auth_corp_id': 'corp-1', 'suite_ticket': 'ticket-1'}
@@ -80,19 +77,18 @@ def token_requests(emulator):
 
 def test_credential_tokens_are_shared_through_the_cache(emulator, tmp_path):
     seen = []
-    first = DingTalkClient(api_url=emulator.url)
-    first.token_source = CredentialToken(first, AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)), on_new_token=seen.append)
-    second = DingTalkClient(api_url=emulator.url)
-    second.token_source = CredentialToken(second, AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)))
-    assert first.token_source.get() == second.token_source.get() == seen[0]
+    first = CredentialToken(Connection(api_url=emulator.url), AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)),
+                            on_new_token=seen.append)
+    second = CredentialToken(Connection(api_url=emulator.url), AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)))
+    assert first.get() == second.get() == seen[0]
     assert len(token_requests(emulator)) == 1
 
 
 def test_rejected_credential_token_is_renewed_in_the_cache(emulator, tmp_path):
     emulator.add_conference('conf-1')
     cache = TokenCache(str(tmp_path))
-    client = DingTalkClient(api_url=emulator.url, sleep=lambda seconds: None)
-    client.token_source = CredentialToken(client, AppCredentials('ding-app', 'app-secret'), cache)
+    connection = Connection(api_url=emulator.url, sleep=lambda seconds: None)
+    client = DingTalkClient(connection, CredentialToken(connection, AppCredentials('ding-app', 'app-secret'), cache))
     old_token = client.token_source.get()
     emulator.post('/tokens/expire')
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
@@ -108,9 +104,9 @@ def test_rejected_static_token_is_discarded_from_the_cache(emulator, tmp_path):
     emulator.add_conference('conf-1')
     cache = TokenCache(str(tmp_path))
     key = AppCredentials('ding-app', 'app-secret').cache_key(emulator.url)
-    lookup_token = cache.get_or_fetch(key, lambda: DingTalkClient(api_url=emulator.url).request_app_token('ding-app', 'app-secret'))
+    lookup_token = cache.get_or_fetch(key, lambda: AppCredentials('ding-app', 'app-secret').request_token(Connection(api_url=emulator.url)))
     emulator.post('/tokens/expire')
-    client = DingTalkClient(api_url=emulator.url, token_source=StaticToken(lookup_token, cache))
+    client = DingTalkClient(Connection(api_url=emulator.url), StaticToken(lookup_token, cache))
     with pytest.raises(DingTalkError):
         client.get_conference('conf-1')
     assert not os.path.exists(os.path.join(str(tmp_path), key + '.json'))

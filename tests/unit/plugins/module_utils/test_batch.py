@@ -15,7 +15,8 @@ from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     run_concurrently,
     unique_in_order,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import apply_recording_state
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
@@ -76,7 +77,7 @@ def test_a_batch_against_the_emulator_stops_each_recording_once(emulator):
     conference_ids = ['batch-{0}'.format(number) for number in range(30)]
     for conference_id in conference_ids:
         emulator.add_conference(conference_id, cloud_record_status=1)
-    client = DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token()), rate_limiter=RateLimiter(500), pool_size=8)
+    client = DingTalkClient(Connection(api_url=emulator.url, rate_limiter=RateLimiter(500), pool_size=8), StaticToken(emulator.mint_token()))
     action = partial(apply_recording_state, client, union_id='host-union', state='stopped')
     combined = batch_result(run_concurrently(action, unique_in_order(conference_ids + conference_ids[:5]), concurrency=8))
     assert combined['outcomes'] == {'stopped': 30}

@@ -10,19 +10,16 @@ import time
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, SuiteCredentials
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken, SuiteCredentials
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
+    Connection,
     MAX_PER_MINUTE_BACKOFF_SECONDS,
     PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS,
     THROTTLE_MIN_BACKOFF_SECONDS,
     DingTalkClient,
-    DingTalkError,
-    InvalidOptionError,
-    StaticToken,
     path_segment,
-    validate_access_token,
-    validate_api_url,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_access_token, validate_api_url
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
@@ -77,7 +74,7 @@ class RenewableToken:
 
 def make_client(emulator, token=None, **options):
     options.setdefault('sleep', RecordedSleep())
-    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(token or emulator.mint_token()), **options)
+    return DingTalkClient(Connection(api_url=emulator.url, **options), StaticToken(token or emulator.mint_token()))
 
 
 @pytest.mark.parametrize('value, segment', [
@@ -234,8 +231,8 @@ def test_a_throttled_third_party_app_backs_off_like_an_internal_one(emulator, cr
     emulator.add_conference('conf-1')
     emulator.configure(qps_limit=1)
     sleep, rate_limiter = SleepingRecordedSleep(), ListeningRateLimiter(1000)
-    client = DingTalkClient(api_url=emulator.url, sleep=sleep, rate_limiter=rate_limiter)
-    client.token_source = CredentialToken(client, credentials)
+    connection = Connection(api_url=emulator.url, sleep=sleep, rate_limiter=rate_limiter)
+    client = DingTalkClient(connection, CredentialToken(connection, credentials))
     # The second query comes within the same second as the first: DingTalk throttles it, the client waits and retries.
     assert [client.get_conference('conf-1')['conferenceId'] for _attempt in range(2)] == ['conf-1', 'conf-1']
     codes = [call['code'] for call in emulator.requests_log('conference.get')]
@@ -322,7 +319,7 @@ def test_timeout_is_reported_without_http_status(emulator):
 def test_rejected_token_is_renewed_once(emulator):
     emulator.add_conference('conf-1')
     token_source = RenewableToken(emulator)
-    client = DingTalkClient(api_url=emulator.url, token_source=token_source, sleep=RecordedSleep())
+    client = DingTalkClient(Connection(api_url=emulator.url, sleep=RecordedSleep()), token_source)
     emulator.post('/tokens/expire')
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
     assert token_source.invalidations == 1
@@ -339,8 +336,7 @@ def test_static_token_is_not_renewed(emulator):
 
 
 def test_app_token_request(emulator):
-    client = DingTalkClient(api_url=emulator.url)
-    token, expires_in = client.request_app_token('ding-app', 'app-secret')
+    token, expires_in = AppCredentials('ding-app', 'app-secret').request_token(Connection(api_url=emulator.url))
     assert token and expires_in == 7200
     (call,) = emulator.requests_log('oauth2.accessToken')
     assert 'x-acs-dingtalk-access-token' not in call['headers']
@@ -349,6 +345,6 @@ def test_app_token_request(emulator):
 
 def test_wrong_app_secret_is_named_without_the_secret(emulator):
     with pytest.raises(DingTalkError) as caught:
-        DingTalkClient(api_url=emulator.url).request_app_token('ding-app', 'wrong-secret-123')
+        AppCredentials('ding-app', 'wrong-secret-123').request_token(Connection(api_url=emulator.url))
     assert caught.value.code == 'invalidClientIdOrSecret'
     assert 'wrong-secret-123' not in caught.value.describe()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     CLOUD_RECORD_STATUS_NAMES,
     read_status,
@@ -20,7 +22,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
 
 
 def client_for(emulator, app_key='ding-app'):
-    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token(app_key)), sleep=lambda seconds: None)
+    return DingTalkClient(Connection(api_url=emulator.url, sleep=lambda seconds: None), StaticToken(emulator.mint_token(app_key)))
 
 
 @pytest.mark.parametrize('meeting_status, record_status, changed, outcome, final_record_status', [

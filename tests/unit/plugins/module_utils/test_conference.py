@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     conference_info,
     iso_utc_from_ms,
@@ -24,7 +26,7 @@ END_MS = 1772448312345
 
 
 def client_for(emulator, app_key='ding-app'):
-    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token(app_key)), sleep=lambda seconds: None)
+    return DingTalkClient(Connection(api_url=emulator.url, sleep=lambda seconds: None), StaticToken(emulator.mint_token(app_key)))
 
 
 class FakeTime:

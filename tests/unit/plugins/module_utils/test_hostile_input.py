@@ -27,16 +27,9 @@ import pytest
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken
-from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    MAX_ANSWER_BYTES,
-    DingTalkClient,
-    DingTalkError,
-    InvalidOptionError,
-    StaticToken,
-    path_segment,
-    validate_api_url,
-)
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, MAX_ANSWER_BYTES, DingTalkClient, path_segment
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_api_url
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import stop_recording
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import conference_info
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache
@@ -79,7 +72,7 @@ def fresh(admin, conference_id='conf-hostile', **conference):
 
 
 def make_client(admin, retries=0, **options):
-    return DingTalkClient(api_url=admin.url, token_source=StaticToken(admin.token), retries=retries, sleep=Sleeps(), **options)
+    return DingTalkClient(Connection(api_url=admin.url, retries=retries, sleep=Sleeps(), **options), StaticToken(admin.token))
 
 
 def answer(admin, api, body, status=200, content_type='application/json', **extra):
@@ -150,7 +143,7 @@ def test_union_ids_travel_only_in_the_json_body(dingtalk, union_id):
 @pytest.mark.parametrize('token', ['tok\r\nX-Injected: 1', 'tok en', 'tök', ''])
 def test_tokens_that_would_break_a_header_are_never_sent(dingtalk, token):
     fresh(dingtalk)
-    client = DingTalkClient(api_url=dingtalk.url, token_source=StaticToken(token), retries=0)
+    client = DingTalkClient(Connection(api_url=dingtalk.url, retries=0), StaticToken(token))
     with pytest.raises(DingTalkError) as caught:
         client.get_conference('conf-hostile')
     assert token not in caught.value.describe() or not token
@@ -280,8 +273,7 @@ def test_any_token_answer_gives_a_usable_token_or_a_clear_error(dingtalk, body, 
     answer(dingtalk, 'oauth2.accessToken', body, status)
     cache_dir = tempfile.mkdtemp()
     try:
-        client = DingTalkClient(api_url=dingtalk.url, retries=0)
-        token = CredentialToken(client, AppCredentials('ding-app', 'app-secret'), TokenCache(cache_dir)).get()
+        token = CredentialToken(Connection(api_url=dingtalk.url, retries=0), AppCredentials('ding-app', 'app-secret'), TokenCache(cache_dir)).get()
     except DingTalkError as error:
         assert 'app-secret' not in error.describe()
     else:

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.forward_proxy import LocalServer, Proxy
 from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
 
@@ -40,7 +42,7 @@ class RecordedSleep:
 
 def client(admin, **options):
     options.setdefault('retries', 0)
-    return DingTalkClient(api_url=admin.url, token_source=StaticToken(admin.token if hasattr(admin, 'token') else admin.mint_token()), **options)
+    return DingTalkClient(Connection(api_url=admin.url, **options), StaticToken(admin.token if hasattr(admin, 'token') else admin.mint_token()))
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +94,7 @@ class OneAnswerHandler(socketserver.StreamRequestHandler):
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failed_call():
     with OneAnswerPerConnectionServer() as server:
-        dingtalk = DingTalkClient(api_url='http://' + server.address, token_source=StaticToken('t0ken'), retries=0)
+        dingtalk = DingTalkClient(Connection(api_url='http://' + server.address, retries=0), StaticToken('t0ken'))
         for _call in range(3):
             assert dingtalk.get_conference('conf-1')['conferenceId'] == 'conf-1'
             time.sleep(0.05)  # the hang-up reaches the idle connection
@@ -138,7 +140,7 @@ def test_http_calls_go_through_http_proxy_with_its_credentials(emulator, proxy, 
 
 def test_https_calls_tunnel_through_https_proxy_and_still_check_the_certificate(https, proxy, tls_certificate, monkeypatch):
     monkeypatch.setenv('https_proxy', proxy_url(proxy))
-    dingtalk = client(https, ca_path=tls_certificate[0])
+    dingtalk = client(https, trust=tls_certificate[0])
     assert dingtalk.get_conference('conf-1')['conferenceId'] == 'conf-1'
     dingtalk.stop_cloud_record('conf-1', 'host-union')
     # One tunnel carries both calls: the kept-open connection is the tunnel.
@@ -152,13 +154,13 @@ def test_https_calls_tunnel_through_https_proxy_and_still_check_the_certificate(
 def test_an_https_proxy_url_is_spoken_to_over_tls_and_its_certificate_checked(https, tls_proxy, tls_certificate, tmp_path, monkeypatch):
     monkeypatch.setenv('https_proxy', proxy_url(tls_proxy, scheme='https'))
     # The emulator and the proxy share a certificate: ca_path trusts both ends, TLS within TLS.
-    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, trust=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
     ((request_line, credentials),) = tls_proxy.seen
     assert request_line.startswith('CONNECT {0} HTTP/1.'.format(urlsplit(https.url).netloc)) and credentials == basic_credentials()
     with Proxy(tls_certificate=write_self_signed_certificate(str(tmp_path))) as untrusted_proxy:
         monkeypatch.setenv('https_proxy', proxy_url(untrusted_proxy, scheme='https'))
         with pytest.raises(DingTalkError) as caught:
-            client(https, ca_path=tls_certificate[0]).get_conference('conf-1')
+            client(https, trust=tls_certificate[0]).get_conference('conf-1')
         assert untrusted_proxy.seen == []  # neither the credentials nor the request went to a proxy it could not trust
     assert caught.value.describe().startswith('TLS certificate verification of {0} or of the proxy {1} failed (self-signed certificate)'.format(
         https.url, untrusted_proxy.address))
@@ -178,7 +180,7 @@ def test_a_refused_tunnel_is_final_and_names_the_proxy_but_not_its_credentials(h
         monkeypatch.setenv('HTTPS_PROXY', proxy_url(refusing))
         sleep = RecordedSleep()
         with pytest.raises(DingTalkError) as caught:
-            client(https, validate_certs=False, retries=3, sleep=sleep).get_conference('conf-1')
+            client(https, trust=False, retries=3, sleep=sleep).get_conference('conf-1')
         assert len(refusing.seen) == 1 and sleep.delays == []  # no retry can open a tunnel the proxy refuses
     message = caught.value.describe()
     assert message == 'The proxy {0} (from https_proxy) could not be reached, or refused to connect to {1}'.format(refusing.address, https.url)
@@ -242,7 +244,7 @@ def test_a_plain_http_server_behind_https_is_tried_once_and_named(monkeypatch):
         sleep = RecordedSleep()
         api_url = 'https://' + server.address
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).get_conference('conf-1')
         assert (server.connections, sleep.delays) == (1, [])
     assert caught.value.describe().startswith('The TLS handshake with {0} failed ('.format(api_url))
     assert caught.value.describe().endswith('); is it an https:// server?')
@@ -254,7 +256,7 @@ def test_an_untrusted_certificate_is_tried_once_and_named(tls_certificate):
         sleep = RecordedSleep()
         api_url = 'https://' + server.address
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).get_conference('conf-1')
         assert (server.connections, sleep.delays) == (1, [])
     assert caught.value.describe().startswith('TLS certificate verification of {0} failed (self-signed certificate); set ca_path'.format(api_url))
     assert caught.value.answer_lost is False
@@ -264,7 +266,7 @@ def test_a_connection_dropped_after_the_request_is_retried_and_may_have_been_car
     with CountingServer(hang_up_after_the_request) as server:
         sleep = RecordedSleep()
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(api_url='http://' + server.address, token_source=StaticToken('t0ken'), retries=2, sleep=sleep).stop_cloud_record('conf-1', 'u')
+            DingTalkClient(Connection(api_url='http://' + server.address, retries=2, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
         assert (server.connections, len(sleep.delays)) == (3, 2)
     assert caught.value.describe() == 'The connection to http://{0} was dropped before the answer'.format(server.address)
     assert caught.value.answer_lost is True
@@ -276,7 +278,7 @@ def test_a_refused_connection_is_final_and_nothing_was_sent():
         api_url = 'http://127.0.0.1:{0}'.format(reserved.getsockname()[1])
         sleep = RecordedSleep()
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(api_url=api_url, token_source=StaticToken('t0ken'), retries=3, sleep=sleep).stop_cloud_record('conf-1', 'u')
+            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
     assert caught.value.describe() == 'Could not connect to {0}: the connection was refused or the host is unreachable; check api_url'.format(api_url)
     assert (sleep.delays, caught.value.answer_lost, caught.value.http_status) == ([], False, None)
 
@@ -284,6 +286,6 @@ def test_a_refused_connection_is_final_and_nothing_was_sent():
 def test_a_host_name_that_does_not_resolve_is_final():
     sleep = RecordedSleep()
     with pytest.raises(DingTalkError) as caught:
-        DingTalkClient(api_url='http://no-such-host.invalid', token_source=StaticToken('t0ken'), retries=3, sleep=sleep).get_conference('conf-1')
+        DingTalkClient(Connection(api_url='http://no-such-host.invalid', retries=3, sleep=sleep), StaticToken('t0ken')).get_conference('conf-1')
     assert caught.value.describe() == 'The host name of http://no-such-host.invalid could not be resolved; check api_url'
     assert (sleep.delays, caught.value.answer_lost) == ([], False)

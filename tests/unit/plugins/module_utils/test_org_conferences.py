@@ -12,8 +12,9 @@ import json
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import CredentialToken, SuiteCredentials
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import CredentialToken, StaticToken, SuiteCredentials
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     ListingError,
     list_ongoing_conferences,
@@ -28,7 +29,7 @@ LIST_API = 'conference.listOrg'
 
 
 def client_for(emulator, app_key='ding-app', **options):
-    return DingTalkClient(api_url=emulator.url, token_source=StaticToken(emulator.mint_token(app_key)), sleep=lambda seconds: None, **options)
+    return DingTalkClient(Connection(api_url=emulator.url, sleep=lambda seconds: None, **options), StaticToken(emulator.mint_token(app_key)))
 
 
 def add_conferences(emulator, count, prefix='org', **fields):
@@ -91,8 +92,8 @@ def test_a_third_party_app_lists_the_conferences_of_the_organisation_that_author
     mine = add_conferences(emulator, 25, prefix='corp1', corp_id='corp-1')
     add_conferences(emulator, 3, prefix='corp2', corp_id='corp-2')
     add_conferences(emulator, 3, prefix='internal')
-    client = DingTalkClient(api_url=emulator.url, sleep=lambda seconds: None)
-    client.token_source = CredentialToken(client, SuiteCredentials('suite-1', 'suite-secret', 'corp-1', 'ticket-1'))
+    connection = Connection(api_url=emulator.url, sleep=lambda seconds: None)
+    client = DingTalkClient(connection, CredentialToken(connection, SuiteCredentials('suite-1', 'suite-secret', 'corp-1', 'ticket-1')))
     assert [conference['conference_id'] for conference in list_ongoing_conferences(client, page_size=10)] == mine
     assert {call['principal'] for call in emulator.requests_log(LIST_API)} == {'suite-1/corp-1'}
 

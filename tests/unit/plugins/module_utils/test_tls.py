@@ -15,12 +15,14 @@ import warnings
 import pytest
 import requests
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DingTalkClient, DingTalkError, InvalidOptionError, StaticToken
-from ansible_collections.community.dingtalk.plugins.module_utils._module import check_connection_options, connection_warnings
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
+from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._connect import check_connection_options, connection_warnings
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 
 
 def client(admin, **options):
-    return DingTalkClient(api_url=admin.url, token_source=StaticToken(admin.token), retries=0, **options)
+    return DingTalkClient(Connection(api_url=admin.url, retries=0, **options), StaticToken(admin.token))
 
 
 def test_a_self_signed_certificate_is_refused_by_default_with_a_clear_message(https):
@@ -33,13 +35,13 @@ def test_a_self_signed_certificate_is_refused_by_default_with_a_clear_message(ht
 
 
 def test_ca_path_trusts_the_certificate(https, tls_certificate):
-    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, trust=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
 
 
 def test_validate_certs_false_connects_without_warnings(https):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        client(https, validate_certs=False).stop_cloud_record('conf-1', 'host-union')
+        client(https, trust=False).stop_cloud_record('conf-1', 'host-union')
     assert https.conference('conf-1')['cloud_record_status'] == 3
     # The plugins warn once in their own words (see connection_warnings); the transport adds nothing per call.
     assert [str(warning.message) for warning in caught if not issubclass(warning.category, ResourceWarning)] == []
@@ -62,20 +64,20 @@ def test_requests_ca_bundle_variables_change_nothing(https, tls_certificate, mon
     certifi_bundle = requests.certs.where()
     for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
         monkeypatch.setenv(name, certifi_bundle)
-    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'  # ca_path wins
+    assert client(https, trust=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'  # ca_path wins
 
 
 def test_a_ca_bundle_in_the_environment_overrides_neither_option(https, tls_certificate, monkeypatch):
     # OpenSSL reads SSL_CERT_FILE for the default trust store; neither option may fall back to it.
     monkeypatch.setenv('SSL_CERT_FILE', tls_certificate[0] + '.missing')
-    assert client(https, validate_certs=False).get_conference('conf-1')['conferenceId'] == 'conf-1'
-    assert client(https, ca_path=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, trust=False).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, trust=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
 
 
 def test_https_to_a_plain_http_server_is_a_clear_error(emulator):
     https_url = emulator.url.replace('http://', 'https://')
     with pytest.raises(DingTalkError) as caught:
-        DingTalkClient(api_url=https_url, token_source=StaticToken('t0ken'), retries=0).get_conference('conf-1')
+        DingTalkClient(Connection(api_url=https_url, retries=0), StaticToken('t0ken')).get_conference('conf-1')
     assert caught.value.describe().startswith('The TLS handshake with {0} failed ('.format(https_url))
     assert caught.value.describe().endswith('); is it an https:// server?')
 
@@ -105,12 +107,13 @@ def test_a_ca_path_directory_prepared_with_c_rehash_trusts_the_certificate(https
     subject_hash = subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in', tls_certificate[0]], stdout=subprocess.PIPE,
                                   check=True).stdout.decode('ascii').strip()
     shutil.copy(tls_certificate[0], str(tmp_path / (subject_hash + '.0')))
-    assert client(https, ca_path=str(tmp_path)).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    assert client(https, trust=str(tmp_path)).get_conference('conf-1')['conferenceId'] == 'conf-1'
 
 
 def test_a_ca_path_without_a_certificate_is_refused_before_any_call(https, tmp_path):
     not_a_certificate = tmp_path / 'notes.txt'
     not_a_certificate.write_text('not a certificate\n')
     with pytest.raises(InvalidOptionError, match='^ca_path .*notes.txt holds no PEM CA certificate$'):
-        client(https, ca_path=str(not_a_certificate))
-    assert https.requests_log() == []
+        check_connection_options(options(api_url=https.url, ca_path=str(not_a_certificate)))
+    # A ca_path is not checked when certificates are not: it is ignored then.
+    assert check_connection_options(options(api_url=https.url, ca_path=str(not_a_certificate), validate_certs=False)) == https.url

@@ -225,9 +225,9 @@ def client_constants(collections_path):
     """
     sys.path.insert(0, collections_path)
     # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.community.dingtalk.plugins.module_utils import _client, _rate_limit
+    from ansible_collections.community.dingtalk.plugins.module_utils import _client, _errors, _rate_limit
     return {'MAX_BACKOFF_SECONDS': _client.MAX_BACKOFF_SECONDS, 'THROTTLE_PAUSE_SECONDS': _rate_limit.THROTTLE_PAUSE_SECONDS,
-            'PER_SECOND_THROTTLING_CODES': _client.PER_SECOND_THROTTLING_CODES}
+            'PER_SECOND_THROTTLING_CODES': _errors.PER_SECOND_THROTTLING_CODES}
 
 
 def versions(ansible_playbook):

@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What can go wrong, and the checks that catch it before any call: the leaf every layer may import.
+
+DingTalk's error codes and what each means for a retry, the error a failed call raises, the error a
+bad option raises, and the validators of the options that reach the wire. It imports nothing of the
+collection. This is a private module: its interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from urllib.parse import urlsplit
+
+DEFAULT_API_URL = 'https://api.dingtalk.io'
+
+# DingTalk's throttling codes (its global error-code page). The limits count calls per app and API
+# (an internal app: AppKey; a third-party app: SuiteKey and authorising organisation), or per API over
+# every caller, in one-second windows, or in one-minute windows for the Qpm ones. Every one of them
+# asks the caller to slow down and try again; system.busy and systemBusy (HTTP 429) say the same.
+PER_SECOND_THROTTLING_CODES = frozenset((
+    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi',
+    'Forbidden.AccessDenied.QpsLimitForApi',
+    'system.busy',
+    'systemBusy',
+))
+PER_MINUTE_THROTTLING_CODES = frozenset((
+    'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi',
+    'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi',
+))
+THROTTLING_CODES = PER_SECOND_THROTTLING_CODES | PER_MINUTE_THROTTLING_CODES
+# How long the window that throttled a call lasts (see throttling_window).
+PER_SECOND = 'second'
+PER_MINUTE = 'minute'
+
+# DingTalk codes whose documented meaning is "busy or throttled, try again".
+# recordStopError is listed because its documented text is
+# "record stop error, please try again". recordStartError is deliberately not:
+# its documentation does not ask to try again, and DingTalk also gives it for a
+# start while a recording runs or is paused, which no retry can change.
+RETRYABLE_CODES = THROTTLING_CODES | frozenset((
+    'systemError',
+    'innerSystemError',
+    'internalError',
+    'unknownError',
+    'serviceBusy',
+    'recordStopError',
+))
+
+INVALID_TOKEN_CODE = 'InvalidAuthentication'
+PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
+ORG_QUOTA_USED_UP_CODE = 'Forbidden.AccessDenied.ApiCountLimitForOrg'
+
+# What a code means for the person reading the task's message, beyond DingTalk's own words.
+CODE_EXPLANATIONS = {
+    ORG_QUOTA_USED_UP_CODE: ('The organisation has used up its monthly quota of DingTalk API calls: every call fails until '
+                             'the quota renews next month, or DingTalk raises it. Not retried.'),
+}
+
+# A token travels in an HTTP header: anything but visible ASCII would either be
+# refused by the HTTP library (with the value in its message) or split the header.
+_TOKEN_PATTERN = re.compile(r'^[\x21-\x7e]+$')
+
+
+class DingTalkError(Exception):
+    """A call to DingTalk failed.
+
+    ``code``, ``message`` and ``request_id`` come from DingTalk's answer when it
+    gave one; ``http_status`` is None when no complete HTTP answer arrived.
+    ``answer_lost`` is true when this attempt of the call, or an earlier one,
+    got no answer that says what happened (none at all, a cut-off one, or a
+    2xx or 5xx one that is not DingTalk's JSON): DingTalk may have carried the
+    call out. ``final`` is true for a failure no retry can mend, whatever its
+    status: a certificate that is not trusted, or a blocked egress IP address.
+    ``advice`` is what the layer that knows more adds for the reader, such as
+    that a token given as an option cannot be renewed.
+    """
+
+    def __init__(self, message, code=None, http_status=None, request_id=None, required_scopes=None, answer_lost=None, final=False):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.request_id = request_id
+        self.required_scopes = list(required_scopes or [])
+        self.answer_lost = http_status is None if answer_lost is None else answer_lost
+        self.final = final
+        self.advice = None
+
+    @property
+    def retryable(self):
+        """Whether trying the same call again may succeed."""
+        if self.final:
+            return False
+        if self.http_status is None:
+            return True  # no answer: connection reset or timed out
+        if self.code in RETRYABLE_CODES:
+            return True
+        return self.http_status == 429 or self.http_status >= 500
+
+    def describe(self):
+        """One line for a task's ``msg``: the DingTalk code, message and request id."""
+        if self.code:
+            text = 'DingTalk error {0}: {1}'.format(self.code, self.message)
+        else:
+            text = self.message
+        if self.code in CODE_EXPLANATIONS:
+            text = '{0}. {1}'.format(text.rstrip('.'), CODE_EXPLANATIONS[self.code])
+        details = []
+        if self.http_status is not None:
+            details.append('HTTP {0}'.format(self.http_status))
+        if self.request_id:
+            details.append('request id {0}'.format(self.request_id))
+        if self.required_scopes:
+            details.append('required permission {0}'.format(', '.join(self.required_scopes)))
+        if details:
+            text = '{0} ({1})'.format(text, '; '.join(details))
+        if self.advice:
+            text = '{0} {1}'.format(text, self.advice)
+        return text
+
+    def as_result(self):
+        """The return keys every plugin adds to a failed result."""
+        return {
+            'error_code': self.code,
+            'http_status': self.http_status,
+            'request_id': self.request_id,
+        }
+
+
+class InvalidOptionError(ValueError):
+    """An option's value is unusable; raised before any call is made."""
+
+
+def validate_api_url(api_url):
+    """Return ``api_url`` without a trailing slash, or raise InvalidOptionError.
+
+    Only ``scheme://host[:port]`` is accepted: credentials in the URL would end
+    up in logs, and a path or query would change which endpoint is called.
+    """
+    api_url = (api_url or '').strip()
+    try:
+        parts = urlsplit(api_url)
+    except ValueError:  # an unclosed IPv6 bracket, for example
+        raise InvalidOptionError('api_url is not a valid URL; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise InvalidOptionError('api_url must be an http:// or https:// URL with a host name, for example {0}'.format(DEFAULT_API_URL))
+    # urlsplit silently drops tabs and line breaks; such a URL is a mistake, not a host to call.
+    if re.search(r'[\s\x00-\x1f\x7f]', api_url):
+        raise InvalidOptionError('api_url must not contain white space or control characters')
+    if parts.username is not None or parts.password is not None:
+        raise InvalidOptionError('api_url must not contain credentials; pass them as their own options')
+    if parts.path not in ('', '/') or parts.query or parts.fragment:
+        raise InvalidOptionError('api_url must be scheme://host[:port] only, without a path, query or fragment')
+    try:
+        port = parts.port  # raises ValueError on a port out of range
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise InvalidOptionError('api_url has an invalid port') from None
+    try:  # how a host name goes into DNS and the Host header; one that cannot fails here, once
+        parts.hostname.encode('idna')
+    except UnicodeError:
+        raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
+    return '{0}://{1}'.format(parts.scheme, parts.netloc)
+
+
+def is_sendable_token(value):
+    """Whether ``value`` can travel in the token header as it is."""
+    return isinstance(value, str) and _TOKEN_PATTERN.match(value) is not None
+
+
+def validate_access_token(access_token, option='access_token'):
+    """Raise InvalidOptionError for a token that cannot travel in a header. Never echoes the value."""
+    if not is_sendable_token(access_token):
+        raise InvalidOptionError('{0} must be a non-empty string of visible ASCII characters'.format(option))
+
+
+def throttling_window(error):
+    """PER_SECOND or PER_MINUTE when DingTalk throttled the call, else None."""
+    if error.code in PER_MINUTE_THROTTLING_CODES:
+        return PER_MINUTE
+    if error.code in PER_SECOND_THROTTLING_CODES or error.http_status == 429 and not error.final:
+        return PER_SECOND
+    return None
