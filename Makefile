@@ -12,7 +12,9 @@
 # `make test` = sanity units integration (ansible-core 2.19, .venv), the release
 # checks (lint, docs, changelog, build, galaxy-importer, execution environment) and
 # units and integration again on ansible-core 2.16 (.venv-2.16, its own stage), the
-# oldest version meta/runtime.yml promises.
+# oldest version meta/runtime.yml promises. `make test-matrix` runs units and
+# integration on every ansible-core line from 2.16 on, and the module unit tests on
+# every Python from 3.8 on that the machine has (tools/test_matrix.py).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -34,24 +36,40 @@ DIST_DIR := $(BUILD_ROOT)/dist
 COLLECTION_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL = $(DIST_DIR)/community-dingtalk-$(COLLECTION_VERSION).tar.gz
 
-# The oldest ansible-core that meta/runtime.yml promises: its own virtualenv, and its
-# own stage, so that its ansible-test output never mixes with the 2.19 one.
+# Another ansible-core line, in a virtualenv and a stage of its own, so that its ansible-test
+# output never mixes with the 2.19 one: make test-core CORE=2.18 [CORE_PYTHON=python3.12].
+# CORE_PYTHON must be a Python that line supports on the controller. make test runs it for the
+# oldest line meta/runtime.yml promises; make test-matrix for every line, each on a Python it
+# finds for it.
 OLD_CORE := 2.16
-OLD_CORE_REQUIREMENT := ansible-core>=2.16,<2.17
-# The lowest requests that requirements.txt allows, with the urllib3 1.26 it brings: tested here, so
-# that the transport's error handling is known to work on both urllib3 lines.
+# The lowest requests that requirements.txt allows, with the urllib3 1.26 it brings: tested with the
+# oldest line, so that the transport's error handling is known to work on both urllib3 lines.
 OLD_CORE_REQUESTS := requests==2.28.2
-OLD_VENV ?= .venv-$(OLD_CORE)
-OLD_BIN := $(abspath $(OLD_VENV))/bin
-OLD_BUILD_ROOT ?= $(BUILD_ROOT)-core$(OLD_CORE)
-OLD_COLLECTION_DIR := $(OLD_BUILD_ROOT)/ansible_collections/community/dingtalk
-OLD_PY_VERSION = $(shell $(OLD_BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+CORE ?= $(OLD_CORE)
+CORE_PYTHON ?= $(PYTHON)
+CORE_VENV = .venv-$(CORE)
+CORE_BIN = $(abspath $(CORE_VENV))/bin
+CORE_BUILD_ROOT = $(BUILD_ROOT)-core$(CORE)
+CORE_COLLECTION_DIR = $(CORE_BUILD_ROOT)/ansible_collections/community/dingtalk
+CORE_PY_VERSION = $(shell $(CORE_BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+CORE_PINS = $(if $(filter $(OLD_CORE),$(CORE)),'$(OLD_CORE_REQUESTS)')
 # Everything from .venv's requirements but ansible-core and the release checks.
-OLD_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-check' requirements-dev.txt
+CORE_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-check' requirements-dev.txt
+
+# The module unit tests on another Python (the modules promise 3.8 and later, tests/config.yml),
+# run by the ansible-test of .venv: make module-units MODULE_PYTHON=/path/to/python3.8.
+MODULE_PYTHON ?= $(PYTHON)
+MODULE_PY_VERSION = $(shell $(MODULE_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
+# What the tests import beside ansible-core, which ansible-test provides: requirements.txt, .venv's
+# test requirements but the SDK (only the emulator's tests use it), and cryptography, which
+# ansible-core brings to .venv (the TLS tests make certificates with it).
+MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r ' -e '\# release-check' requirements-dev.txt
+MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo clean \
 	release-checks shape lint docs-lint changelog-lint changelog build import-check ee-check \
-	venv-$(OLD_CORE) stage-$(OLD_CORE) test-$(OLD_CORE) units-$(OLD_CORE) integration-$(OLD_CORE) bench
+	test-$(OLD_CORE) venv-core stage-core test-core units-core integration-core module-units test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
@@ -66,7 +84,10 @@ help:
 	@echo "make build        ansible-galaxy collection build, and check the tarball's file list"
 	@echo "make import-check galaxy-importer on the tarball"
 	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check the collection needs nothing more"
-	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) ($(OLD_VENV))"
+	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) (.venv-$(OLD_CORE)), with the lowest requests"
+	@echo "make test-core CORE=2.18 [CORE_PYTHON=python3.12]   units and integration on another ansible-core line"
+	@echo "make module-units MODULE_PYTHON=python3.8   the module unit tests on another Python"
+	@echo "make test-matrix  units and integration on ansible-core 2.16 to 2.20, module units on Python 3.8 to 3.13; a summary table"
 	@echo "make bench        benchmark uri loop, module loop, batch mode and the sweep; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"
 
@@ -140,38 +161,58 @@ import-check: build
 ee-check: build
 	$(BIN)/python tools/check_execution_environment.py docs/examples/execution-environment.yml $(TARBALL) $(DIST_DIR)/ee
 
-# ansible-core $(OLD_CORE) ------------------------------------------------------------
+# Other ansible-core lines and Pythons --------------------------------------------------
 
-venv-$(OLD_CORE): $(OLD_VENV)/.installed
+test-$(OLD_CORE):
+	$(MAKE) --no-print-directory test-core CORE=$(OLD_CORE)
 
-$(OLD_VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.py
-	$(PYTHON) -m venv $(OLD_VENV)
-	$(OLD_BIN)/python -m pip install --quiet --upgrade pip
-	$(OLD_REQUIREMENTS_FILTER) >$(OLD_VENV)/requirements-dev.txt
-	$(OLD_BIN)/python -m pip install --quiet '$(OLD_CORE_REQUIREMENT)' '$(OLD_CORE_REQUESTS)' -r requirements.txt -r $(OLD_VENV)/requirements-dev.txt
-	$(OLD_BIN)/python tools/install_get_pip_standin.py
+venv-core: $(CORE_VENV)/.installed
+
+$(CORE_VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.py
+	$(CORE_PYTHON) -m venv $(CORE_VENV)
+	$(CORE_BIN)/python -m pip install --quiet --upgrade pip
+	$(CORE_REQUIREMENTS_FILTER) >$(CORE_VENV)/requirements-dev.txt
+	$(CORE_BIN)/python -m pip install --quiet 'ansible-core==$(CORE).*' $(CORE_PINS) -r requirements.txt -r $(CORE_VENV)/requirements-dev.txt
+	$(CORE_BIN)/python tools/install_get_pip_standin.py
 	touch $@
 
-stage-$(OLD_CORE): venv-$(OLD_CORE)
-	$(OLD_BIN)/python tools/stage_collection.py . $(OLD_BUILD_ROOT) >/dev/null
+stage-core: venv-core
+	$(CORE_BIN)/python tools/stage_collection.py . $(CORE_BUILD_ROOT) >/dev/null
 
-test-$(OLD_CORE): units-$(OLD_CORE) integration-$(OLD_CORE)
+test-core: units-core integration-core
 
-units-$(OLD_CORE): stage-$(OLD_CORE)
-	cd $(OLD_COLLECTION_DIR) && PATH=$(OLD_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLD_BUILD_ROOT) \
-		ansible-test units --python $(OLD_PY_VERSION) --local --color no
+units-core: stage-core
+	cd $(CORE_COLLECTION_DIR) && PATH=$(CORE_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) \
+		ansible-test units --python $(CORE_PY_VERSION) --local --color no
 
-# Every integration target runs on ansible-core 2.16 too, but the fault campaign: it exercises the
-# same plugin code as the other targets, takes 80 s, and runs on 2.19. It passes on 2.16 as well:
-# make integration-$(OLD_CORE) OLD_CORE_INTEGRATION_SKIP= TARGETS=reliability_campaign
-OLD_CORE_INTEGRATION_SKIP ?= reliability_campaign
+# Every integration target runs on the other lines too, but the fault campaign: it exercises the
+# same plugin code as the other targets, takes 80 s, and runs on 2.19 (and in make test-matrix).
+# make integration-core CORE=2.16 CORE_INTEGRATION_SKIP= TARGETS=reliability_campaign
+CORE_INTEGRATION_SKIP ?= reliability_campaign
 
-integration-$(OLD_CORE): stage-$(OLD_CORE)
-	@$(if $(strip $(OLD_CORE_INTEGRATION_SKIP)),echo "NOT RUN on ansible-core $(OLD_CORE) (see OLD_CORE_INTEGRATION_SKIP in the Makefile): $(OLD_CORE_INTEGRATION_SKIP)",true)
-	PATH=$(OLD_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLD_BUILD_ROOT) PYTHON=$(OLD_BIN)/python \
-		tools/with_emulator.sh $(OLD_COLLECTION_DIR) \
-		ansible-test integration --python $(OLD_PY_VERSION) --local --color no \
-		$(foreach target,$(OLD_CORE_INTEGRATION_SKIP),--exclude $(target)) $(TARGETS)
+integration-core: stage-core
+	@$(if $(strip $(CORE_INTEGRATION_SKIP)),echo "NOT RUN on ansible-core $(CORE) (see CORE_INTEGRATION_SKIP in the Makefile): $(CORE_INTEGRATION_SKIP)",true)
+	PATH=$(CORE_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) PYTHON=$(CORE_BIN)/python \
+		tools/with_emulator.sh $(CORE_COLLECTION_DIR) \
+		ansible-test integration --python $(CORE_PY_VERSION) --local --color no \
+		$(foreach target,$(CORE_INTEGRATION_SKIP),--exclude $(target)) $(TARGETS)
+
+$(MODULE_VENV)/.installed: requirements.txt requirements-dev.txt
+	$(MODULE_PYTHON) -m venv $(MODULE_VENV)
+	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet --upgrade pip
+	$(MODULE_REQUIREMENTS_FILTER) >$(MODULE_VENV)/requirements-dev.txt
+	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet cryptography -r requirements.txt -r $(MODULE_VENV)/requirements-dev.txt
+	touch $@
+
+# ansible-test finds python$(MODULE_PY_VERSION) first on PATH: the one of $(MODULE_VENV).
+module-units: stage $(MODULE_VENV)/.installed
+	cd $(COLLECTION_DIR) && PATH=$(abspath $(MODULE_VENV))/bin:$$PATH \
+		ansible-test units --python $(MODULE_PY_VERSION) --local --color no $(MODULE_UNIT_TESTS)
+
+# Not part of make test (see the README for how long it takes). Logs and a summary table under
+# $(BUILD_ROOT)-matrix; MATRIX_ARGS="--cores 2.17,2.18 --pythons 3.8" for a part of it.
+test-matrix: venv
+	$(BIN)/python tools/test_matrix.py --log-dir $(BUILD_ROOT)-matrix $(MATRIX_ARGS)
 
 # Benchmark ----------------------------------------------------------------------------
 
@@ -186,4 +227,4 @@ bench: venv
 	$(BIN)/python tests/benchmarks/run_benchmark.py --collections-path $(BENCH_BUILD_ROOT) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(BUILD_ROOT) $(OLD_VENV) $(OLD_BUILD_ROOT) $(BENCH_BUILD_ROOT)
+	rm -rf $(VENV) .venv-* $(BUILD_ROOT) $(BUILD_ROOT)-core* $(BUILD_ROOT)-matrix $(BENCH_BUILD_ROOT)

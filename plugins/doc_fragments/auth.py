@@ -64,11 +64,16 @@ options:
     default: true
   cache_dir:
     description:
-      - The token cache directory. It is created with mode V(0700); files in it have mode V(0600).
+      - The token cache directory. It is created with mode V(0700), and so is each parent directory created for it;
+        files in it have mode V(0600).
       - A cache file that is corrupt, owned by another user or readable by group or others is ignored and
         replaced. A directory owned by another user is not used at all (with a warning).
       - If not set, the value of the E(DINGTALK_TOKEN_CACHE_DIR) environment variable is used, and if that is not
         set either, C($XDG_CACHE_HOME/community.dingtalk/tokens) (by default C(~/.cache/community.dingtalk/tokens)).
+      - When that default directory cannot be used, for example because the home directory is not writable, the cache
+        moves to C(community.dingtalk-tokens) in the private data directory of the ansible-runner job (as AWX runs
+        jobs), or else to C($TMPDIR/community.dingtalk-tokens-<uid>), and the task that creates it warns once. A
+        directory set here or in E(DINGTALK_TOKEN_CACHE_DIR) is never replaced.
     type: path
 """
 

@@ -16,7 +16,8 @@ description:
   - Tokens are shared through a token cache (see O(cache)), so a lookup that Ansible evaluates on every host and
     every task causes one token request per credential set and API host, not one per evaluation.
   - Each option can be given as a keyword argument, as an Ansible variable, or as an environment variable, in that
-    order of precedence. These are the names the collection's AWX credential type injects.
+    order of precedence. The environment variables are the ones the collection's AWX credential types inject, so a
+    C(dingtalk_api_url) set in the inventory or the play takes precedence over the credential's API URL.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
 extends_documentation_fragment:
@@ -49,7 +50,7 @@ EXAMPLES = r"""
     union_id: "{{ host_union_id }}"
 
 - name: A third-party enterprise app, with dingtalk_suite_key, dingtalk_suite_secret, dingtalk_auth_corp_id and
-    dingtalk_suite_ticket set as variables (for example as AWX extra vars)
+    dingtalk_suite_ticket set as variables (for example in a vault-encrypted vars file)
   ansible.builtin.debug:
     msg: "Token of {{ lookup('community.dingtalk.dingtalk_token') | length }} characters"
 """

@@ -13,8 +13,10 @@ This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import signal
+import threading
+
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
@@ -49,12 +51,73 @@ def unique_in_order(values):
     return [value for value in values if not (value in seen or seen.add(value))]
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted (SIGINT) part way: ``results`` of the items finished, of ``total``.
+
+    A KeyboardInterrupt still, for a caller that has no partial report to give.
+    """
+
+    def __init__(self, results, total):
+        super().__init__('interrupted after {0} of {1} items'.format(len(results), total))
+        self.results = results
+        self.total = total
+
+
 def run_concurrently(action, items, concurrency=DEFAULT_CONCURRENCY):
-    """``[action(item) for item in items]``, with up to ``concurrency`` calls at once; results in the order of ``items``."""
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(action, items))
+    """``[action(item) for item in items]``, with up to ``concurrency`` calls at once; results in the order of ``items``.
+
+    On SIGINT (how AWX and Ctrl-C cancel a job) no further item is started, the
+    ones under way finish, and BatchInterrupted reports the finished ones. If an
+    action raises, no further item is started either, and the error is raised.
+    """
+    items = list(items)
+    results = [None] * len(items)
+    finished = [False] * len(items)
+    errors = []
+    stop = threading.Event()
+    lock = threading.Lock()
+    positions = iter(range(len(items)))
+
+    def work():
+        # Each worker takes the next item itself, so that stopping is only a matter of not taking one.
+        while not stop.is_set():
+            with lock:
+                index = next(positions, None)
+            if index is None:
+                return
+            try:
+                results[index] = action(items[index])
+            except BaseException as error:  # pylint: disable=broad-exception-caught  # raised again by the caller's thread
+                errors.append(error)
+                stop.set()
+                return
+            finished[index] = True
+
+    workers = [threading.Thread(target=work, name='dingtalk-batch-{0}'.format(number)) for number in range(min(concurrency, len(items)))]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        stop.set()
+        _ignore_further_interrupts()
+        # A call under way is let finish: each one ends in a state DingTalk knows, and the result says which.
+        for worker in workers:
+            if worker.ident is not None:
+                worker.join()
+        raise BatchInterrupted([result for result, done in zip(results, finished) if done], len(items)) from None
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _ignore_further_interrupts():
+    # A second SIGINT would only lose the report of what was done.
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: it cannot have received the first one either
+        pass
 
 
 def batch_result(results, fail_on_error=True):
@@ -96,6 +159,17 @@ def batch_result(results, fail_on_error=True):
             combined.update(failed=True, msg=message)
         else:
             combined['warnings'].append(message)
+    return combined
+
+
+def interrupted_batch_result(interrupted, fail_on_error=True):
+    """The module result of a batch interrupted part way: what was done, and a failure that says the rest was not."""
+    combined = batch_result(interrupted.results, fail_on_error)
+    done = len(interrupted.results)
+    combined['failed'] = True
+    combined['msg'] = ('Interrupted: {0} of {1} conferences were handled (see results), the other {2} were not touched. Run the task '
+                       'again: it acts only where something is left to do.{3}'.format(
+                           done, interrupted.total, interrupted.total - done, ' ' + combined['msg'] if 'msg' in combined else ''))
     return combined
 
 

@@ -13,9 +13,12 @@ in one small JSON file per credential set, named by a hash of the credentials,
 in a directory only the current user can enter. A per-key lock makes many
 processes asking at once cause exactly one token request.
 
-Any problem with the cache ends in a warning and a direct token request: a
-broken cache costs one extra request, never a task. No message names a token or
-a secret. This is a private module: its interface may change without notice.
+When the default directory cannot be used (an AWX job may run as an arbitrary
+UID whose HOME it cannot write), the cache moves to a directory of the job's
+own, and the process that creates it says so. Any other problem with the
+cache ends in a warning and a direct token request: a broken cache costs one
+extra request, never a task. No message names a token or a secret. This is a
+private module: its interface may change without notice.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ DEFAULT_REFRESH_MARGIN_SECONDS = 300
 # one beyond what a float holds would not even fit the record).
 MAX_LIFETIME_SECONDS = 366 * 24 * 3600
 CACHE_DIR_ENV = 'DINGTALK_TOKEN_CACHE_DIR'
+# ansible-runner, which AWX runs jobs with, tells a job its artifact directory,
+# <private data dir>/artifacts/<ident>, in this variable.
+RUNNER_ARTIFACT_DIR_ENV = 'AWX_ISOLATED_DATA_DIR'
+FALLBACK_DIR_NAME = 'community.dingtalk-tokens'
 RECORD_VERSION = 1
 
 LOCK_POLL_SECONDS = 0.05
@@ -67,6 +74,36 @@ def default_cache_dir():
     if not base or not os.path.isabs(base):  # the XDG spec says to ignore a relative value
         base = os.path.join(os.path.expanduser('~'), '.cache')
     return os.path.join(base, 'community.dingtalk', 'tokens')
+
+
+def fallback_cache_dirs():
+    """Where the cache goes when the default directory cannot be used, best first.
+
+    The private data directory of the ansible-runner job (AWX deletes it after the
+    job, so its tokens die with the job), then the temporary directory, in a
+    directory named with the user id: in the sticky /tmp nobody else can replace it.
+    """
+    candidates = []
+    private_data_dir = runner_private_data_dir()
+    if private_data_dir is not None:
+        candidates.append(os.path.join(private_data_dir, FALLBACK_DIR_NAME))
+    candidates.append(os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid())))
+    return candidates
+
+
+def runner_private_data_dir():
+    """The private data directory of the ansible-runner job this process runs in, or None.
+
+    Found from the artifact directory ansible-runner announces. The artifact
+    directory itself is no place for tokens: AWX copies it back to the controller.
+    """
+    artifact_dir = os.environ.get(RUNNER_ARTIFACT_DIR_ENV)
+    if not artifact_dir or not os.path.isabs(artifact_dir):
+        return None
+    artifacts = os.path.dirname(os.path.normpath(artifact_dir))
+    if os.path.basename(artifacts) != 'artifacts':
+        return None
+    return os.path.dirname(artifacts)
 
 
 def cache_key(*parts):
@@ -98,10 +135,17 @@ class TokenCache:
     lifetime for tokens living less than twice that margin). ``lock_timeout``
     bounds the wait for another process fetching the same token. Problems are
     collected in ``warnings`` for the caller to show.
+
+    Without ``directory`` and DINGTALK_TOKEN_CACHE_DIR, a default directory that
+    cannot be used is replaced by the first usable of :func:`fallback_cache_dirs`
+    (``directory`` then names it); only the process that creates the fallback warns.
     """
 
     def __init__(self, directory=None, clock=time.time, lock_timeout=120.0, refresh_margin=DEFAULT_REFRESH_MARGIN_SECONDS):
         self.directory = os.path.expanduser(directory if directory is not None else default_cache_dir())
+        # Only the default directory is replaced by a fallback when it cannot be used: tokens never
+        # go anywhere but a directory the user chose.
+        self._may_fall_back = directory is None and not os.environ.get(CACHE_DIR_ENV)
         self.warnings = []
         self._clock = clock
         self._lock_timeout = lock_timeout
@@ -114,9 +158,10 @@ class TokenCache:
         ``fetch`` runs while the key's lock is held; its exceptions propagate
         and nothing is written then.
         """
-        path = self._record_path(key)
+        _check_key(key)
         if not self._directory_usable():
             return fetch()[0]
+        path = self._record_path(key)  # in the directory settled on: the default one may have been replaced
         # A valid token needs no lock: records are replaced atomically.
         token = self._valid_token(self._read_record(path, report=False))
         if token is not None:
@@ -140,9 +185,10 @@ class TokenCache:
         A process whose token was rejected must not throw away a newer token
         that another process has just fetched.
         """
-        path = self._record_path(key)
+        _check_key(key)
         if not self._directory_usable():
             return
+        path = self._record_path(key)
         # Without the lock a newer token may be removed by mistake, which costs
         # one extra request; keeping the rejected token would fail the caller.
         lock = self._acquire_lock(key)
@@ -166,7 +212,7 @@ class TokenCache:
         DingTalk rejected from being handed out again.
         """
         # No directory, no token to discard: do not create one just to look.
-        if not os.path.isdir(self.directory) or not self._directory_usable():
+        if not any(os.path.isdir(directory) for directory in self._candidate_directories()) or not self._directory_usable():
             return
         try:
             names = os.listdir(self.directory)
@@ -183,9 +229,6 @@ class TokenCache:
     # Records ------------------------------------------------------------
 
     def _record_path(self, key):
-        # The key becomes a file name: anything but a digest could leave the directory.
-        if len(key) != 64 or not _HEX_DIGITS.issuperset(key):
-            raise ValueError('a token cache key must be made by cache_key()')
         return os.path.join(self.directory, key + '.json')
 
     def _valid_token(self, record):
@@ -251,47 +294,39 @@ class TokenCache:
 
     def _directory_usable(self):
         if self._usable is None:
-            problem = self._prepare_directory()
-            if problem is not None:
-                self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk '
-                           'for every use.'.format(self.directory, problem))
-            self._usable = problem is None
+            self._usable = self._settle_directory()
         return self._usable
 
-    def _prepare_directory(self):
-        """Create or check the directory; return why it cannot be used, or None."""
-        if not hasattr(os, 'geteuid'):
-            return 'this platform cannot tell who owns a file'
-        if not os.path.isabs(self.directory):
-            return 'it is not an absolute path'
-        try:
-            # Only the directory itself needs to be private: its own 0700 keeps
-            # everyone else out, whatever the parents' modes are.
-            os.makedirs(self.directory, mode=0o700)
-        except FileExistsError:
-            pass  # checked below like a new one
-        except OSError as exc:
-            return 'it could not be created ({0})'.format(exc.strerror)
-        try:
-            info = os.lstat(self.directory)
-        except OSError as exc:
-            return 'it could not be examined ({0})'.format(exc.strerror)
-        if stat.S_ISLNK(info.st_mode):
-            return 'it is a symbolic link'
-        if not stat.S_ISDIR(info.st_mode):
-            return 'it is not a directory'
-        if info.st_uid != os.geteuid():
-            return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid())
-        permissions = stat.S_IMODE(info.st_mode) & 0o777
-        if permissions != 0o700:
-            try:
-                os.chmod(self.directory, 0o700)  # makedirs' mode is filtered by the umask too
-            except OSError as exc:
-                return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror)
-            if permissions & 0o077:
-                self._warn('The token cache directory {0} was open to other users (permissions {1:04o}); '
-                           'they are now 0700.'.format(self.directory, permissions))
-        return None
+    def _candidate_directories(self):
+        if self._usable or not self._may_fall_back or not hasattr(os, 'geteuid'):
+            return [self.directory]
+        return [self.directory] + fallback_cache_dirs()
+
+    def _settle_directory(self):
+        """Prepare the cache directory, or a fallback for the default one; return whether there is one to use."""
+        problem = _prepare_directory(self.directory, self._warn, create_parents=True)[0]
+        if problem is None:
+            return True
+        if not self._may_fall_back:
+            self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk '
+                       'for every use.'.format(self.directory, problem))
+            return False
+        fallbacks = self._candidate_directories()[1:]
+        for fallback in fallbacks:
+            # A fallback's parent (the job's directory, the temporary directory) must exist already.
+            fallback_problem, created = _prepare_directory(fallback, self._warn, create_parents=False)
+            if fallback_problem is None:
+                # Every task of a run is a process of its own: only the one that creates the
+                # fallback says so, which in a job's own directory is once per job.
+                if created:
+                    self._warn('The token cache directory {0} cannot be used because {1}; tokens are cached in {2} '
+                               'instead.'.format(self.directory, problem, fallback))
+                self.directory = fallback
+                return True
+        self._warn('The token cache directory {0} cannot be used because {1}, and neither can {2}; each task keeps its '
+                   'token in memory and asks DingTalk for its own. Set cache_dir (or DINGTALK_TOKEN_CACHE_DIR) to a '
+                   'directory this user may write to.'.format(self.directory, problem, ' or '.join(fallbacks) or 'a fallback'))
+        return False
 
     def _acquire_lock(self, key):
         """Return the locked lock file's descriptor, _WITHOUT_LOCK, or None when the cache must not be used now."""
@@ -332,6 +367,75 @@ class TokenCache:
     def _warn(self, message):
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+def _check_key(key):
+    # The key becomes a file name: anything but a digest could leave the directory.
+    if len(key) != 64 or not _HEX_DIGITS.issuperset(key):
+        raise ValueError('a token cache key must be made by cache_key()')
+
+
+def _prepare_directory(directory, warn, create_parents):
+    """Create or check a cache directory; return ``(why it cannot be used or None, whether it was created now)``.
+
+    With ``create_parents``, missing parents are created too, private like the
+    directory itself (the XDG base directory spec asks 0700 for ~/.cache).
+    """
+    if not hasattr(os, 'geteuid'):
+        return 'this platform cannot tell who owns a file', False
+    if not os.path.isabs(directory):
+        return 'it is not an absolute path', False
+    created = False
+    try:
+        _make_private_directory(directory, create_parents)
+        created = True
+    except FileExistsError:
+        pass  # checked below like a new one
+    except OSError as exc:
+        return 'it could not be created ({0})'.format(exc.strerror), False
+    try:
+        info = os.lstat(directory)
+    except OSError as exc:
+        return 'it could not be examined ({0})'.format(exc.strerror), created
+    if stat.S_ISLNK(info.st_mode):
+        return 'it is a symbolic link', created
+    if not stat.S_ISDIR(info.st_mode):
+        return 'it is not a directory', created
+    if info.st_uid != os.geteuid():
+        return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid()), created
+    permissions = stat.S_IMODE(info.st_mode) & 0o777
+    if permissions != 0o700:
+        # Only the directory itself needs to be private: its own 0700 keeps
+        # everyone else out, whatever the parents' modes are.
+        try:
+            os.chmod(directory, 0o700)
+        except OSError as exc:
+            return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror), created
+        if permissions & 0o077:
+            warn('The token cache directory {0} was open to other users (permissions {1:04o}); '
+                 'they are now 0700.'.format(directory, permissions))
+    return None, created
+
+
+def _make_private_directory(directory, create_parents):
+    """mkdir ``directory`` with mode 0700 (and its missing parents, with ``create_parents``); FileExistsError if it exists.
+
+    A parent that exists, or that another process creates meanwhile, is left as
+    it is: only what this process creates is made private.
+    """
+    missing = []
+    path = directory
+    while create_parents and not os.path.lexists(os.path.dirname(path)):
+        path = os.path.dirname(path)
+        missing.append(path)
+    for parent in reversed(missing):
+        try:
+            os.mkdir(parent, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+    os.mkdir(directory, 0o700)
+    os.chmod(directory, 0o700)
 
 
 def _release_lock(lock):

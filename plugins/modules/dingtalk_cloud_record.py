@@ -66,6 +66,8 @@ options:
       - An empty list is valid. Nothing is done then, and the task is unchanged.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports
         RV(ignore:changed=true) if any conference changed, and fails if any failed, unless O(fail_on_error=false).
+      - Interrupted (SIGINT, as when a job is cancelled), the module starts no further conference, lets the calls
+        under way finish, and fails with the conferences it handled in RV(results). Run it again to handle the rest.
     type: list
     elements: str
     version_added: 0.1.0
@@ -356,8 +358,10 @@ outcomes:
 from functools import partial
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
+    BatchInterrupted,
     batch_result,
     concurrency_argument_spec,
+    interrupted_batch_result,
     run_concurrently,
     unique_in_order,
     validate_concurrency_options,
@@ -405,7 +409,10 @@ def main():
                           small_window_position=params['small_window_position'], check_mode=module.check_mode)
     if params['conference_id'] is not None:
         module.exit_with_result(apply_state(params['conference_id']))
-    results = run_concurrently(apply_state, unique_in_order(params['conference_ids']), params['concurrency'])
+    try:
+        results = run_concurrently(apply_state, unique_in_order(params['conference_ids']), params['concurrency'])
+    except BatchInterrupted as interrupted:
+        module.exit_with_result(interrupted_batch_result(interrupted, params['fail_on_error']))
     module.exit_with_result(batch_result(results, params['fail_on_error']))
 
 

@@ -4,19 +4,21 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The AWX credential types in extensions/awx inject exactly the names the collection reads.
+"""The AWX credential types in extensions/awx: valid by AWX's own rules, and injecting exactly what the collection reads.
 
 A credential type is data that AWX applies without knowing the collection: a typo in an
-injected name silently leaves a job without credentials. So every injected environment
-variable is checked against the env fallbacks of the modules' argument spec and the env
-sources of the dingtalk_token lookup, and every extra var against the lookup's vars
-sources, as Ansible itself resolves them (documentation fragments included).
+injected name silently leaves a job without credentials, and a secret in an extra var
+reaches every task unmasked. So the shipped types are checked with the rules AWX applies
+when it saves a type, launches a job and injects a credential (awx_credential_rules.py,
+which cites the AWX source of each), and every injected environment variable against the
+env fallbacks of the modules' argument spec and the env sources of the dingtalk_token
+lookup, as Ansible itself resolves them (documentation fragments included).
 """
 
 from __future__ import annotations
 
+import copy
 import os
-import re
 
 import pytest
 import yaml
@@ -29,15 +31,19 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL
 from ansible_collections.community.dingtalk.plugins.module_utils._module import AUTH_ENVIRONMENT, common_argument_spec
+from ansible_collections.community.dingtalk.tests.unit.extensions.awx_credential_rules import (
+    INVENTORY_UPDATE_ENV,
+    MASK,
+    credential_problems,
+    credential_type_problems,
+    inject,
+    launch_problems,
+)
 
 CREDENTIAL_TYPES_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'extensions', 'awx', 'dingtalk_credential_types.yml')
 
-# The one option that may be left empty: its injectors fall back to the default host.
+# The one option that may be left empty: its injector falls back to the default host.
 OPTIONAL_INPUTS = ('api_url',)
-
-# What AWX accepts in a field definition of a custom credential type.
-FIELD_KEYS = frozenset(('id', 'label', 'type', 'secret', 'help_text', 'multiline', 'choices', 'format', 'ask_at_runtime'))
-VARIABLE_NAME = re.compile(r'^[a-z_][a-z0-9_]*$')
 
 
 class _VarsFileLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -46,9 +52,6 @@ class _VarsFileLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
 
 _VarsFileLoader.add_constructor('!unsafe', lambda loader, node: loader.construct_scalar(node))
 
-# AWX renders injector templates in a sandboxed Jinja environment with the credential's inputs.
-_AWX_JINJA = ImmutableSandboxedEnvironment()
-
 
 def load_credential_types():
     with open(CREDENTIAL_TYPES_FILE, encoding='utf-8') as credential_types_file:
@@ -56,6 +59,7 @@ def load_credential_types():
 
 
 CREDENTIAL_TYPES = load_credential_types()
+by_name = pytest.mark.parametrize('credential_type', CREDENTIAL_TYPES, ids=lambda credential_type: credential_type['name'])
 
 
 def module_env_fallbacks():
@@ -84,11 +88,11 @@ def lookup_option_sources():
 
 def template_inputs(template):
     """The input names an injector template refers to."""
-    return meta.find_undeclared_variables(_AWX_JINJA.parse(template))
+    return meta.find_undeclared_variables(ImmutableSandboxedEnvironment().parse(template))
 
 
-def render(template, inputs):
-    return _AWX_JINJA.from_string(template).render(**inputs)
+def full_inputs(credential_type):
+    return dict((field['id'], 'value-of-' + field['id']) for field in credential_type['inputs']['fields'])
 
 
 @pytest.fixture(scope='module')
@@ -96,37 +100,104 @@ def lookup_sources():
     return lookup_option_sources()
 
 
-def test_two_credential_types():
+# AWX's rules, applied to the shipped types -----------------------------------
+
+def test_two_credential_types_awx_can_tell_apart():
     assert [credential_type['name'] for credential_type in CREDENTIAL_TYPES] == ['DingTalk internal app', 'DingTalk third-party app']
-    for credential_type in CREDENTIAL_TYPES:
-        assert credential_type['kind'] == 'cloud'
-        assert set(credential_type['injectors']) == {'env', 'extra_vars'}
+    # AWX keeps one type per (name, kind): awx/main/models/credential.py, CredentialType.Meta.unique_together.
+    assert len(set((credential_type['name'], credential_type['kind']) for credential_type in CREDENTIAL_TYPES)) == len(CREDENTIAL_TYPES)
 
 
-@pytest.mark.parametrize('credential_type', CREDENTIAL_TYPES, ids=lambda credential_type: credential_type['name'])
+@by_name
+def test_awx_accepts_the_credential_type(credential_type):
+    assert credential_type_problems(credential_type) == []
+
+
+@by_name
+def test_secrets_are_injected_as_environment_variables_only(credential_type):
+    """AWX masks a secret in the job details' copy of the environment; extra vars are plain variables any task can print."""
+    assert set(credential_type['injectors']) == {'env'}
+    inputs = full_inputs(credential_type)
+    injection = inject(credential_type, inputs)
+    assert injection.extra_vars == {}
+    secrets = [field['id'] for field in credential_type['inputs']['fields'] if field.get('secret')]
+    assert secrets, 'a DingTalk credential has a secret input'
+    for name in secrets:
+        carriers = [variable for variable, value in injection.env.items() if inputs[name] in value]
+        assert carriers, '{0} is not injected'.format(name)
+        for variable in carriers:
+            assert injection.safe_env[variable] == MASK, '{0} is not masked in the job details'.format(variable)
+    shown = ' '.join(injection.safe_env.values())
+    assert not any(inputs[name] in shown for name in secrets)
+
+
+@by_name
+def test_inventory_updates_get_everything_too(credential_type):
+    """An inventory update gets the environment injectors only: with no extra vars, it gets the whole credential."""
+    inputs = full_inputs(credential_type)
+    assert inject(credential_type, inputs, job_env={INVENTORY_UPDATE_ENV: '7'}).env == inject(credential_type, inputs).env
+
+
+@by_name
+def test_required_inputs_are_enforced_at_launch_not_when_saved(credential_type):
+    required = credential_type['inputs']['required']
+    for name in required:
+        inputs = full_inputs(credential_type)
+        del inputs[name]
+        assert credential_problems(credential_type, inputs) == []
+        assert launch_problems(credential_type, inputs) != []
+        assert launch_problems(credential_type, dict(inputs, **{name: ''})) != []
+    assert launch_problems(credential_type, full_inputs(credential_type)) == []
+
+
+def test_the_rules_refuse_what_awx_refuses():
+    """The rules are not vacuous: each mistake below is one AWX refuses."""
+    base = CREDENTIAL_TYPES[0]
+
+    def broken(change):
+        credential_type = copy.deepcopy(base)
+        change(credential_type)
+        return credential_type_problems(credential_type)
+
+    assert broken(lambda ct: ct.update(kind='ssh'))
+    assert broken(lambda ct: ct['injectors']['env'].update(ANSIBLE_DINGTALK='{{ app_key }}'))
+    assert broken(lambda ct: ct['injectors']['env'].update(PATH='{{ app_key }}'))
+    assert broken(lambda ct: ct['injectors']['env'].update(DINGTALK_ORG='{{ org_id }}'))  # not an input
+    assert broken(lambda ct: ct['injectors']['env'].update(DINGTALK_X="{{ ''.__class__.__mro__ }}"))  # sandboxed
+    assert broken(lambda ct: ct['injectors']['env'].update(DINGTALK_X='{{ app_key'))
+    assert broken(lambda ct: ct['injectors']['env'].update(DINGTALK_X='钉钉 {{ app_key }}'))
+    assert broken(lambda ct: ct['injectors']['env'].update({'DINGTALK-X': '{{ app_key }}'}))
+    assert broken(lambda ct: ct['injectors'].update(vars={'dingtalk_app_key': '{{ app_key }}'}))
+    assert broken(lambda ct: ct['inputs']['fields'][0].update(ask_at_runtime=True))
+    assert broken(lambda ct: ct['inputs']['fields'][0].update(type='integer'))
+    assert broken(lambda ct: ct['inputs']['fields'][0].update(id='app-key'))
+    assert broken(lambda ct: ct['inputs']['fields'][0].pop('label'))
+    assert broken(lambda ct: ct['inputs']['fields'].append(dict(ct['inputs']['fields'][0])))
+    assert broken(lambda ct: ct['inputs'].update(dependencies={'app_secret': ['app_key']}))
+
+
+# The names the collection reads ----------------------------------------------
+
+@by_name
 def test_inputs_are_collection_options(credential_type):
     spec = common_argument_spec()
     fields = credential_type['inputs']['fields']
     for field in fields:
-        assert set(field) <= FIELD_KEYS, field['id']
         assert field['id'] in spec, field['id']
         assert field['type'] == 'string'
         assert field['label'] and field['help_text']
         # An input is secret exactly when the modules keep the option out of their output.
         assert bool(field.get('secret', False)) == bool(spec[field['id']].get('no_log', False)), field['id']
     ids = [field['id'] for field in fields]
-    assert len(ids) == len(set(ids))
-    # Every credential input is required, so AWX never injects an empty one (the collection refuses those).
+    # Every credential input is required, so AWX never starts a job with an empty one (the collection refuses those).
     assert sorted(credential_type['inputs']['required']) == sorted(name for name in ids if name not in OPTIONAL_INPUTS)
 
 
-@pytest.mark.parametrize('credential_type', CREDENTIAL_TYPES, ids=lambda credential_type: credential_type['name'])
+@by_name
 def test_env_injectors_match_module_and_lookup(credential_type, lookup_sources):
     fallbacks = module_env_fallbacks()
     injected = set()
     for env_name, template in credential_type['injectors']['env'].items():
-        # AWX refuses injector variables starting with ANSIBLE_.
-        assert not env_name.upper().startswith('ANSIBLE_'), env_name
         assert env_name.startswith('DINGTALK_'), env_name
         referenced = template_inputs(template)
         assert len(referenced) == 1, (env_name, referenced)
@@ -137,29 +208,14 @@ def test_env_injectors_match_module_and_lookup(credential_type, lookup_sources):
     assert injected == set(field['id'] for field in credential_type['inputs']['fields'])
 
 
-@pytest.mark.parametrize('credential_type', CREDENTIAL_TYPES, ids=lambda credential_type: credential_type['name'])
-def test_extra_var_injectors_match_lookup(credential_type, lookup_sources):
-    injected = set()
-    for var_name, template in credential_type['injectors']['extra_vars'].items():
-        assert VARIABLE_NAME.match(var_name), var_name
-        assert not var_name.lower().startswith('ansible_'), var_name
-        referenced = template_inputs(template)
-        assert len(referenced) == 1, (var_name, referenced)
-        option = referenced.pop()
-        assert var_name in lookup_sources[option][1], 'the lookup does not read {0} from the variable {1}'.format(option, var_name)
-        injected.add(option)
-    assert injected == set(field['id'] for field in credential_type['inputs']['fields'])
-
-
-@pytest.mark.parametrize('credential_type', CREDENTIAL_TYPES, ids=lambda credential_type: credential_type['name'])
-def test_injectors_render_as_awx_renders_them(credential_type):
-    values = dict((field['id'], 'value-of-' + field['id']) for field in credential_type['inputs']['fields'])
-    for injector in ('env', 'extra_vars'):
-        for name, template in credential_type['injectors'][injector].items():
-            option = template_inputs(template).pop()
-            assert render(template, values) == values[option], name
-            # AWX renders an input the credential does not have as undefined: only api_url may be missing.
-            without = dict((key, value) for key, value in values.items() if key != option)
-            if option in OPTIONAL_INPUTS:
-                assert render(template, without) == DEFAULT_API_URL
-                assert render(template, dict(without, **{option: ''})) == DEFAULT_API_URL
+@by_name
+def test_injection_as_awx_renders_it_at_job_time(credential_type):
+    inputs = full_inputs(credential_type)
+    injection = inject(credential_type, inputs)
+    for env_name, template in credential_type['injectors']['env'].items():
+        assert injection.env[env_name] == inputs[template_inputs(template).pop()], env_name
+    # An optional input left out, or left empty (AWX then leaves it undefined), injects the default host.
+    for without in (dict((name, value) for name, value in inputs.items() if name not in OPTIONAL_INPUTS),
+                    dict(inputs, **dict((name, '') for name in OPTIONAL_INPUTS))):
+        assert launch_problems(credential_type, without) == []
+        assert inject(credential_type, without).env['DINGTALK_API_URL'] == DEFAULT_API_URL

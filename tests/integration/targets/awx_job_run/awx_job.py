@@ -6,36 +6,49 @@
 
 """Run jobs as AWX runs them, against the DingTalk emulator, and check what they leave behind.
 
-  awx_job.py collection-root                        where the collection under test is installed
-  awx_job.py seed                                   reset the emulator; register the test app, suite and meetings
-  awx_job.py run IDENT CREDENTIAL_TYPE PLAYBOOK [--verbosity N] [--var NAME=VALUE ...]
-                                                    one job: a private data dir, the credential's injectors, ansible-runner
+  awx_job.py collection-root       where the collection under test is installed
+  awx_job.py preflight             who jobs run as; exit 3 if they cannot run as AWX runs them here
+  awx_job.py seed [--batch N]      reset the emulator; register the test app, suite and meetings (and N more, recording)
+  awx_job.py run IDENT CREDENTIAL_TYPE PLAYBOOK [--verbosity N] [--var NAME=VALUE ...] [--input NAME=VALUE ...]
+                 [--inventory-var NAME=VALUE ...] [--latency SECONDS] [--interrupt-after-stops N]
+                                   one job: a private data dir, the credential injected, ansible-runner as the job user
   awx_job.py expect IDENT TASK --changed yes|no --outcome OUTCOME
-                                                    the runner_on_ok event of TASK in that job's events
-  awx_job.py scan                                   no secret or token in any job event, stdout or artifact file
+                                   the runner_on_ok event of TASK in that job's events
+  awx_job.py still-recording FILE  write the batch conferences still recording to FILE
+  awx_job.py expect-batch IDENT TASK FILE
+                                   TASK changed exactly the conferences in FILE, and no batch conference still records
+  awx_job.py scan                  no secret, token or traceback in any job event, stdout or artifact file
 
-The credential is applied as AWX applies a custom credential type: its injector templates
-are rendered in a sandboxed Jinja environment with the credential's inputs; environment
-variables go to env/envvars and extra vars, every value marked !unsafe, to env/extravars
-of the private data dir. (AWX gives a credential's extra vars a file of their own, passed
-with -e @file: the same precedence as env/extravars.) Job directories are made under
-$AWX_JOB_WORK_DIR. Values of secrets and tokens are never printed.
+A job runs as AWX runs it in an OpenShift-based execution environment: as an arbitrary
+non-root UID (AWX_JOB_UID, in the root group) whose HOME it cannot write, through
+ansible-runner. The credential is applied as AWX applies a custom credential type (see
+tests/unit/extensions/awx_credential_rules.py): AWX would not launch a job whose credential
+lacks a required input; environment variables go to env/envvars and extra vars, each value
+marked !unsafe, to env/extravars of the private data dir. Every job must ask DingTalk for
+one token, however many tasks use it, and the token cache, which cannot live under HOME,
+must fall back to the job's private data dir and say so once.
+
+A job started with --interrupt-after-stops is cancelled the way AWX cancels one, once its
+batch has stopped that many recordings: SIGINT to ansible-playbook's process group, SIGTERM
+after a grace period if anything of the job is still running (SIGKILL after another, which
+fails the test). Values of secrets and tokens are never printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import json
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import time
 
-import ansible_runner
 import yaml
-
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The emulator's admin client, from tests/emulator (aliases of ../setup_emulator).
@@ -44,15 +57,25 @@ from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-im
 
 CREDENTIALS_FILE = os.path.join(HERE, 'credentials.yml')
 HOST_UNION_ID = 'host-union-awx'
+BATCH_PREFIX = 'conf-batch-'
+STOP_API = 'cloudRecord.stop'
+TOKEN_APIS = ('oauth2.accessToken', 'oauth2.corpAccessToken', 'oauth2.token')
+# What the token cache says, once, when it cannot use HOME (see plugins/module_utils/_token_cache.py).
+FALLBACK_NOTICE = 'tokens are cached in'
+FALLBACK_DIR_NAME = 'community.dingtalk-tokens'
+# receptor gives a cancelled job 10 seconds to end after SIGINT.
+GRACE_SECONDS = 10
+JOB_TIMEOUT_SECONDS = 300
 
 # What AWX puts in a job's inventory for a playbook that talks to an API from the execution node.
-INVENTORY = """---
-all:
-  hosts:
-    localhost:
-      ansible_connection: local
-      ansible_python_interpreter: "{{ ansible_playbook_python }}"
-"""
+INVENTORY = {'all': {'hosts': {'localhost': {
+    'ansible_connection': 'local',
+    'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+}}}}
+
+
+class JobError(Exception):
+    """A job did not run, or did not end, the way AWX would run or end it."""
 
 
 class _VarsFileLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -75,6 +98,15 @@ def collection_root():
         if 'community.dingtalk' in collections:
             return os.path.join(collections_path, 'community', 'dingtalk')
     raise SystemExit('community.dingtalk is not installed where Ansible looks for collections')
+
+
+def awx_rules():
+    """tests/unit/extensions/awx_credential_rules.py of the collection under test: what AWX does with a credential."""
+    collections_path = os.path.dirname(os.path.dirname(os.path.dirname(collection_root())))
+    if collections_path not in sys.path:
+        sys.path.insert(0, collections_path)
+    from ansible_collections.community.dingtalk.tests.unit.extensions import awx_credential_rules  # pylint: disable=import-outside-toplevel
+    return awx_credential_rules
 
 
 def credential_types():
@@ -102,12 +134,105 @@ def work_dir():
     return os.environ['AWX_JOB_WORK_DIR']
 
 
+@functools.lru_cache(maxsize=None)
 def emulator():
+    """The emulator's admin client: one, with one kept-open connection, for every call of this run."""
     return EmulatorAdmin.from_integration_config(os.path.join(HERE, '..', '..', 'integration_config.yml'))
 
 
 def emulator_url():
     return emulator().url
+
+
+def settled_stats():
+    """The emulator's counters once no API request is in flight (the log lags the answers a little)."""
+    emulator().settle(timeout=10)
+    stats = emulator().stats()
+    if stats['in_flight']:
+        raise JobError('the emulator still answers requests of a job that has ended')
+    return stats
+
+
+def token_requests(stats):
+    return sum(stats['by_api'].get(api, 0) for api in TOKEN_APIS)
+
+
+# The job user: an arbitrary UID with a HOME it cannot write -----------------------
+
+class JobUser:
+    """Who jobs run as, and how to become them."""
+
+    def __init__(self):
+        self.home = os.path.join(work_dir(), 'home')
+        if not os.path.isdir(self.home):
+            os.mkdir(self.home)
+            os.chmod(self.home, 0o555)  # nobody but root may write in it: not the job
+        if os.geteuid() == 0:
+            self.uid = int(os.environ['AWX_JOB_UID'])
+            self.command_prefix = self._switch_user()
+        else:  # already not root: the job runs as this user
+            self.uid = os.geteuid()
+            self.command_prefix = []
+        self._check_home_unwritable()
+
+    def _switch_user(self):
+        setpriv = shutil.which('setpriv')
+        if setpriv is None:
+            raise JobError('setpriv (util-linux) is not installed, so jobs cannot run as another user')
+        # An arbitrary UID in the root group, as OpenShift runs a job's container.
+        prefix = [setpriv, '--reuid={0}'.format(self.uid), '--regid=0', '--clear-groups', '--']
+        if self._can_run(prefix):
+            return prefix
+        # The Python and the collection under test may sit where only root may read (here under /root).
+        # An execution environment's image is readable by everyone: grant reading, never writing.
+        readable = prefix[:-1] + ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', '--']
+        if self._can_run(readable):
+            return readable
+        raise JobError('uid {0} cannot run {1} even with read access to every file'.format(self.uid, sys.executable))
+
+    def _can_run(self, prefix):
+        probe = prefix + [sys.executable, '-c', 'import ansible_runner, ansible_collections.community.dingtalk']
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(collection_root()))))
+        return subprocess.run(probe, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+    def _check_home_unwritable(self):
+        probe = self.command_prefix + [sys.executable, '-c', 'import os, sys; sys.exit(os.access(sys.argv[1], os.W_OK))', self.home]
+        if subprocess.run(probe, check=False).returncode != 0:
+            raise JobError('the job user (uid {0}) may write to {1}, which must be an unwritable HOME'.format(self.uid, self.home))
+
+    def describe(self):
+        how = 'read access granted' if any('dac_read_search' in part for part in self.command_prefix) else 'no capability'
+        return 'uid {0}, gid 0 ({1}), HOME {2} not writable'.format(self.uid, how, self.home)
+
+    def environment(self):
+        """The job's process environment: this one, but with the job user's HOME and nothing that moves the token cache."""
+        env = dict(os.environ, HOME=self.home)
+        for name in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', 'USER', 'LOGNAME'):
+            env.pop(name, None)
+        return env
+
+    def give(self, path):
+        """Hand a private data dir over to the job user, as AWX's worker owns the one it runs."""
+        if not self.command_prefix:
+            return
+        for root, dirs, files in os.walk(path):
+            for name in [root] + [os.path.join(root, entry) for entry in dirs + files]:
+                os.chown(name, self.uid, 0)
+
+    def processes(self):
+        """The ids of the processes running as the job user (Linux); None when jobs run as the test's own user."""
+        if not self.command_prefix:
+            return None
+        pids = []
+        for status_path in glob.glob('/proc/[0-9]*/status'):
+            try:
+                with open(status_path, encoding='utf-8') as status:
+                    uid_line = next(line for line in status if line.startswith('Uid:'))
+            except (OSError, StopIteration):
+                continue  # it ended meanwhile
+            if int(uid_line.split()[1]) == self.uid:
+                pids.append(int(status_path.split('/')[2]))
+        return pids
 
 
 # Commands -------------------------------------------------------------------
@@ -117,31 +242,31 @@ def print_collection_root(_args):
     return 0
 
 
-def seed(_args):
+def preflight(_args):
+    """Say who jobs run as; exit 3 when no job can run as AWX runs it here."""
+    try:
+        print('Jobs run as {0}.'.format(JobUser().describe()))
+    except JobError as error:
+        print('SKIPPED: jobs cannot run here as AWX runs them, as a non-root user with an unwritable HOME: {0}'.format(error))
+        return 3
+    return 0
+
+
+def seed(args):
     internal = credentials()['DingTalk internal app']
     suite = credentials()['DingTalk third-party app']
+    conferences = [('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'), ('conf-awx-lookup', 'Board meeting')]
+    conferences += [('{0}{1}'.format(BATCH_PREFIX, number), 'Class {0}'.format(number)) for number in range(args.batch)]
     admin = emulator()
     admin.reset()
     admin.seed({
         'apps': [{'app_key': internal['app_key'], 'app_secret': internal['app_secret']}],
         'suites': [{'suite_key': suite['suite_key'], 'suite_secret': suite['suite_secret'],
                     'suite_ticket': suite['suite_ticket'], 'corp_ids': [suite['auth_corp_id']]}],
-        'conferences': [
-            {'conference_id': conference_id, 'title': title, 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1}
-            for conference_id, title in (('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'),
-                                         ('conf-awx-lookup', 'Board meeting'))
-        ],
+        'conferences': [{'conference_id': conference_id, 'title': title, 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1}
+                        for conference_id, title in conferences],
     })
     return 0
-
-
-def render_injectors(credential_type, inputs):
-    """The environment variables and extra vars AWX injects for a credential with these inputs."""
-    sandbox = ImmutableSandboxedEnvironment()
-    injectors = credential_type['injectors']
-    env = dict((name, sandbox.from_string(template).render(**inputs)) for name, template in injectors.get('env', {}).items())
-    extra_vars = dict((name, sandbox.from_string(template).render(**inputs)) for name, template in injectors.get('extra_vars', {}).items())
-    return env, extra_vars
 
 
 def awx_safe_dump(unsafe_vars, plain_vars):
@@ -158,87 +283,290 @@ def write_private_file(path, content):
         private_file.write(content)
 
 
-def run(args):
-    credential_type = credential_types()[args.credential_type]
-    env, credential_vars = render_injectors(credential_type, credentials()[args.credential_type])
-    job_vars = dict(variable.split('=', 1) for variable in args.var)
-
+def prepare_private_data_dir(args, injection):
     private_data_dir = os.path.join(work_dir(), args.ident)
     shutil.rmtree(private_data_dir, ignore_errors=True)
-    for directory in ('env', 'project', 'inventory'):
+    for directory in ('env', 'project', 'inventory', 'tmp'):
         os.makedirs(os.path.join(private_data_dir, directory), mode=0o700)
     shutil.copy(args.playbook, os.path.join(private_data_dir, 'project'))
-    write_private_file(os.path.join(private_data_dir, 'inventory', 'hosts'), INVENTORY)
-    write_private_file(os.path.join(private_data_dir, 'env', 'envvars'), json.dumps(env))
-    write_private_file(os.path.join(private_data_dir, 'env', 'extravars'), awx_safe_dump(credential_vars, job_vars))
+    inventory = json.loads(json.dumps(INVENTORY))
+    inventory['all']['vars'] = dict(variable.split('=', 1) for variable in args.inventory_var)
+    write_private_file(os.path.join(private_data_dir, 'inventory', 'hosts'), yaml.safe_dump(inventory))
+    # Ansible's own temporary directories default to HOME too: an administrator whose jobs run with an
+    # unwritable HOME points them elsewhere in the job settings (Extra Environment Variables).
+    job_settings = {'ANSIBLE_LOCAL_TEMP': os.path.join(private_data_dir, 'tmp'), 'ANSIBLE_REMOTE_TEMP': os.path.join(private_data_dir, 'tmp')}
+    write_private_file(os.path.join(private_data_dir, 'env', 'envvars'), json.dumps(dict(job_settings, **injection.env)))
+    job_vars = dict(variable.split('=', 1) for variable in args.var)
+    write_private_file(os.path.join(private_data_dir, 'env', 'extravars'), awx_safe_dump(injection.extra_vars, job_vars))
+    return private_data_dir
 
-    print('== job {0}: {1} with a "{2}" credential (injects {3}; extra vars {4})'.format(
-        args.ident, os.path.basename(args.playbook), args.credential_type, ', '.join(sorted(env)), ', '.join(sorted(credential_vars))))
-    # The parameters AWX gives ansible-runner that matter here: its own ident, no output on
-    # the worker's terminal, the job's verbosity.
-    runner = ansible_runner.run(private_data_dir=private_data_dir, playbook=os.path.basename(args.playbook), ident=args.ident,
-                                verbosity=args.verbosity, quiet=True)
-    events = job_events(args.ident)
-    for event in events:
+
+def run(args):
+    rules = awx_rules()
+    credential_type = credential_types()[args.credential_type]
+    inputs = dict(credentials()[args.credential_type], **dict(item.split('=', 1) for item in args.input))
+    refusals = rules.credential_problems(credential_type, inputs) + rules.launch_problems(credential_type, inputs)
+    if refusals:
+        print('job {0}: AWX would not run it: {1}'.format(args.ident, '; '.join(refusals)))
+        return 1
+    injection = rules.inject(credential_type, inputs)
+    try:
+        user = JobUser()
+    except JobError as error:
+        print('job {0}: {1}'.format(args.ident, error))
+        return 1
+    private_data_dir = prepare_private_data_dir(args, injection)
+    user.give(private_data_dir)
+
+    print('== job {0}: {1} with a "{2}" credential (injects {3}; extra vars {4}), as {5}'.format(
+        args.ident, os.path.basename(args.playbook), args.credential_type, ', '.join(sorted(injection.env)),
+        ', '.join(sorted(injection.extra_vars)) or 'none', user.describe()))
+    before = settled_stats()
+    if args.latency:
+        emulator().configure(latency=args.latency)
+    # The parameters AWX gives ansible-runner that matter here: its own ident, no output on the
+    # worker's terminal, the job's verbosity.
+    command = user.command_prefix + [shutil.which('ansible-runner'), 'run', private_data_dir, '--ident', args.ident,
+                                     '-p', os.path.basename(args.playbook), '--quiet'] + ['-v'] * args.verbosity
+    started = time.monotonic()
+    runner = subprocess.Popen(command, env=user.environment(), start_new_session=True)  # pylint: disable=consider-using-with
+    try:
+        if args.interrupt_after_stops:
+            interrupt_when_batch_runs(runner, args.ident, user, before['by_api'].get(STOP_API, 0) + args.interrupt_after_stops)
+        runner.wait(JOB_TIMEOUT_SECONDS)
+    except (JobError, subprocess.TimeoutExpired) as error:
+        print('FAILED job {0}: {1}'.format(args.ident, error))
+        return 1
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            for pid in user.processes() or []:
+                os.kill(pid, signal.SIGKILL)
+        if args.latency:
+            emulator().configure(latency=0)
+
+    status = read_artifact(args.ident, 'status')
+    print_events(args.ident)
+    print('   status {0}, rc {1}, {2:.0f} s'.format(status, read_artifact(args.ident, 'rc'), time.monotonic() - started))
+    problems = []
+    if args.interrupt_after_stops:
+        if status == 'successful':
+            problems.append('the job was not interrupted')
+    elif status != 'successful':
+        problems.extend('{0}: {1}'.format(event['event_data']['task'], event['event_data']['res'].get('msg'))
+                        for event in job_events(args.ident) if event['event'] in ('runner_on_failed', 'runner_on_unreachable'))
+        problems.append('the job did not succeed')
+    # A cancelled job may have lost the notice with the result of the module it was in.
+    expected_notices = (0, 1) if args.interrupt_after_stops else (1,)
+    problems.extend(token_cache_problems(args.ident, private_data_dir, user, token_requests(settled_stats()) - token_requests(before),
+                                         expected_notices))
+    for problem in problems:
+        print('FAILED job {0}: {1}'.format(args.ident, problem))
+    return 1 if problems else 0
+
+
+def interrupt_when_batch_runs(runner, ident, user, stops):
+    """Once the emulator has seen ``stops`` stop calls, cancel the job as AWX does; raise JobError if it does not end."""
+    while emulator().stats()['by_api'].get(STOP_API, 0) < stops:
+        if runner.poll() is not None:
+            raise JobError('it ended before its batch had stopped the recordings it was to be interrupted after')
+        time.sleep(0.1)
+    group = os.getpgid(playbook_pid(ident))
+    print('   cancelling the job as AWX does, its batch under way: SIGINT to the process group of ansible-playbook')
+    os.killpg(group, signal.SIGINT)
+    if wait_for_job_end(runner, group, user):
+        return
+    print('   still running after {0} s: SIGTERM'.format(GRACE_SECONDS))
+    _signal_group(group, signal.SIGTERM)
+    if wait_for_job_end(runner, group, user):
+        return
+    for pid in user.processes() or []:
+        os.kill(pid, signal.SIGKILL)
+    _signal_group(group, signal.SIGKILL)
+    raise JobError('it was still running {0} s after SIGTERM, and was killed'.format(GRACE_SECONDS))
+
+
+def playbook_pid(ident):
+    """The process id of the job's ansible-playbook, as its job events give it."""
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        for path in glob.glob(os.path.join(work_dir(), ident, 'artifacts', ident, 'job_events', '*.json')):
+            try:
+                with open(path, encoding='utf-8') as event_file:
+                    return json.load(event_file)['pid']
+            except (OSError, ValueError, KeyError):
+                continue  # still being written
+        time.sleep(0.1)
+    raise JobError('no job event names the process of ansible-playbook')
+
+
+def wait_for_job_end(runner, group, user):
+    """Whether everything of the job (ansible-playbook's group, and every process of the job user) ends within the grace period."""
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if runner.poll() is not None and not _group_exists(group) and not user.processes():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _group_exists(group):
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _signal_group(group, signum):
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        pass
+
+
+def token_cache_problems(ident, private_data_dir, user, requested, expected_notices):
+    """One token request for the whole job; the cache in the job's private data dir, said once; nothing elsewhere."""
+    problems = []
+    fallback = os.path.join(private_data_dir, FALLBACK_DIR_NAME)
+    notices = read_artifact(ident, 'stdout').count(FALLBACK_NOTICE)
+    if requested != 1:
+        problems.append('{0} token requests, not one'.format(requested))
+    if notices not in expected_notices:
+        problems.append('the token cache said {0} times that it cannot use HOME, not once'.format(notices))
+    if not os.path.isdir(fallback):
+        problems.append('no token cache in the private data dir')
+    else:
+        info = os.lstat(fallback)
+        if (info.st_uid, stat.S_IMODE(info.st_mode)) != (user.uid, 0o700):
+            problems.append('the token cache {0} is not private to uid {1}'.format(fallback, user.uid))
+    if os.listdir(user.home):
+        problems.append('the job wrote to its HOME {0}'.format(user.home))
+    if not problems:
+        print('   one token request; the token cache in {0} (0700), which the job said {1}'.format(
+            os.path.relpath(fallback, work_dir()), 'once' if notices else 'nothing of: cancelled before the task could report'))
+    return problems
+
+
+def read_artifact(ident, name):
+    try:
+        with open(os.path.join(work_dir(), ident, 'artifacts', ident, name), encoding='utf-8') as artifact:
+            return artifact.read().strip()
+    except FileNotFoundError:
+        return ''
+
+
+def print_events(ident):
+    for event in job_events(ident):
         if event['event'] in ('runner_on_ok', 'runner_on_failed', 'runner_on_unreachable'):
             data = event['event_data']
             outcome = ' ({0})'.format(data['res']['outcome']) if 'outcome' in data['res'] else ''
+            outcomes = ' {0}'.format(json.dumps(data['res']['outcomes'], sort_keys=True)) if 'outcomes' in data['res'] else ''
             changed = 'changed' if data['res'].get('changed') else 'unchanged'
-            print('   {0}: {1} {2}{3}'.format(data['task'], event['event'][len('runner_on_'):], changed, outcome))
-    print('   status {0}, rc {1}'.format(runner.status, runner.rc))
-    if runner.status != 'successful' or runner.rc != 0:
-        for event in events:
-            if event['event'] in ('runner_on_failed', 'runner_on_unreachable'):
-                print('FAILED {0}: {1}'.format(event['event_data']['task'], event['event_data']['res'].get('msg')))
-        return 1
-    return 0
+            print('   {0}: {1} {2}{3}{4}'.format(data['task'], event['event'][len('runner_on_'):], changed, outcome, outcomes))
 
 
 def job_events(ident):
     """The job's events in the order they happened, read from artifacts/<ident>/job_events."""
     events = []
     for path in glob.glob(os.path.join(work_dir(), ident, 'artifacts', ident, 'job_events', '*.json')):
+        if path.endswith('-partial.json'):
+            continue
         with open(path, encoding='utf-8') as event_file:
             events.append(json.load(event_file))
     return sorted(events, key=lambda event: event['counter'])
 
 
-def expect(args):
-    oks = [event for event in job_events(args.ident) if event['event'] == 'runner_on_ok' and event['event_data']['task'] == args.task]
+def task_result(ident, task):
+    oks = [event for event in job_events(ident) if event['event'] == 'runner_on_ok' and event['event_data']['task'] == task]
     if len(oks) != 1:
-        print('job {0}: expected one runner_on_ok event of "{1}", found {2}'.format(args.ident, args.task, len(oks)))
+        raise JobError('job {0}: expected one runner_on_ok event of "{1}", found {2}'.format(ident, task, len(oks)))
+    if oks[0]['event_data'].get('host') != 'localhost':
+        raise JobError('job {0}: the event names no host'.format(ident))
+    return oks[0]['event_data']['res']
+
+
+def expect(args):
+    try:
+        result = task_result(args.ident, args.task)
+    except JobError as error:
+        print(error)
         return 1
-    result = oks[0]['event_data']['res']
     changed = args.changed == 'yes'
     if bool(result.get('changed')) != changed or result.get('outcome') != args.outcome:
         print('job {0}, "{1}": expected changed={2} outcome={3}, got changed={4} outcome={5}'.format(
             args.ident, args.task, changed, args.outcome, result.get('changed'), result.get('outcome')))
         return 1
-    if not oks[0]['event_data'].get('host') == 'localhost':
-        print('job {0}: the event names no host'.format(args.ident))
-        return 1
     print('job {0}, "{1}": changed={2}, outcome={3}, as expected'.format(args.ident, args.task, changed, args.outcome))
     return 0
 
 
+def batch_recording():
+    """Batch conference id -> whether it is still recording, once no call is in flight."""
+    settled_stats()
+    return dict((conference['conference_id'], conference['cloud_record_status'] == 1)
+                for conference in emulator().conferences() if conference['conference_id'].startswith(BATCH_PREFIX))
+
+
+def still_recording(args):
+    recording = batch_recording()
+    remaining = sorted(conference_id for conference_id, is_recording in recording.items() if is_recording)
+    with open(args.file, 'w', encoding='utf-8') as recording_file:
+        json.dump(remaining, recording_file)
+    print('{0} of {1} batch conferences stopped before the job was cancelled, {2} still recording'.format(
+        len(recording) - len(remaining), len(recording), len(remaining)))
+    if not remaining or len(remaining) == len(recording):
+        print('FAILED: the job was not cancelled in the middle of its batch')
+        return 1
+    return 0
+
+
+def expect_batch(args):
+    with open(args.file, encoding='utf-8') as recording_file:
+        expected = set(json.load(recording_file))
+    try:
+        result = task_result(args.ident, args.task)
+    except JobError as error:
+        print(error)
+        return 1
+    changed = set(item['conference_id'] for item in result['results'] if item['changed'])
+    problems = []
+    if changed != expected:
+        problems.append('changed for {0} conferences that were not recording, and not for {1} that were'.format(
+            len(changed - expected), len(expected - changed)))
+    if result['outcomes'] != {'stopped': len(expected), 'not_recording': len(result['results']) - len(expected)}:
+        problems.append('outcomes {0}'.format(result['outcomes']))
+    left = sorted(conference_id for conference_id, is_recording in batch_recording().items() if is_recording)
+    if left:
+        problems.append('{0} conferences still record, {1} first'.format(len(left), left[0]))
+    for problem in problems:
+        print('FAILED job {0}, "{1}": {2}'.format(args.ident, args.task, problem))
+    if not problems:
+        print('job {0}, "{1}": changed exactly the {2} conferences still recording when it began; none records now'.format(
+            args.ident, args.task, len(expected)))
+    return 1 if problems else 0
+
+
 def scan(_args):
-    """Search every file ansible-runner wrote under artifacts/ for the secrets and every token the emulator issued.
+    """Search every file ansible-runner wrote under artifacts/ for the secrets, every token the emulator issued, and tracebacks.
 
     artifacts/<ident>/command is ansible-runner's record of how it started ansible-playbook,
     with the process environment: that environment holds the injected DINGTALK_* variables
     (ansible-runner writes it for AWX too, which deletes the private data directory after the
     job). So in that file, a secret may appear only as the value of the variable that injected
     it, never in the command line; a token nowhere. The env/ directory holds the injection
-    itself and is not searched.
+    itself and is not searched, nor is the token cache in the private data dir.
     """
+    rules = awx_rules()
     secrets = secret_values()
     tokens = [token['access_token'] for token in emulator().tokens()]
     secrets.update(('token {0}'.format(number), token) for number, token in enumerate(tokens))
     injected = {}
     for type_name, credential_type in credential_types().items():
-        injected.update(render_injectors(credential_type, credentials()[type_name])[0])
+        injected.update(rules.inject(credential_type, credentials()[type_name]).env)
 
     leaks = []
+    tracebacks = []
     files = []
     for root, _dirs, names in os.walk(work_dir()):
         if os.sep + 'artifacts' + os.sep not in root + os.sep:
@@ -247,6 +575,8 @@ def scan(_args):
     for path in sorted(files):
         with open(path, encoding='utf-8', errors='replace') as artifact:
             content = artifact.read()
+        if 'Traceback (most recent call last)' in content:
+            tracebacks.append(path)
         if os.path.basename(path) == 'command':
             record = json.loads(content)
             visible = json.dumps([record['command'], record['cwd']])
@@ -258,27 +588,36 @@ def scan(_args):
             leaks += ['{0}: {1}'.format(path, name) for name, value in secrets.items() if value in content]
 
     event_files = [path for path in files if os.sep + 'job_events' + os.sep in path]
-    print('scanned {0} artifact files ({1} job events) for {2} secrets and {3} tokens: {4} leaks'.format(
-        len(files), len(event_files), len(secrets) - len(tokens), len(tokens), len(leaks)))
+    print('scanned {0} artifact files ({1} job events) for {2} secrets and {3} tokens: {4} leaks, {5} tracebacks'.format(
+        len(files), len(event_files), len(secrets) - len(tokens), len(tokens), len(leaks), len(tracebacks)))
     for leak in leaks:
         print('LEAK: ' + leak)
+    for path in tracebacks:
+        print('TRACEBACK in ' + path)
     if not tokens or not event_files:
         print('nothing to scan for: the jobs issued no token or left no job event')
         return 1
-    return 1 if leaks else 0
+    return 1 if leaks or tracebacks else 0
 
 
 def main():
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('collection-root').set_defaults(handler=print_collection_root)
-    commands.add_parser('seed').set_defaults(handler=seed)
+    commands.add_parser('preflight').set_defaults(handler=preflight)
+    seed_parser = commands.add_parser('seed')
+    seed_parser.add_argument('--batch', type=int, default=0)
+    seed_parser.set_defaults(handler=seed)
     run_parser = commands.add_parser('run')
     run_parser.add_argument('ident')
     run_parser.add_argument('credential_type')
     run_parser.add_argument('playbook')
     run_parser.add_argument('--verbosity', type=int, default=0)
     run_parser.add_argument('--var', action='append', default=[])
+    run_parser.add_argument('--input', action='append', default=[])
+    run_parser.add_argument('--inventory-var', action='append', default=[])
+    run_parser.add_argument('--latency', type=float, default=0)
+    run_parser.add_argument('--interrupt-after-stops', type=int, default=0)
     run_parser.set_defaults(handler=run)
     expect_parser = commands.add_parser('expect')
     expect_parser.add_argument('ident')
@@ -286,6 +625,14 @@ def main():
     expect_parser.add_argument('--changed', choices=['yes', 'no'], required=True)
     expect_parser.add_argument('--outcome', required=True)
     expect_parser.set_defaults(handler=expect)
+    recording_parser = commands.add_parser('still-recording')
+    recording_parser.add_argument('file')
+    recording_parser.set_defaults(handler=still_recording)
+    batch_parser = commands.add_parser('expect-batch')
+    batch_parser.add_argument('ident')
+    batch_parser.add_argument('task')
+    batch_parser.add_argument('file')
+    batch_parser.set_defaults(handler=expect_batch)
     commands.add_parser('scan').set_defaults(handler=scan)
     args = parser.parse_args()
     return args.handler(args)

@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# An AWX job run: ansible-runner, the engine AWX runs jobs with, runs the example job
-# template docs/examples/awx_job_template.yml against the emulator, with credentials of the
-# types in extensions/awx injected as AWX injects them (see awx_job.py). The outcome is read
-# from the job events; at the end no secret and no token may appear in any job event,
-# stdout or artifact file of any job.
+# AWX job runs: ansible-runner, the engine AWX runs jobs with, runs the example job template
+# docs/examples/awx_job_template.yml and a batch against the emulator, with credentials of the
+# types in extensions/awx injected as AWX injects them, as a non-root user whose HOME it cannot
+# write, as in an OpenShift-based AWX (see awx_job.py). Each job must ask for one token and say
+# once that its token cache moved. A batch job is cancelled as AWX cancels one, then run again.
+# At the end no secret, no token and no traceback may appear in any job event, stdout or artifact.
 set -eu
 
 AWX_JOB_WORK_DIR=$(mktemp -d)
 trap 'rm -rf "$AWX_JOB_WORK_DIR"' EXIT
+chmod 0711 "$AWX_JOB_WORK_DIR"  # the job user enters its own private data dirs in it
 export AWX_JOB_WORK_DIR
-# One token cache for the jobs of this test, as one execution node has one for its jobs.
-export DINGTALK_TOKEN_CACHE_DIR="$AWX_JOB_WORK_DIR/token-cache"
+# An arbitrary UID in OpenShift's style, of this run alone: awx_job.py tells the job's processes by it.
+export AWX_JOB_UID=$((1000680000 + RANDOM))
 export ANSIBLE_NOCOLOR=1
 
 job() { python awx_job.py "$@"; }
 job_template="$(job collection-root)/docs/examples/awx_job_template.yml"
 stop_task="Stop the cloud recording"
+batch_task="Stop the cloud recordings"
 
-job seed
+status=0
+job preflight || status=$?
+if [ "$status" -eq 3 ]; then exit 0; elif [ "$status" -ne 0 ]; then exit "$status"; fi
+
+job seed --batch 300
 # Job 1 at the highest verbosity AWX offers (4, debug): the recording is stopped.
 job run stop-1 "DingTalk internal app" "$job_template" --verbosity 4 \
     --var conference_id=conf-awx-internal --var host_union_id=host-union-awx
@@ -30,7 +37,18 @@ job expect stop-2 "$stop_task" --changed no --outcome not_recording
 job run stop-suite "DingTalk third-party app" "$job_template" --verbosity 4 \
     --var conference_id=conf-awx-suite --var host_union_id=host-union-awx
 job expect stop-suite "$stop_task" --changed yes --outcome stopped
-# Job 4: the dingtalk_token lookup with the injected extra vars.
-job run lookup "DingTalk internal app" lookup_job.yml --verbosity 4 --var conference_id=conf-awx-lookup
+# Job 4: the dingtalk_token lookup with the injected environment, and the API URL of the inventory,
+# which the credential's (a host that does not answer) must not override.
+job run lookup "DingTalk internal app" lookup_job.yml --verbosity 4 --var conference_id=conf-awx-lookup \
+    --input api_url=http://127.0.0.1:9 --inventory-var "dingtalk_api_url=$(python -c 'import awx_job; print(awx_job.emulator_url())')"
+
+# Job 5 stops 300 recordings in one task and is cancelled part way (each call slowed down, so that
+# the batch is still under way); job 6 runs it again and must report changed exactly for the
+# recordings the cancelled job had not stopped.
+job run batch-1 "DingTalk internal app" batch_job.yml --var host_union_id=host-union-awx --var batch_size=300 \
+    --latency 0.2 --interrupt-after-stops 20
+job still-recording "$AWX_JOB_WORK_DIR/still-recording.json"
+job run batch-2 "DingTalk internal app" batch_job.yml --var host_union_id=host-union-awx --var batch_size=300
+job expect-batch batch-2 "$batch_task" "$AWX_JOB_WORK_DIR/still-recording.json"
 
 job scan

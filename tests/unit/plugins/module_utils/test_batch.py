@@ -6,12 +6,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from functools import partial
 
+import pytest
+
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     MAX_FAILURES_NAMED,
+    BatchInterrupted,
     batch_result,
+    interrupted_batch_result,
     run_concurrently,
     unique_in_order,
 )
@@ -34,6 +40,54 @@ def test_run_concurrently_keeps_order_and_runs_in_parallel():
 
     assert run_concurrently(action, [1, 2, 3, 4], concurrency=4) == [2, 4, 6, 8]
     assert run_concurrently(action, [], concurrency=4) == []
+
+
+def test_run_concurrently_stops_taking_items_after_an_error():
+    started = []
+
+    def action(number):
+        started.append(number)
+        if number == 1:
+            raise ValueError('item 1 is broken')
+        return number
+
+    with pytest.raises(ValueError, match='item 1 is broken'):
+        run_concurrently(action, list(range(50)), concurrency=1)
+    assert started == [0, 1]
+
+
+def test_an_interrupted_batch_starts_nothing_more_and_reports_what_it_finished():
+    interrupted = threading.Event()
+    started = []
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt()
+
+    def action(number):
+        started.append(number)
+        if number == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # as AWX cancels the job, while two calls are under way
+        if number >= 2:
+            assert interrupted.wait(10)  # under way when the interrupt comes: they still finish
+        return number * 10
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with pytest.raises(BatchInterrupted) as raised:
+            run_concurrently(action, list(range(100)), concurrency=2)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a second interrupt cannot lose the report
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    # The other worker may or may not have taken item 3 before the interrupt; nothing after it was started.
+    assert sorted(started) in ([0, 1, 2], [0, 1, 2, 3])
+    assert raised.value.results == [number * 10 for number in sorted(started)]
+    assert raised.value.total == 100
+
+    result = interrupted_batch_result(BatchInterrupted([item('c1', 'stopped', changed=True), item('c2', 'not_recording')], 5))
+    assert result['failed'] and result['changed']
+    assert result['msg'].startswith('Interrupted: 2 of 5 conferences were handled (see results), the other 3 were not touched.')
+    assert [entry['conference_id'] for entry in result['results']] == ['c1', 'c2']
 
 
 def item(conference_id, outcome, changed=False, failed=False, warnings=()):

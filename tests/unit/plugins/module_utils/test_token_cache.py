@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import stat
+import tempfile
 import time
 
 import pytest
@@ -20,9 +21,12 @@ import pytest
 from ansible_collections.community.dingtalk.plugins.module_utils import _token_cache
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import (
     DEFAULT_REFRESH_MARGIN_SECONDS,
+    FALLBACK_DIR_NAME,
     TokenCache,
     cache_key,
     default_cache_dir,
+    fallback_cache_dirs,
+    runner_private_data_dir,
 )
 
 NOW = 1700000000.0
@@ -209,7 +213,10 @@ def test_files_hold_the_token_and_nothing_of_the_credentials(tmp_path):
 
 
 def test_directory_and_files_are_private_whatever_the_umask(tmp_path):
-    directory = str(tmp_path / 'missing' / 'parents' / 'tokens')
+    existing = tmp_path / 'existing'
+    existing.mkdir()
+    existing.chmod(0o755)
+    directory = str(existing / 'missing' / 'parents' / 'tokens')
     old_umask = os.umask(0o277)  # would make mkdir and mkstemp give 0500 and 0400
     try:
         cache = TokenCache(directory, clock=FakeClock())
@@ -218,6 +225,9 @@ def test_directory_and_files_are_private_whatever_the_umask(tmp_path):
         os.umask(old_umask)
     assert cache.warnings == []
     assert mode_of(directory) == 0o700
+    # The parents it created are private too; the existing one is left as it was.
+    assert mode_of(str(existing / 'missing')) == mode_of(str(existing / 'missing' / 'parents')) == 0o700
+    assert mode_of(str(existing)) == 0o755
     assert mode_of(record_path(directory)) == 0o600
     assert mode_of(os.path.join(directory, KEY + '.lock')) == 0o600
 
@@ -483,3 +493,165 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv('DINGTALK_TOKEN_CACHE_DIR', '/run/dingtalk-tokens')
     assert default_cache_dir() == '/run/dingtalk-tokens'
     assert TokenCache().directory == '/run/dingtalk-tokens'
+
+
+# When the default directory cannot be used ---------------------------------
+
+@pytest.fixture
+def unwritable_home(monkeypatch, tmp_path):
+    """A HOME in which ~/.cache cannot be created (a file: root may write anywhere), no runner job, TMPDIR in tmp_path."""
+    home = tmp_path / 'home'
+    home.write_text('')
+    monkeypatch.setenv('HOME', str(home))
+    for variable in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', _token_cache.RUNNER_ARTIFACT_DIR_ENV):
+        monkeypatch.delenv(variable, raising=False)
+    temp = tmp_path / 'tmp'
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(temp))
+    return home
+
+
+def runner_job(monkeypatch, tmp_path, ident='42'):
+    """Make this process look like a job of ansible-runner with its private data dir in tmp_path; return that dir."""
+    private_data_dir = tmp_path / 'private_data_dir'
+    (private_data_dir / 'artifacts' / ident).mkdir(parents=True)
+    monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, str(private_data_dir / 'artifacts' / ident))
+    return str(private_data_dir)
+
+
+def test_runner_private_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, raising=False)
+    assert runner_private_data_dir() is None
+    for artifact_dir in ('relative/artifacts/1', '/runner/not-artifacts/1'):
+        monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, artifact_dir)
+        assert runner_private_data_dir() is None
+    monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, '/runner/artifacts/7/')  # in an execution environment
+    assert runner_private_data_dir() == '/runner'
+    private_data_dir = runner_job(monkeypatch, tmp_path)
+    assert runner_private_data_dir() == private_data_dir
+
+
+def test_unusable_home_falls_back_to_the_runner_job_and_says_so_once(monkeypatch, tmp_path, unwritable_home):
+    private_data_dir = runner_job(monkeypatch, tmp_path)
+    fallback = os.path.join(private_data_dir, FALLBACK_DIR_NAME)
+    assert fallback_cache_dirs()[0] == fallback
+    fetch = Fetcher()
+
+    first = TokenCache(clock=FakeClock())
+    assert first.get_or_fetch(KEY, fetch) == 'token-1'
+    assert first.directory == fallback
+    assert mode_of(fallback) == 0o700 and mode_of(record_path(fallback)) == 0o600
+    assert len(first.warnings) == 1
+    assert default_cache_dir() in first.warnings[0] and fallback in first.warnings[0]
+    assert 'Not a directory' in first.warnings[0]
+    assert_no_secrets(first.warnings)
+    # Every other task of the run (this process group) finds the token there, silently.
+    for dummy in range(3):
+        later = TokenCache(clock=FakeClock())
+        assert later.get_or_fetch(KEY, fetch) == 'token-1'
+        assert later.warnings == []
+    assert fetch.calls == 1
+    # Nothing was written outside the job's own directory.
+    assert os.listdir(tempfile.gettempdir()) == []
+
+
+def fetch_with_default_cache(results):
+    try:
+        cache = TokenCache(clock=FakeClock())
+        results.put((cache.get_or_fetch(KEY, Fetcher()), cache.warnings))
+    except BaseException as exc:  # pylint: disable=broad-exception-caught  # reported to the test instead
+        results.put(('error', [repr(exc)]))
+
+
+def test_unusable_home_falls_back_to_the_temporary_directory_and_only_its_creator_says_so(unwritable_home):
+    fallback = os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    assert fallback_cache_dirs() == [fallback]
+    # Tasks of one run are processes of their own, starting together.
+    context = multiprocessing.get_context('fork')
+    results = context.Queue()
+    processes = [context.Process(target=fetch_with_default_cache, args=(results,)) for dummy in range(6)]
+    for process in processes:
+        process.start()
+    answers = [results.get(timeout=20) for dummy in processes]
+    for process in processes:
+        process.join(10)
+    assert sorted(token for token, warnings in answers) == ['token-1'] * 6, answers
+    warnings = [warning for token, process_warnings in answers for warning in process_warnings]
+    assert len(warnings) == 1 and fallback in warnings[0] and default_cache_dir() in warnings[0]
+    assert mode_of(fallback) == 0o700
+    later = TokenCache(clock=FakeClock())
+    assert later.get_or_fetch(KEY, Fetcher()) == 'token-1'
+    assert later.warnings == []
+
+
+def test_a_fallback_directory_of_another_user_is_not_used(unwritable_home):
+    squatted = os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    os.mkdir(squatted, 0o777)
+    os.chown(squatted, OTHER_UID, OTHER_UID)
+    fetch = Fetcher()
+    cache = TokenCache(clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'  # in memory only: a module's CredentialToken keeps it for its run
+    assert os.listdir(squatted) == []
+    assert len(cache.warnings) == 1
+    assert default_cache_dir() in cache.warnings[0] and squatted in cache.warnings[0] and 'in memory' in cache.warnings[0]
+
+
+def test_nowhere_to_fall_back_keeps_tokens_in_memory(monkeypatch, tmp_path, unwritable_home):
+    runner_job(monkeypatch, tmp_path)
+    os.rmdir(str(tmp_path / 'private_data_dir' / 'artifacts' / '42'))
+    os.rmdir(str(tmp_path / 'private_data_dir' / 'artifacts'))
+    os.rmdir(str(tmp_path / 'private_data_dir'))  # a fallback's parent is never created
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path / 'no-such-tmp'))
+    fetch = Fetcher()
+    cache = TokenCache(clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    cache.discard('token-1')
+    cache.invalidate(KEY, 'token-1')
+    assert len(cache.warnings) == 1 and 'in memory' in cache.warnings[0]
+    assert sorted(os.listdir(str(tmp_path))) == ['home', 'tmp']
+
+
+@pytest.mark.parametrize('configure', ['argument', 'environment'])
+def test_a_chosen_directory_is_never_replaced(monkeypatch, tmp_path, unwritable_home, configure):
+    chosen = str(tmp_path / 'not-a-directory')
+    write_file(chosen, '')
+    if configure == 'environment':
+        monkeypatch.setenv('DINGTALK_TOKEN_CACHE_DIR', chosen)
+        cache = TokenCache(clock=FakeClock())
+    else:
+        cache = TokenCache(chosen, clock=FakeClock())
+    fetch = Fetcher()
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
+    assert cache.directory == chosen
+    assert len(cache.warnings) == 1 and 'not used' in cache.warnings[0]
+    assert os.listdir(tempfile.gettempdir()) == []
+
+
+def test_discard_finds_a_token_in_the_fallback(monkeypatch, tmp_path, unwritable_home):
+    runner_job(monkeypatch, tmp_path)
+    TokenCache(clock=FakeClock()).get_or_fetch(KEY, Fetcher())
+    cache = TokenCache(clock=FakeClock())
+    cache.discard('token-1')
+    assert not os.path.exists(record_path(cache.directory))
+    assert cache.warnings == []
+
+
+def test_default_directory_and_its_new_parents_are_private(monkeypatch, tmp_path):
+    home = tmp_path / 'home'
+    home.mkdir()
+    home.chmod(0o755)
+    monkeypatch.setenv('HOME', str(home))
+    monkeypatch.delenv('XDG_CACHE_HOME', raising=False)
+    monkeypatch.delenv('DINGTALK_TOKEN_CACHE_DIR', raising=False)
+    old_umask = os.umask(0o022)
+    try:
+        cache = TokenCache(clock=FakeClock())
+        cache.get_or_fetch(KEY, Fetcher())
+    finally:
+        os.umask(old_umask)
+    assert cache.warnings == []
+    for created in ('.cache', '.cache/community.dingtalk', '.cache/community.dingtalk/tokens'):
+        assert mode_of(str(home / created)) == 0o700, created
+    assert mode_of(str(home)) == 0o755

@@ -22,14 +22,19 @@ COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['.
 REQUESTS_AND_ITS_DEPENDENCIES = ('requests', 'urllib3', 'charset_normalizer', 'idna', 'certifi')
 
 RUN_WITH_ONLY = """
-import importlib.abc, sys
+import importlib.abc, os, pkgutil, sys, sysconfig
+
+STDLIB = getattr(sys, 'stdlib_module_names', None)
+if STDLIB is None:  # before Python 3.10: what the standard library directories hold
+    STDLIB = set(sys.builtin_module_names) | set(module.name for module in pkgutil.iter_modules(
+        [sysconfig.get_paths()['stdlib'], os.path.join(sysconfig.get_paths()['stdlib'], 'lib-dynload')]))
 
 class OnlyTheseAndTheStandardLibrary(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         top = name.partition('.')[0]
-        if top in sys.stdlib_module_names or top in {allowed!r}:
+        if top in STDLIB or top in {allowed!r}:
             return None
-        raise ImportError('not installed here: ' + name)
+        raise ModuleNotFoundError('not installed here: ' + name)
 
 sys.meta_path.insert(0, OnlyTheseAndTheStandardLibrary())
 from ansible_collections.community.dingtalk.plugins.modules import dingtalk_cloud_record
@@ -42,8 +47,10 @@ def run_module(emulator, allowed):
     module_args = {'ANSIBLE_MODULE_ARGS': {'api_url': emulator.url, 'conference_id': 'conf-1', 'union_id': 'host-union',
                                            'access_token': emulator.mint_token()}}
     script = RUN_WITH_ONLY.format(allowed=('ansible', 'ansible_collections') + allowed)
+    # ansible-core may come from the PYTHONPATH ansible-test sets, as for another Python than its own.
+    python_path = os.pathsep.join([COLLECTIONS_ROOT] + [path for path in os.environ.get('PYTHONPATH', '').split(os.pathsep) if path])
     run = subprocess.run([sys.executable, '-c', script], input=json.dumps(module_args).encode('utf-8'), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT), check=False, timeout=60)
+                         stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=python_path), check=False, timeout=60)
     assert run.stdout, run.stderr.decode('utf-8')
     return run, json.loads(run.stdout.decode('utf-8'))
 

@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""make test-matrix: units and integration on every ansible-core line, module units on every Python.
+
+For each ansible-core line, a Python that line supports on the controller is looked for on this
+machine (pyenv's versions, then PATH); the line's tests then run in a virtualenv of its own with
+that Python (make test-core). For each Python from 3.8 on that is present, the module unit tests
+run on it (make module-units). A line or Python that cannot be tested here is reported as NOT RUN,
+never as passed. Each step's output goes to a log file; a summary table ends the run. Exits 1 if
+any step failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+# The controller Pythons of each ansible-core line, from its release notes (and ansible-test's
+# CONTROLLER_PYTHON_VERSIONS), in the order this matrix prefers them: the Python of make test first.
+CORE_PYTHONS = {
+    '2.16': ('3.11', '3.12', '3.10'),
+    '2.17': ('3.11', '3.12', '3.10'),
+    '2.18': ('3.11', '3.12', '3.13'),
+    '2.19': ('3.11', '3.12', '3.13'),
+    '2.20': ('3.12', '3.13', '3.14'),
+}
+# The Pythons the modules promise to run on (tests/config.yml), as far as ansible-core 2.19 tests them.
+MODULE_PYTHONS = ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13')
+LOG_TAIL_LINES = 40
+
+
+def find_python(version):
+    """A working python<version>: pyenv's versions first, then PATH (but not pyenv's shims, which may point nowhere)."""
+    root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
+    candidates = sorted(glob.glob(os.path.join(root, 'versions', '*', 'bin', 'python' + version)), reverse=True)
+    on_path = shutil.which('python' + version)
+    if on_path and os.sep + 'shims' + os.sep not in on_path:
+        candidates.append(on_path)
+    for candidate in candidates:
+        check = subprocess.run([candidate, '-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+        if check.returncode == 0 and check.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def python_of(venv):
+    """The X.Y version of an existing virtualenv's Python, or None."""
+    python = os.path.join(venv, 'bin', 'python')
+    if not os.path.exists(python):
+        return None
+    check = subprocess.run([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    return check.stdout.strip() or None
+
+
+class Matrix:
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.rows = []
+        os.makedirs(log_dir, exist_ok=True)
+
+    def step(self, name, make_args):
+        """Run one make step into its log; return 'passed' or 'FAILED', and how long it took."""
+        log_path = os.path.join(self.log_dir, name.replace(' ', '-') + '.log')
+        started = time.monotonic()
+        print('--- {0}: make {1} (log: {2})'.format(name, ' '.join(make_args), log_path), flush=True)
+        with open(log_path, 'w', encoding='utf-8') as log:
+            code = subprocess.run(['make', '--no-print-directory'] + make_args, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        elapsed = time.monotonic() - started
+        if code != 0:
+            with open(log_path, encoding='utf-8', errors='replace') as log:
+                print(''.join(log.readlines()[-LOG_TAIL_LINES:]), end='')
+        status = 'passed' if code == 0 else 'FAILED'
+        print('--- {0}: {1} in {2}'.format(name, status, minutes(elapsed)), flush=True)
+        return status, elapsed
+
+    def core(self, core):
+        python = next(filter(None, (find_python(version) for version in CORE_PYTHONS[core])), None)
+        if python is None:
+            self.rows.append(('ansible-core ' + core, 'none of ' + ', '.join(CORE_PYTHONS[core]), 'NOT RUN', 'NOT RUN', ''))
+            print('--- ansible-core {0}: NOT RUN, no Python it supports ({1}) on this machine'.format(core, ', '.join(CORE_PYTHONS[core])))
+            return
+        version = python_of_interpreter(python)
+        venv = '.venv-' + core
+        if python_of(venv) not in (None, version):
+            shutil.rmtree(venv)  # made with another Python: its stamp file would not tell
+        args = ['CORE=' + core, 'CORE_PYTHON=' + python, 'CORE_INTEGRATION_SKIP=']
+        setup, setup_time = self.step('ansible-core {0} setup'.format(core), ['stage-core'] + args)
+        if setup != 'passed':
+            self.rows.append(('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', minutes(setup_time)))
+            return
+        units, units_time = self.step('ansible-core {0} units'.format(core), ['units-core'] + args)
+        integration, integration_time = self.step('ansible-core {0} integration'.format(core), ['integration-core'] + args)
+        self.rows.append(('ansible-core ' + core, version, units, integration, minutes(setup_time + units_time + integration_time)))
+
+    def module_python(self, version):
+        python = find_python(version)
+        if python is None:
+            self.rows.append(('modules on Python ' + version, 'not installed', 'NOT RUN', '-', ''))
+            print('--- Python {0}: NOT RUN, not installed'.format(version))
+            return
+        units, elapsed = self.step('Python {0} module units'.format(version), ['module-units', 'MODULE_PYTHON=' + python])
+        self.rows.append(('modules on Python ' + version, version, units, '-', minutes(elapsed)))
+
+    def summary(self, elapsed):
+        header = ('What', 'Python', 'Units', 'Integration', 'Time')
+        widths = [max(len(str(row[column])) for row in [header] + self.rows) for column in range(len(header))]
+        print('\nTest matrix ({0} in all):'.format(minutes(elapsed)))
+        for row in [header, tuple('-' * width for width in widths)] + self.rows:
+            print('  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        results = [cell for row in self.rows for cell in row[2:4]]
+        failed = sum(1 for cell in results if cell.startswith('FAILED'))
+        not_run = sum(1 for row in self.rows if 'NOT RUN' in row[2:4])
+        print('{0} failed, {1} not run (no Python for them here)'.format(failed, not_run))
+        return failed
+
+
+def python_of_interpreter(python):
+    return subprocess.run([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+                          stdout=subprocess.PIPE, check=True, universal_newlines=True).stdout.strip()
+
+
+def minutes(seconds):
+    return '{0}m{1:02d}s'.format(int(seconds) // 60, int(seconds) % 60)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--log-dir', required=True)
+    parser.add_argument('--cores', default=','.join(CORE_PYTHONS), help='ansible-core lines, comma-separated')
+    parser.add_argument('--pythons', default=','.join(MODULE_PYTHONS), help='Pythons for the module unit tests, comma-separated')
+    args = parser.parse_args()
+    cores = [core for core in args.cores.split(',') if core]
+    pythons = [version for version in args.pythons.split(',') if version]
+    unknown = [core for core in cores if core not in CORE_PYTHONS]
+    if unknown:
+        parser.error('unknown ansible-core line(s) {0}; known: {1}'.format(', '.join(unknown), ', '.join(CORE_PYTHONS)))
+
+    started = time.monotonic()
+    matrix = Matrix(args.log_dir)
+    for core in cores:
+        matrix.core(core)
+    for version in pythons:
+        matrix.module_python(version)
+    return 1 if matrix.summary(time.monotonic() - started) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
