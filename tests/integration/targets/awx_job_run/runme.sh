@@ -39,12 +39,12 @@ job run stop-suite "DingTalk third-party app" "$job_template" --verbosity 4 \
 job expect stop-suite "$stop_task" --changed yes --outcome stopped
 # Jobs 4 and 5: the stop-and-archive job template, launched, then relaunched: nothing to stop or download.
 archive_template="$(job collection-root)/docs/examples/awx_archive_job_template.yml"
-# The archive is storage mounted into the job, writable by the job's group (0), as OpenShift gives a pod's
-# arbitrary UID write access: the job itself runs as a user that owns nothing here.
-mkdir -p "$AWX_JOB_WORK_DIR/recordings"
-chmod 0770 "$AWX_JOB_WORK_DIR/recordings"
+# The archive lives on storage mounted into the job, writable by the job's group (0), as OpenShift gives a
+# pod's arbitrary UID write access; the job creates its own directory there.
+mkdir -p "$AWX_JOB_WORK_DIR/storage"
+chmod 0770 "$AWX_JOB_WORK_DIR/storage"
 archive_vars=(--var conference_id=conf-awx-archive --var host_union_id=host-union-awx
-              --var archive_dest="$AWX_JOB_WORK_DIR/recordings" --var archive_wait_minutes=1 --var archive_poll_seconds=1)
+              --var archive_dest="$AWX_JOB_WORK_DIR/storage/recordings" --var archive_wait_minutes=1 --var archive_poll_seconds=1)
 job run archive-1 "DingTalk internal app" "$archive_template" --verbosity 4 "${archive_vars[@]}"
 job expect archive-1 "Archive the recording" --changed yes --outcome archived
 job run archive-2 "DingTalk internal app" "$archive_template" "${archive_vars[@]}"
