@@ -219,7 +219,8 @@ test-matrix: venv
 # Not part of make test: it takes half an hour. Its own stage, so that a test run meanwhile cannot
 # change the collection under it. Writes docs/benchmarks/ (README.md, results.json, benchmark.png);
 # BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look; BENCH_ARGS="--scenarios sweep" runs only the
-# organisation-wide sweep (and writes no report).
+# organisation-wide sweep (and writes no report); BENCH_ARGS="--scenario archive" runs only the archive
+# benchmark (writes docs/benchmarks/archive/).
 BENCH_BUILD_ROOT ?= $(BUILD_ROOT)-bench
 bench: venv
 	$(BIN)/python -m pip install --quiet -r tests/benchmarks/requirements.txt

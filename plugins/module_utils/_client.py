@@ -20,7 +20,7 @@ import json
 import random
 import time
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
 from ansible_collections.community.dingtalk.plugins.module_utils._answers import REQUEST_ID_HEADER, parse_answer, quoted, unknown_outcome
@@ -101,9 +101,14 @@ class Connection:
     def close(self):
         self._transport.close()
 
-    def call(self, method, path_template, path_params=(), body=None, token=None):
-        """Make one API call with retries, with ``token`` in its header when given; return the JSON answer as a dict."""
+    def call(self, method, path_template, path_params=(), body=None, token=None, query=None):
+        """Make one API call with retries, with ``token`` in its header when given; return the JSON answer as a dict.
+
+        ``query`` parameters whose value is None are left out.
+        """
         path = path_template.format(*[path_segment(value) for value in path_params])
+        if query:
+            path = '{0}?{1}'.format(path, urlencode([(name, value) for name, value in query.items() if value is not None], quote_via=quote))
         # The rate limit and its throttling are per API: the method and the path before its parameters are filled in.
         api = '{0} {1}'.format(method, path_template)
         return self._call_with_retries(api, method, path, body, token)
@@ -125,6 +130,10 @@ class Connection:
                     raise
                 attempt += 1
                 self._sleep(self._backoff_seconds(attempt, throttling))
+
+    def wait_before_retry(self, attempt):
+        """Sleep the back-off before try ``attempt`` + 1 of something else this connection's retries cover (a download)."""
+        self._sleep(self._backoff_seconds(attempt))
 
     def _backoff_seconds(self, attempt, throttling=None):
         """Exponential back-off with jitter, so parallel callers do not retry in step.
@@ -221,13 +230,7 @@ class DingTalkClient:
 
         ``next_token`` is the ``nextToken`` of the page before, passed back as DingTalk gave it; none for the first page.
         """
-        # The query string goes through the path template, each value percent-encoded as a path
-        # parameter is (which is valid in a query too). The first page has no nextToken, so its
-        # template differs: the rate limiter counts it apart, one call more in a second at most.
-        if next_token is None:
-            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}', (max_results,))
-        else:
-            answer = self.call('GET', '/v1.0/conference/orgConferences?maxResults={0}&nextToken={1}', (max_results, next_token))
+        answer = self.call('GET', '/v1.0/conference/orgConferences', query={'maxResults': max_results, 'nextToken': next_token})
         if not isinstance(answer.get('onGoingConfList', []), list):
             raise DingTalkError('DingTalk answered the list of ongoing conferences with an onGoingConfList that is not a list', http_status=200)
         return answer
@@ -244,11 +247,42 @@ class DingTalkClient:
             body['smallWindowPosition'] = small_window_position
         self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/start', (conference_id,), body=body)
 
-    def call(self, method, path_template, path_params=(), body=None):
+    def get_cloud_record_videos(self, conference_id, union_id):
+        """Return the ``videoList`` of a conference (getVideos): one dict per video file, [] when DingTalk lists none.
+
+        Each holds ``recordId``, ``mediaId``, ``regionId``, ``recordType``, ``duration`` (ms), ``fileSize``,
+        ``startTime``, ``endTime`` and ``unionId``; several videos of one recording share a ``recordId``.
+        """
+        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getVideos', (conference_id,),
+                           query={'unionId': union_id})
+        videos = answer.get('videoList')
+        if videos is None:  # an answer without the list: nothing listed
+            return []
+        if not isinstance(videos, list) or not all(isinstance(video, dict) for video in videos):
+            raise DingTalkError('DingTalk answered the recording query with a videoList that is not a list of objects', http_status=200)
+        return videos
+
+    def get_cloud_record_play_info(self, conference_id, union_id, media_id, region_id):
+        """Return the play info of one video (getPlayInfos): ``mp4FileUrl``, ``playUrl``, ``fileSize``, ``duration``, ``status``.
+
+        The URLs are signed and short-lived, on a storage host: bearer links, never to be logged.
+        """
+        return self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos', (conference_id,),
+                         query={'mediaId': media_id, 'regionId': region_id, 'unionId': union_id})
+
+    def get_cloud_record_texts(self, conference_id, union_id, next_token=None, max_results=None, direction=None):
+        """Return one page of a conference's transcript (getTexts): ``hasMore`` and ``paragraphList``.
+
+        The SDK's model carries the cursor on each paragraph, spelled ``nextTtoken``; it goes back as ``nextToken``.
+        """
+        query = {'unionId': union_id, 'direction': direction, 'maxResults': max_results, 'nextToken': next_token}
+        return self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getTexts', (conference_id,), query=query)
+
+    def call(self, method, path_template, path_params=(), body=None, query=None):
         """Make one authenticated API call; return the JSON answer as a dict."""
         token = self._token()
         try:
-            return self.connection.call(method, path_template, path_params, body, token)
+            return self.connection.call(method, path_template, path_params, body, token, query)
         except DingTalkError as error:
             if error.code != INVALID_TOKEN_CODE:
                 raise
@@ -256,7 +290,7 @@ class DingTalkClient:
             if not self.token_source.refreshable:
                 error.advice = self.token_source.rejection_advice
                 raise
-        return self.connection.call(method, path_template, path_params, body, self._token())
+        return self.connection.call(method, path_template, path_params, body, self._token(), query)
 
     def _token(self):
         token = self.token_source.get()

@@ -89,20 +89,20 @@ def shape_conference(conf_info, conference_id):
     meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
     record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
     return {
-        'conference_id': _optional_text(conf_info.get('conferenceId')) or conference_id,
-        'title': _optional_text(conf_info.get('title')),
+        'conference_id': optional_text(conf_info.get('conferenceId')) or conference_id,
+        'title': optional_text(conf_info.get('title')),
         'meeting_status': meeting_status,
         'meeting_status_name': MEETING_STATUS_NAMES[meeting_status],
         'cloud_record_status': record_status,
         'cloud_record_status_name': CLOUD_RECORD_STATUS_NAMES[record_status],
-        'host_union_id': _optional_text(conf_info.get('creatorId')),
-        'host_nick': _optional_text(conf_info.get('creatorNick')),
-        'cloud_record_owner_union_id': _optional_text(conf_info.get('cloudRecordOwnerUnionId')),
+        'host_union_id': optional_text(conf_info.get('creatorId')),
+        'host_nick': optional_text(conf_info.get('creatorNick')),
+        'cloud_record_owner_union_id': optional_text(conf_info.get('cloudRecordOwnerUnionId')),
         'start_time': iso_utc_from_ms(conf_info.get('startTime')),
         'end_time': iso_utc_from_ms(conf_info.get('endTime')),
-        'active_participants': _optional_count(conf_info.get('activeNum')),
-        'room_code': _optional_text(conf_info.get('roomCode')),
-        'external_link_url': _optional_text(conf_info.get('externalLinkUrl')),
+        'active_participants': optional_count(conf_info.get('activeNum')),
+        'room_code': optional_text(conf_info.get('roomCode')),
+        'external_link_url': optional_text(conf_info.get('externalLinkUrl')),
     }
 
 
@@ -180,17 +180,17 @@ def shape_listed_conference(item):
     Without a ``conferenceId`` nothing could be done with the entry, and a sweep
     that skipped it would miss a recording: DingTalkError.
     """
-    conference_id = _optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
+    conference_id = optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
     if conference_id is None:
         raise DingTalkError('DingTalk listed an ongoing conference without a conferenceId: {0!r}'.format(item)[:300], http_status=200)
     status = number_or_value(item.get('status'))
     return {
         'conference_id': conference_id,
-        'title': _optional_text(item.get('title')),
-        'room_code': _optional_text(item.get('roomCode')),
+        'title': optional_text(item.get('title')),
+        'room_code': optional_text(item.get('roomCode')),
         'status': status if status in MEETING_STATUS_NAMES and not isinstance(status, bool) else None,
-        'creator_union_id': _optional_text(item.get('creatorId')),
-        'creator_nick': _optional_text(item.get('creatorNick')),
+        'creator_union_id': optional_text(item.get('creatorId')),
+        'creator_nick': optional_text(item.get('creatorNick')),
         'start_time': iso_utc_from_ms(item.get('startTime')),
     }
 
@@ -246,7 +246,7 @@ def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
             conference['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
         except DingTalkError as error:
             return conference['conference_id'], error
-        conference['cloud_record_owner_union_id'] = _optional_text(conf_info.get('cloudRecordOwnerUnionId'))
+        conference['cloud_record_owner_union_id'] = optional_text(conf_info.get('cloudRecordOwnerUnionId'))
         return None
 
     return [failure for failure in run_concurrently(query, conferences, concurrency) if failure is not None]
@@ -289,14 +289,14 @@ def iso_utc_from_ms(value):
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def _optional_text(value):
+def optional_text(value):
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     text = str(value)
     return text if text else None
 
 
-def _optional_count(value):
+def optional_count(value):
     value = number_or_value(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None

@@ -68,6 +68,11 @@ def connection_warnings(get_option, api_url):
     return []
 
 
+def trust_from_options(get_option):
+    """What to check certificates against: True for the system's trust store, the ca_path, or False for nothing."""
+    return bool(get_option('validate_certs')) and (get_option('ca_path') or True)
+
+
 def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=None, pool_size=1, on_new_token=None):
     """Check the options and return Connected; raise InvalidOptionError, before any call, for bad input.
 
@@ -89,8 +94,7 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
         raise InvalidOptionError('{0} are required ({1})'.format(required, sources))
     if access_token is not None:
         validate_access_token(access_token)
-    trust = bool(get_option('validate_certs')) and (get_option('ca_path') or True)
-    connection = Connection(api_url, trust=trust, timeout=get_option('timeout'), retries=get_option('retries'), pool_size=pool_size,
+    connection = Connection(api_url, trust=trust_from_options(get_option), timeout=get_option('timeout'), retries=get_option('retries'), pool_size=pool_size,
                             rate_limiter=rate_limiter)
     token_cache = token_cache_from_options(get_option)
     if access_token is not None:

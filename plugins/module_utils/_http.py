@@ -10,7 +10,8 @@ requests and urllib3 pool connections, speak to proxies and check certificates. 
 which CAs to trust by default (the system's, as for ansible.builtin.uri, rather than certifi's), a
 bound on an answer's size and on the time to read it whole, and a transport failure said in the
 terms that decide a retry: could the request have reached the server, and can trying again help.
-Only _client.py uses this module; it is private and its interface may change without notice.
+_client.py uses its Transport, and _archive.py its FileHost (downloads from signed URLs); it is private and its
+interface may change without notice.
 """
 
 from __future__ import annotations
@@ -190,11 +191,7 @@ class Transport:
     def __init__(self, base_url, trust=True, timeout=10, pool_size=10, headers=None):
         self.base_url = base_url
         self.timeout = timeout
-        self.verify = trusted_cas(trust)
-        if self.verify is False:
-            # The plugins warn once, in their own words (_module.connection_warnings); urllib3 would add a
-            # warning to every call. Warning filters belong to the process, which a module run has to itself.
-            warnings.filterwarnings('ignore', category=urllib3.exceptions.InsecureRequestWarning)
+        self.verify = _verify_setting(trust)
         self.proxy, self.proxy_variable = proxy_from_environment(base_url)
         self.proxy_address = None
         self.proxy_is_tls = False
@@ -202,16 +199,7 @@ class Transport:
             parts = urlsplit(self.proxy if '://' in self.proxy else 'http://' + self.proxy)
             self.proxy_address = '{0}:{1}'.format(parts.hostname, parts.port or (443 if parts.scheme == 'https' else 80))
             self.proxy_is_tls = parts.scheme == 'https'
-        self._session = requests.Session()
-        # Settled above, once: no per-call look at the environment, and no ~/.netrc credentials on DingTalk calls.
-        self._session.trust_env = False
-        # urllib3 must not retry on its own: _client.py decides, knowing which calls may be repeated.
-        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount('https://', self._adapter)
-        self._session.mount('http://', self._adapter)
-        self._session.headers.update(headers or {})
-        # DingTalk's answers are small; a compressed one could unpack to far more than the size cap reads.
-        self._session.headers['Accept-Encoding'] = 'identity'
+        self._session, self._adapter = _plain_session(pool_size, headers)
         self._proxies = {urlsplit(base_url).scheme: self.proxy} if self.proxy else {}
 
     def request(self, method, path, body=None, headers=None, max_body_bytes=None):
@@ -242,6 +230,90 @@ class Transport:
 
     def close(self):
         self._session.close()
+
+
+def _verify_setting(trust):
+    """trusted_cas(), and no urllib3 warning per call when certificates are not checked."""
+    verify = trusted_cas(trust)
+    if verify is False:
+        # The plugins warn once, in their own words (_module.connection_warnings); urllib3 would add a
+        # warning to every call. Warning filters belong to the process, which a module run has to itself.
+        warnings.filterwarnings('ignore', category=urllib3.exceptions.InsecureRequestWarning)
+    return verify
+
+
+def _plain_session(pool_size, headers=None):
+    """``(session, adapter)``: a requests session that reads nothing from the environment and keeps ``pool_size`` connections."""
+    session = requests.Session()
+    # Settled by the caller, once: no per-call look at the environment, and no ~/.netrc credentials on any call.
+    session.trust_env = False
+    # urllib3 must not retry on its own: the callers decide, knowing which calls may be repeated.
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+    session.mount('https://', adapter)
+    session.mount('http://', adapter)
+    session.headers.update(headers or {})
+    # The bytes as the server holds them: DingTalk's answers are small, and a compressed one could unpack to far more
+    # than the size cap reads; a recording's size is checked against the fileSize DingTalk lists.
+    session.headers['Accept-Encoding'] = 'identity'
+    return session, adapter
+
+
+class FileHost:
+    """Downloads from the signed, short-lived URLs DingTalk hands out for recordings, which are on a storage host.
+
+    A session of its own, with no DingTalk header in it: the access token never reaches a storage host. Certificates,
+    proxies and timeouts are as for DingTalk calls (the proxy is looked up per URL, as the host may differ from one
+    link to the next); ``timeout`` bounds the connection and each read, not the whole download. Redirects are not
+    followed. Nothing here retries: the caller decides, knowing how much it has already written.
+    """
+
+    def __init__(self, trust=True, timeout=10, pool_size=10, headers=None):
+        self.timeout = timeout
+        self.verify = _verify_setting(trust)
+        self._session, self._adapter = _plain_session(pool_size, headers)
+
+    def open(self, url, offset=0):
+        """Send ``GET url`` for the bytes from ``offset`` on; return a StreamedAnswer whose body is not read yet.
+
+        Raises a TransportError, or UnsupportedProxy for a proxy the environment names for this URL.
+        """
+        proxy, _variable = proxy_from_environment(url)
+        headers = {'Range': 'bytes={0}-'.format(offset)} if offset else {}
+        request = self._session.prepare_request(requests.Request('GET', url, headers=headers))
+        # The URL exactly as DingTalk signed it: requests would re-quote it, and a signature covers every character.
+        request.url = url
+        try:
+            response = self._adapter.send(request, stream=True, timeout=self.timeout, verify=self.verify,
+                                          proxies={urlsplit(url).scheme: proxy} if proxy else {})
+        except Exception as error:  # pylint: disable=broad-exception-caught  # classified, never re-raised with its text (the URL)
+            raise _classified(error) from None
+        return StreamedAnswer(response)
+
+    def close(self):
+        self._session.close()
+
+
+class StreamedAnswer:
+    """An answer whose body is read chunk by chunk: ``status``, ``headers``, ``chunks()``, ``close()``."""
+
+    def __init__(self, response):
+        self._response = response
+        self.status = response.status_code
+        self.headers = response.headers
+
+    def chunks(self, chunk_bytes):
+        """Yield the body in chunks of at most ``chunk_bytes``; raise TimedOut or CutOff when it breaks off."""
+        while True:
+            try:
+                chunk = self._response.raw.read(chunk_bytes, decode_content=False)
+            except Exception as error:  # pylint: disable=broad-exception-caught
+                raise (TimedOut() if isinstance(_classified(error), TimedOut) else CutOff()) from None
+            if not chunk:
+                return
+            yield chunk
+
+    def close(self):
+        self._response.close()
 
 
 # Read in small chunks: a body is refused past its limit, never held in memory whole.

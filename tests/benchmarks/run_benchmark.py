@@ -17,6 +17,10 @@ Every variant runs in this one process's session, side by side (taking turns run
 emulator; each figure is the median of --runs runs. Run by `make bench`, which
 writes docs/benchmarks/: results.json, README.md (table, targets, machine) and
 benchmark.png.
+
+--scenario archive runs the archive benchmark instead (archive_benchmark.py): a 1 GiB recording against curl,
+the memory of the whole ansible-playbook process tree, and reruns that must download nothing; it writes
+docs/benchmarks/archive/.
 """
 
 from __future__ import annotations
@@ -354,7 +358,16 @@ def main():
                         help='comma-separated scenarios to run, of {0}; with fewer than all, no report is written'.format(', '.join(ALL_SCENARIOS)))
     parser.add_argument('--note', help='a remark for the report, such as what else ran on the machine')
     parser.add_argument('--from-results', help='only write the report again from this results.json')
+    parser.add_argument('--scenario', choices=('stop', 'archive'), default='stop',
+                        help='stop: the stop benchmark above (default); archive: archive_benchmark.py, on its own')
     options = parser.parse_args()
+    if options.scenario == 'archive':
+        import archive_benchmark  # pylint: disable=import-outside-toplevel  # beside this file
+        with start_in_thread(qps_limit=DINGTALK_LIMIT) as server:
+            results = archive_benchmark.run(server, options.collections_path, options.runs, os.path.join(options.output, 'archive'), machine())
+        for check in results['targets']:
+            print('{0:4} {1}: {2}'.format('ok' if check['met'] else 'MISS', check['target'], check['measured']))
+        return
     if options.from_results:
         with open(options.from_results, encoding='utf-8') as handle:
             saved = json.load(handle)

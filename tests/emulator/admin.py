@@ -4,12 +4,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The client of the emulator's admin API (/_emulator/, see "Admin API" in README.md): the one every test,
-tool and benchmark uses.
+"""The client of the emulator's admin API (/_emulator/, see "Admin API" in README.md), and of its file host's
+(/_files/): the one every test, tool and benchmark uses.
 
     admin = EmulatorAdmin(emulator.url)            # or EmulatorAdmin.from_integration_config(path)
     admin.reset(); admin.seed({...}); admin.add_faults({...})
     admin.requests_log(api='cloudRecord.stop')      # waits for calls still being answered first
+    files = admin.file_host()                       # FileHostAdmin: files.add_faults({...}), files.requests()
 
 Every named call raises EmulatorAdminError when the emulator refuses it. ``request`` sends anything and
 returns the raw response, for tests of the admin API itself. Integration playbooks call the admin API
@@ -31,6 +32,7 @@ from urllib.parse import quote
 import requests
 
 ADMIN_PATH = '/_emulator/'
+FILE_HOST_ADMIN_PATH = '/_files/'
 
 
 def path_segment(value):
@@ -41,18 +43,17 @@ def path_segment(value):
 class EmulatorAdminError(Exception):
     """The emulator answered an admin call with an error status."""
 
-    def __init__(self, method, path, response):
-        super().__init__('{0} {1}{2} answered {3}: {4}'.format(method, ADMIN_PATH, path, response.status_code, response.text[:500]))
+    def __init__(self, method, url, response):
+        super().__init__('{0} {1} answered {2}: {3}'.format(method, url, response.status_code, response.text[:500]))
         self.status = response.status_code
         self.response = response
 
 
-class EmulatorAdmin:
-    """The admin API of the emulator at ``url``.
+class _AdminClient:
+    """Calls under ``url`` + ``admin_path``: JSON in and out. ``verify`` is the CA file to trust for HTTPS (or a bool),
+    ``timeout`` the seconds each call may take: more for the seed of a thousand conferences."""
 
-    ``verify`` is the CA file to trust for an HTTPS emulator (or a bool), ``timeout`` the seconds each call may take:
-    more for the seed of a thousand conferences.
-    """
+    admin_path = None
 
     def __init__(self, url, verify=True, timeout=10):
         self.url = url.rstrip('/')
@@ -60,6 +61,57 @@ class EmulatorAdmin:
         self.timeout = timeout
         self.session = requests.Session()  # one connection for all admin calls
         self.session.trust_env = False  # straight to the emulator, even while a test sets a proxy for the client under test
+
+    def close(self):
+        self.session.close()
+
+    def request(self, method, path, **options):
+        """Send ``method`` to the admin ``path`` and return the response, whatever its status."""
+        # verify is given per request: requests lets REQUESTS_CA_BUNDLE override a session's.
+        options.setdefault('timeout', self.timeout)
+        return self.session.request(method, self.url + self.admin_path + path.lstrip('/'), verify=self.verify, **options)
+
+    def call(self, method, path, body=None, params=None):
+        """The JSON answer of an admin call; EmulatorAdminError if it was refused."""
+        response = self.request(method, path, json=body, params=params)
+        if response.status_code >= 400:
+            raise EmulatorAdminError(method, self.admin_path + path.lstrip('/'), response)
+        return response.json()
+
+
+class FileHostAdmin(_AdminClient):
+    """The admin API of the recordings' file host (file_host.py) at ``url``: its objects, faults and request log."""
+
+    admin_path = FILE_HOST_ADMIN_PATH
+
+    def requests(self):
+        """Every request to an object, oldest first, once those being answered are done."""
+        return self.call('GET', 'requests')['requests']
+
+    def clear_requests(self):
+        return self.call('DELETE', 'requests')
+
+    def objects(self):
+        return self.call('GET', 'objects')['objects']
+
+    def checksums(self):
+        """``{key: sha256}`` of every object."""
+        return self.call('GET', 'checksums')['checksums']
+
+    def add_faults(self, *rules):
+        return self.call('POST', 'faults', {'rules': list(rules)})
+
+    def faults(self):
+        return self.call('GET', 'faults')['rules']
+
+    def clear_faults(self):
+        return self.call('DELETE', 'faults')
+
+
+class EmulatorAdmin(_AdminClient):
+    """The admin API of the emulator at ``url``."""
+
+    admin_path = ADMIN_PATH
 
     @classmethod
     def from_integration_config(cls, path, **options):
@@ -69,23 +121,7 @@ class EmulatorAdmin:
         with open(path, encoding='utf-8') as config:
             return cls(yaml.safe_load(config)['dingtalk_emulator_url'], **options)
 
-    def close(self):
-        self.session.close()
-
     # Any call -------------------------------------------------------------------------------------------
-
-    def request(self, method, path, **options):
-        """Send ``method`` to /_emulator/``path`` and return the response, whatever its status."""
-        # verify is given per request: requests lets REQUESTS_CA_BUNDLE override a session's.
-        options.setdefault('timeout', self.timeout)
-        return self.session.request(method, self.url + ADMIN_PATH + path.lstrip('/'), verify=self.verify, **options)
-
-    def call(self, method, path, body=None, params=None):
-        """The JSON answer of an admin call; EmulatorAdminError if the emulator refused it."""
-        response = self.request(method, path, json=body, params=params)
-        if response.status_code >= 400:
-            raise EmulatorAdminError(method, path.lstrip('/'), response)
-        return response.json()
 
     def get(self, path, params=None):
         return self.call('GET', path, params=params)
@@ -185,6 +221,26 @@ class EmulatorAdmin:
 
     def clear_requests(self):
         return self.delete('requests')
+
+    # Recordings (cloud_recordings.py) and their file host ------------------------------------------------
+
+    def add_recordings(self, conference_id, **fields):
+        """Add ``videos`` and ``transcript`` paragraphs to a conference, or close its recordings (``closed=True``)."""
+        return self.post('recordings', dict(fields, conference_id=conference_id))
+
+    def recordings(self, conference_id=None):
+        return self.get('recordings', params={'conference_id': conference_id} if conference_id else None)['recordings']
+
+    def recordings_config(self):
+        return self.get('recordings/config')
+
+    def configure_recordings(self, **config):
+        """Update the recordings' config (``video_delay``, ``link_lifetime``, ...); returns it, with ``file_host_url``."""
+        return self.put('recordings/config', config)
+
+    def file_host(self):
+        """The admin client of the recordings' file host, which serves on a port of its own."""
+        return FileHostAdmin(self.recordings_config()['file_host_url'], verify=self.verify, timeout=self.timeout)
 
     # The clock ------------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The emulator's admin API under /_emulator/: set up scenarios, inject faults, read the request log, move the clock.
+"""The emulator's admin API under /_emulator/: set up scenarios and recordings, inject faults, read the request log, move the clock.
 
 JSON in and out with snake_case keys (see "Admin API" in README.md). It changes the store directly and
 borrows DingTalk's own rules (dingtalk_api.py) where a scenario must look like DingTalk made it: a new
@@ -39,6 +39,10 @@ ADMIN_ROUTES = (
     ("GET", ("requests",), "list_requests"),
     ("DELETE", ("requests",), "clear_requests"),
     ("GET", ("stats",), "get_stats"),
+    ("GET", ("recordings",), "list_recordings"),
+    ("POST", ("recordings",), "add_recordings"),
+    ("GET", ("recordings", "config"), "recordings_config"),
+    ("PUT", ("recordings", "config"), "recordings_config"),
     ("GET", ("clock",), "get_clock"),
     ("POST", ("clock",), "advance_clock"),
 )
@@ -307,6 +311,20 @@ class AdminApi:
 
     def get_stats(self, _call):
         return self.store.stats_snapshot()
+
+    # ----- recordings (cloud_recordings.py) ----------------------------------------------------------
+
+    def add_recordings(self, call):
+        with self.store.lock:
+            return self.store.recordings.admin_add(_object_body(call))
+
+    def list_recordings(self, call):
+        with self.store.lock:
+            return self.store.recordings.admin_list(call.query)
+
+    def recordings_config(self, call):
+        with self.store.lock:
+            return self.store.recordings.admin_config(call.json_object(admin_error("the config must be an object")))
 
     # ----- the clock ---------------------------------------------------------------------------------
 

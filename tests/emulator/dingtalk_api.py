@@ -4,7 +4,8 @@
 """DingTalk's behaviour: the open API calls the collection uses, answered from the store.
 
 Tokens (three token calls, authentication, permission points, regions), conferences (query, create,
-close, the organisation's ongoing list) and cloud recordings (stop, start). Each behaviour follows
+close, the organisation's ongoing list) and cloud recordings (stop, start; the videos, their play links
+and the transcript, which cloud_recordings.py keeps). Each behaviour follows
 the source README.md names for it; what no source says is listed there under "Assumptions".
 """
 
@@ -36,6 +37,9 @@ API_ROUTES = (
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "stop"), "cloudRecord.stop"),
     ("POST", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "start"), "cloudRecord.start"),
     ("GET", ("v1.0", "conference", "orgConferences"), "conference.listOrg"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "getVideos"), "cloudRecord.getVideos"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "videos", "getPlayInfos"), "cloudRecord.getPlayInfos"),
+    ("GET", CONFERENCE_PREFIX + (ANY_SEGMENT, "cloudRecords", "getTexts"), "cloudRecord.getTexts"),
 )
 
 # The message each conference API's documentation page gives for its codes (see "Error messages" in
@@ -87,6 +91,9 @@ class DingTalkApi:
         "cloudRecord.stop": "_api_stop_recording",
         "cloudRecord.start": "_api_start_recording",
         "conference.listOrg": "_api_list_org_conferences",
+        "cloudRecord.getVideos": "_api_get_videos",
+        "cloudRecord.getPlayInfos": "_api_get_play_info",
+        "cloudRecord.getTexts": "_api_get_texts",
     }
 
     def __init__(self, store):
@@ -267,6 +274,7 @@ class DingTalkApi:
         conference["ends_at"] = None
         if finish_recording and conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
+            self.store.recordings.recording_finished(conference)
 
     def apply_scheduled_end(self, conference):
         """``end_in_seconds`` is honoured lazily, whenever the meeting is looked at."""
@@ -305,7 +313,20 @@ class DingTalkApi:
             raise documented_error(400, "recordStopPermissionError")
         if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             conference["cloud_record_status"] = RECORD_FINISHED
+            self.store.recordings.recording_finished(conference)
         return {"code": "200"}
+
+    def _api_get_videos(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.store.recordings.get_videos(call, self._find_conference(call.params[0]))
+
+    def _api_get_play_info(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.store.recordings.get_play_info(call, self._find_conference(call.params[0]))
+
+    def _api_get_texts(self, call):
+        self._authorize(call, PERMISSION_READ)
+        return self.store.recordings.get_texts(call, self._find_conference(call.params[0]))
 
     def _api_start_recording(self, call):
         self._authorize(call, PERMISSION_WRITE, documented_error(404, "recordStartPermissionError", "the token is not valid on this host"))

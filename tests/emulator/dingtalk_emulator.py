@@ -55,13 +55,14 @@ def main(argv=None):
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument("--state-file", help="JSON seed applied at start (same shape as POST /_emulator/seed)")
     parser.add_argument("--verbose", action="store_true", help="log method, path and status of each request to stderr")
+    parser.add_argument("--file-host-port", type=int, default=0, help="port of the recordings' file host; 0 picks a free one")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     try:
         server = EmulatorServer(host=args.host, port=args.port, region=args.region, qps_limit=args.qps_limit, latency=args.latency,
                                 tls_cert=args.tls_cert, tls_key=args.tls_key, state_file=args.state_file,
-                                port_file=args.port_file, verbose=args.verbose)
+                                port_file=args.port_file, verbose=args.verbose, file_host_port=args.file_host_port)
     except (ApiError, OSError, ValueError, ssl.SSLError) as err:
         parser.error("cannot start: %s" % err)
     stop = threading.Event()
@@ -69,6 +70,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     server.start()
     print("dingtalk-emulator listening on %s" % server.url, flush=True)
+    print("recordings' file host listening on %s" % server.file_host_url, flush=True)
     while not stop.wait(0.2):
         pass
     server.shutdown()

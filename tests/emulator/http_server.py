@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote
 from .admin_api import ADMIN_PREFIX, ADMIN_ROUTES, AdminApi
 from .calls import JSON_CONTENT_TYPE, REQUEST_ID_HEADER, TOKEN_HEADER, ApiError, Call, match_route
 from .dingtalk_api import API_ROUTES, DingTalkApi
+from .file_host import FileHostServer
 from .store import EmulatorStore
 
 
@@ -261,13 +262,13 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class EmulatorServer:
-    """A running emulator: ``.url``, ``.state`` (the store), ``.clock``, ``.shutdown()``; usable as a context manager.
+    """A running emulator: ``.url``, ``.file_host_url``, ``.state`` (the store), ``.clock``, ``.shutdown()``; a context manager.
 
     ``clock`` replaces the emulator's time (clock.Clock, or anything with ``time()`` and ``monotonic()``).
     """
 
     def __init__(self, host="127.0.0.1", port=0, region="io", qps_limit=20, latency=0.0, tls_cert=None, tls_key=None,
-                 state_file=None, port_file=None, verbose=False, clock=None):
+                 state_file=None, port_file=None, verbose=False, file_host_port=0, clock=None):
         self.state = EmulatorStore(region=region, qps_limit=qps_limit, latency=latency, clock=clock)
         self.clock = self.state.clock
         self.dingtalk_api = DingTalkApi(self.state)
@@ -281,11 +282,15 @@ class EmulatorServer:
             tls_context.load_cert_chain(tls_cert, tls_key)
         self._httpd = _EmulatorHTTPServer((host, port), self, verbose, tls_context)
         self.port = self._httpd.server_address[1]
+        # The recordings' files are on another host, as DingTalk's are: a server of its own, on a port of its own.
+        self.file_host = FileHostServer(self.state.recordings.store, host=host, port=file_host_port)
+        self.file_host_url = self.file_host.url
         self.url = "%s://%s:%d" % ("https" if tls_context else "http", "[%s]" % host if ":" in host else host, self.port)
         self._port_file = port_file
         self._thread = None
 
     def start(self):
+        self.file_host.start()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="dingtalk-emulator", daemon=True)
         self._thread.start()
@@ -303,6 +308,7 @@ class EmulatorServer:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
+        self.file_host.shutdown()
 
     def __enter__(self):
         return self

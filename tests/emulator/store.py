@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Everything the emulator knows, behind one lock: the store that its DingTalk API and its admin API share.
 
-The scenario (apps, suites, tokens, conferences), the config, the fault rules, DingTalk's limits
-(their windows and counts), the request log and the statistics. DingTalk's behaviour is in
+The scenario (apps, suites, tokens, conferences, their recordings and the files on the file host), the
+config, the fault rules, DingTalk's limits (their windows and counts), the request log and the statistics. DingTalk's behaviour is in
 dingtalk_api.py, the admin API in admin_api.py; both change the store only while holding its lock.
 """
 
@@ -13,9 +13,11 @@ import copy
 import json
 import threading
 
-from .calls import ApiError, check_choice
+from .calls import ApiError, admin_error, check_choice
 from .clock import Clock
+from .cloud_recordings import CloudRecordings
 from .faults import FaultInjector
+from .file_host import FileStore
 
 REGIONS = ("io", "com")
 IP_BLOCK_ANSWERS = ("html", "json")
@@ -49,6 +51,8 @@ class EmulatorStore:
         self._counters = collections.Counter()
         self.generation = 0
         self.in_flight = 0  # API requests being answered now (a delayed one, say); not reset, they are real
+        # Videos and transcripts (cloud_recordings.py), their files on a file host of their own (file_host.py).
+        self.recordings = CloudRecordings(FileStore(self.clock), ApiError, admin_error, self.clock)
         self.reset()
 
     def reset(self):
@@ -65,6 +69,7 @@ class EmulatorStore:
             self.stats = {"requests": 0, "by_api": collections.Counter(), "by_status": collections.Counter(),
                           "by_code": collections.Counter(), "tokens_issued": 0, "throttled": 0, "ip_blocked": 0,
                           "faults_injected": 0}
+            self.recordings.reset()
 
     # ----- time and numbers --------------------------------------------------------------------------
 

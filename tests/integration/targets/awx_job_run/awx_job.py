@@ -255,7 +255,8 @@ def preflight(_args):
 def seed(args):
     internal = credentials()['DingTalk internal app']
     suite = credentials()['DingTalk third-party app']
-    conferences = [('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'), ('conf-awx-lookup', 'Board meeting')]
+    conferences = [('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'), ('conf-awx-lookup', 'Board meeting'),
+                   ('conf-awx-archive', 'Quarterly review')]
     conferences += [('{0}{1}'.format(BATCH_PREFIX, number), 'Class {0}'.format(number)) for number in range(args.batch)]
     admin = emulator()
     admin.reset()

@@ -37,13 +37,29 @@ job expect stop-2 "$stop_task" --changed no --outcome not_recording
 job run stop-suite "DingTalk third-party app" "$job_template" --verbosity 4 \
     --var conference_id=conf-awx-suite --var host_union_id=host-union-awx
 job expect stop-suite "$stop_task" --changed yes --outcome stopped
-# Job 4: the dingtalk_token lookup with the injected environment, and the API URL of the inventory,
+# Jobs 4 and 5: the stop-and-archive job template, launched, then relaunched: nothing to stop or download.
+archive_template="$(job collection-root)/docs/examples/awx_archive_job_template.yml"
+# The archive lives on storage mounted into the job, writable by the job's group (0), as OpenShift gives a
+# pod's arbitrary UID write access; the job creates its own directory there.
+mkdir -p "$AWX_JOB_WORK_DIR/storage"
+chmod 0770 "$AWX_JOB_WORK_DIR/storage"
+archive_vars=(--var conference_id=conf-awx-archive --var host_union_id=host-union-awx
+              --var archive_dest="$AWX_JOB_WORK_DIR/storage/recordings" --var archive_wait_minutes=1 --var archive_poll_seconds=1)
+job run archive-1 "DingTalk internal app" "$archive_template" --verbosity 4 "${archive_vars[@]}"
+job expect archive-1 "Archive the recording" --changed yes --outcome archived
+job run archive-2 "DingTalk internal app" "$archive_template" "${archive_vars[@]}"
+job expect archive-2 "Archive the recording" --changed no --outcome up_to_date
+if grep -rq 'Signature=' "$AWX_JOB_WORK_DIR"/archive-*/artifacts; then
+    echo "FAILED: a signed download link appears in the artifacts of an archive job" >&2
+    exit 1
+fi
+# Job 6: the dingtalk_token lookup with the injected environment, and the API URL of the inventory,
 # which the credential's (a host that does not answer) must not override.
 job run lookup "DingTalk internal app" lookup_job.yml --verbosity 4 --var conference_id=conf-awx-lookup \
     --input api_url=http://127.0.0.1:9 --inventory-var "dingtalk_api_url=$(python -c 'import awx_job; print(awx_job.emulator_url())')"
 
-# Job 5 stops 300 recordings in one task and is cancelled part way (each call slowed down, so that
-# the batch is still under way); job 6 runs it again and must report changed exactly for the
+# Job 7 stops 300 recordings in one task and is cancelled part way (each call slowed down, so that
+# the batch is still under way); job 8 runs it again and must report changed exactly for the
 # recordings the cancelled job had not stopped.
 job run batch-1 "DingTalk internal app" batch_job.yml --var host_union_id=host-union-awx --var batch_size=300 \
     --latency 0.2 --interrupt-after-stops 20

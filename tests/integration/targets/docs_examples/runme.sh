@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The example playbooks that run without AWX (demo.yml, stop_all_recordings.yml), at -vvvv against the
-# emulator, then a scan of all they printed or left behind for their secrets and every token the emulator issued. (docs/examples/awx_job_template.yml
+# The example playbooks that run without AWX (demo.yml, archive_demo.yml, stop_all_recordings.yml), at -vvvv
+# against the emulator, then a scan of all they printed or left behind for their secrets and every token the emulator issued. (docs/examples/awx_job_template.yml
 # runs in awx_job_run, with ansible-runner; awx_credential_types.yml needs an AWX controller.)
 set -eu
 # shellcheck source=../setup_secret_scan/scanned_runs.sh
@@ -11,6 +11,14 @@ DINGTALK_EMULATOR_URL=$(python ../../../emulator/admin.py --integration-config .
 export DINGTALK_EMULATOR_URL
 scanned_playbook -i "$examples/inventory.yml" reset_emulator.yml
 scanned_playbook -i "$examples/inventory.yml" "$examples/demo.yml"
+
+# Stop, wait, archive: into a directory of the scan's work directory, removed with it.
+scanned_playbook -i "$examples/inventory.yml" reset_emulator.yml
+scanned_playbook -i "$examples/inventory.yml" "$examples/archive_demo.yml" -e archive_dest="$SCAN_WORK_DIR/recordings"
+if grep -q 'Signature=' "$SCAN_LAST_LOG"; then
+    echo "FAILED: a signed download link appears in the -vvvv log of archive_demo.yml" >&2
+    exit 1
+fi
 
 # docs/examples/stop_all_recordings.yml with its credential in the environment, as AWX injects it: a check
 # job first (predicts, stops nothing), then a run (changed: each recording stopped once, as its owner),
@@ -32,4 +40,5 @@ scanned_playbook -i "$examples/inventory.yml" "$examples/stop_all_recordings.yml
 [ "$(recap_changed)" = 0 ] || { echo "the rerun should report ok" >&2; exit 1; }
 scanned_playbook -i "$examples/inventory.yml" sweep_verify.yml -e '{"still_recording": [], "stopped_as": ["host-1", "host-2", "host-3"]}'
 
-scan_for_secrets --label docs/examples --secrets-file "$examples/demo.yml" --secrets-file sweep_vars.yml --emulator "$DINGTALK_EMULATOR_URL"
+scan_for_secrets --label docs/examples --secrets-file "$examples/demo.yml" --secrets-file "$examples/archive_demo.yml" \
+    --secrets-file sweep_vars.yml --emulator "$DINGTALK_EMULATOR_URL"

@@ -1,0 +1,415 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Archiving a conference's cloud recordings to a directory: one file per video, and the transcript, idempotently.
+
+Each video goes to ``dest/<conference id>/<media id>.mp4``. Ids come from DingTalk, so a file name is
+made from an id by percent-encoding every character but letters, digits and ``-._~`` (and a leading
+dot): no id can name another directory, a hidden file or a temporary file, and two ids never share a
+name. A file is streamed to ``.<name>.part`` beside it, in chunks, locked against a second run writing
+the same file, and renamed only once its size is the ``fileSize`` DingTalk lists; a file of that size
+is complete and not downloaded again. Links are renewed when the storage host refuses them (they
+expire), and neither a link nor the access token appears in a result or a message. Free of
+AnsibleModule: file attributes are the module's business. This is a private module: its interface may
+change without notice.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import stat
+import time
+
+from collections import namedtuple
+
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.community.dingtalk.plugins.module_utils import _http
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._recordings import (
+    play_info,
+    read_transcript,
+    shape_video,
+    wait_for_videos,
+)
+
+VIDEO_SUFFIX = '.mp4'
+TRANSCRIPT_FILE_NAME = 'transcript.json'
+PART_SUFFIX = '.part'
+# A file name in bytes; the temporary name adds a dot and .part, and file systems allow 255.
+MAX_FILE_NAME_BYTES = 200
+# Read and written 1 MiB at a time: memory stays flat whatever the size, and the system calls are few.
+CHUNK_BYTES = 1024 * 1024
+# How often one download asks DingTalk for a new link after the storage host refused one (it had expired).
+MAX_LINK_RENEWALS = 3
+# The storage host's answers that say the link is no good (OSS answers 403 "Request has expired").
+LINK_REFUSED_STATUSES = (401, 403)
+
+NO_VIDEO_MESSAGE = ('DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
+                    'processed after its stop. Set wait_timeout to wait for it.')
+
+
+class ArchiveFailure(Exception):
+    """One file could not be archived. The text names the file and the host, never a link. ``retryable``: trying again may help."""
+
+    def __init__(self, message, retryable=False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class _LinkRefused(Exception):
+    """The storage host refused the link: it has expired, most likely."""
+
+
+def safe_file_name(identifier, suffix=''):
+    """A plain file name for an id DingTalk (or a playbook) gave, with ``suffix``; raises InvalidOptionError if there is none.
+
+    Percent-encoding maps every id to a distinct name that holds no ``/``, NUL, control character or
+    ``%`` of its own, is never ``.`` or ``..``, and does not start with a dot (so it is not hidden, and
+    not a temporary file of another name). An id of letters, digits and ``-_.~`` keeps its name.
+    """
+    text = '' if identifier is None else str(identifier)
+    if not text:
+        raise InvalidOptionError('an empty id cannot name a file')
+    name = quote(text, safe='')
+    if name.startswith('.'):
+        name = '%2E' + name[1:]
+    name += suffix
+    if len(name.encode('utf-8')) > MAX_FILE_NAME_BYTES:
+        raise InvalidOptionError('the id {0!r} is too long to name a file ({1} bytes once encoded, at most {2})'.format(
+            text[:40] + ('...' if len(text) > 40 else ''), len(name.encode('utf-8')), MAX_FILE_NAME_BYTES))
+    return name
+
+
+def conference_directory(dest, conference_id):
+    """``dest/<conference id as a safe name>``, checked to lie in ``dest``."""
+    path = os.path.join(dest, safe_file_name(conference_id))
+    # Holds by construction (a safe name has no separator and is no dot segment); checked anyway, as the point of it all.
+    if os.path.dirname(os.path.abspath(path)) != os.path.abspath(dest):
+        raise InvalidOptionError('conference id {0!r} would lead out of dest'.format(conference_id))
+    return path
+
+
+# What archiving a conference is asked to do, the same for every conference of a run: as whom (``union_id``),
+# where (``dest``), whether the transcript too, how long to wait for a recording to be listed, check mode, the
+# mode of new files, ``on_link`` (given every signed link before it is used), and the clock to wait by.
+ArchiveOptions = namedtuple('ArchiveOptions', ['union_id', 'dest', 'transcript', 'wait_timeout', 'poll_interval', 'check_mode',
+                                               'new_file_mode', 'on_link', 'sleep', 'clock'],
+                            defaults=(False, 0, 5, False, 0o644, None, time.sleep, time.monotonic))
+
+
+def archive_conference(client, file_host, conference_id, options):
+    """Archive every video of ``conference_id`` (and its transcript) under ``options.dest``; return the conference's result.
+
+    The result has ``conference_id``, ``changed``, ``outcome`` (``archived``, ``up_to_date``, ``no_recordings`` or
+    ``failed``), ``files`` (one entry per file: ``kind``, ``path``, ``size``, ``written``, and for a video its
+    ``media_id`` and ``record_id``; ``failed`` and ``msg`` when it failed), ``waited`` and ``warnings``. A file
+    that fails does not stop the others; the conference fails if any did. In check mode nothing is written or
+    created, and ``written`` says what would be. ``on_link`` is given every signed link before it is used, so
+    that the module can keep it out of its output. A new file gets ``new_file_mode``; a replaced one keeps its mode.
+    """
+    union_id, dest, wait_timeout = options.union_id, options.dest, options.wait_timeout
+    result = {'conference_id': conference_id, 'changed': False, 'outcome': None, 'files': [], 'waited': 0.0, 'warnings': []}
+    directory = conference_directory(dest, conference_id)
+    try:
+        videos, result['waited'] = wait_for_videos(client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep,
+                                                   clock=options.clock)
+    except DingTalkError as error:
+        result.update(error.as_result())
+        result.update(failed=True, outcome='failed', msg=error.describe())
+        return result
+    if not videos:
+        waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(result['waited'], wait_timeout) if wait_timeout else ''
+        result.update(failed=True, outcome='no_recordings', msg=NO_VIDEO_MESSAGE.format(conference_id, waited),
+                      error_code=None, http_status=None, request_id=None)
+        return result
+
+    writer = _Writer(directory, options.check_mode, options.new_file_mode)
+    for video in videos:
+        result['files'].append(_archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link))
+    if options.transcript:
+        result['files'].append(_archive_transcript(client, conference_id, union_id, writer))
+
+    failures = [entry for entry in result['files'] if entry.get('failed')]
+    result['changed'] = any(entry['written'] for entry in result['files'])
+    if failures:
+        result.update(failed=True, outcome='failed', error_code=None, http_status=None, request_id=None,
+                      msg='{0} of {1} files of conference {2} could not be archived: {3}'.format(
+                          len(failures), len(result['files']), conference_id, '; '.join(entry['msg'] for entry in failures[:3])))
+        return result
+    result['outcome'] = 'archived' if result['changed'] else 'up_to_date'
+    return result
+
+
+def _archive_video(client, file_host, conference_id, union_id, recording, writer, on_link):
+    entry = {'kind': 'video', 'media_id': recording['media_id'], 'record_id': recording['record_id'], 'path': None,
+             'size': recording['file_size'], 'written': False}
+    try:
+        entry['path'] = writer.path(safe_file_name(recording['media_id'], VIDEO_SUFFIX))
+        links = None
+        if entry['size'] is None:  # getVideos left it out: the play info may have it
+            links = play_info(client, conference_id, union_id, recording)
+            entry['size'] = links['file_size']
+        if entry['size'] is None:
+            raise ArchiveFailure('DingTalk gives no fileSize for media {0}, so a complete file could not be told from a partial '
+                                 'one; it was not archived'.format(recording['media_id']))
+        if writer.complete(entry['path'], entry['size']):
+            return entry
+        entry['written'] = True
+        if writer.check_mode:
+            return entry
+        download = _Download(client, file_host, _VideoSource(conference_id, union_id, recording), entry['size'], on_link, links)
+        writer.write(entry['path'], download.into)
+    except (ArchiveFailure, InvalidOptionError) as failure:
+        _fail_entry(entry, 'media {0}: {1}'.format(recording['media_id'], failure))
+    except DingTalkError as error:
+        _fail_entry(entry, 'media {0}: {1}'.format(recording['media_id'], error.describe()))
+    return entry
+
+
+def _archive_transcript(client, conference_id, union_id, writer):
+    """transcript.json beside the videos: every paragraph as DingTalk sends it, rewritten only when it has changed."""
+    entry = {'kind': 'transcript', 'path': writer.path(TRANSCRIPT_FILE_NAME), 'size': None, 'written': False}
+    try:
+        paragraphs = read_transcript(client, conference_id, union_id)
+        content = (json.dumps({'conferenceId': conference_id, 'paragraphList': paragraphs}, ensure_ascii=False, indent=1,
+                              sort_keys=True) + '\n').encode('utf-8')
+        entry.update(size=len(content), paragraphs=len(paragraphs))
+        if writer.holds(entry['path'], content):
+            return entry
+        entry['written'] = True
+        if not writer.check_mode:
+            writer.write(entry['path'], lambda fd: _write_all(fd, content))
+    except ArchiveFailure as failure:
+        _fail_entry(entry, 'transcript: {0}'.format(failure))
+    except DingTalkError as error:
+        _fail_entry(entry, 'transcript: {0}'.format(error.describe()))
+    return entry
+
+
+def _fail_entry(entry, message):
+    entry.update(failed=True, written=False, msg=message)
+
+
+class _Writer:
+    """The files of one conference's directory: whether one is complete, and writing one through a locked temporary file."""
+
+    def __init__(self, directory, check_mode, new_file_mode):
+        self.directory = directory
+        self.check_mode = check_mode
+        self.new_file_mode = new_file_mode
+
+    def path(self, name):
+        return os.path.join(self.directory, name)
+
+    def complete(self, path, size):
+        """Whether ``path`` is a regular file of ``size`` bytes. A file of another size is partial, or another file."""
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
+        if not stat.S_ISREG(status.st_mode):
+            raise ArchiveFailure('{0} exists and is not a regular file'.format(path))
+        return status.st_size == size
+
+    def holds(self, path, content):
+        """Whether ``path`` holds exactly ``content`` (a small file)."""
+        if not self.complete(path, len(content)):
+            return False
+        with open(path, 'rb') as existing:
+            return existing.read() == content
+
+    def write(self, path, fill):
+        """Let ``fill(fd)`` write the file into ``.<name>.part``, then rename it to ``path``.
+
+        The temporary file is locked, so that two runs never write into one; whatever an earlier run left
+        in it is thrown away. It is removed when ``fill`` fails.
+        """
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+        except OSError as error:
+            raise ArchiveFailure('the directory {0} cannot be created: {1}'.format(self.directory, error.strerror)) from None
+        part = os.path.join(self.directory, '.' + os.path.basename(path) + PART_SUFFIX)
+        try:
+            # Private while it is written; no link followed to a file elsewhere.
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as error:
+            raise ArchiveFailure('the temporary file {0} cannot be opened: {1}'.format(part, error.strerror)) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise ArchiveFailure('another run is writing {0} right now'.format(part)) from None
+                raise
+            try:
+                os.ftruncate(fd, 0)  # a leftover of an interrupted run is never taken for a beginning
+                fill(fd)
+                try:
+                    os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
+                except FileNotFoundError:
+                    os.fchmod(fd, self.new_file_mode)
+                os.replace(part, path)
+            except BaseException:
+                _remove(part)
+                raise
+        except OSError as error:
+            raise ArchiveFailure('{0} could not be written: {1}'.format(path, error.strerror)) from None
+        finally:
+            os.close(fd)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# Which video a download is of: getPlayInfos needs all three to hand out a fresh link.
+_VideoSource = namedtuple('_VideoSource', ['conference_id', 'union_id', 'recording'])
+
+
+class _Download:
+    """One video's bytes from the storage host into a file, with fresh links when they expire and resumption when a transfer breaks."""
+
+    def __init__(self, client, file_host, source, size, on_link, links=None):
+        self.client = client
+        self.file_host = file_host
+        self.conference_id, self.union_id, self.recording = source
+        self.size = size
+        self.on_link = on_link
+        self.links = links
+
+    def _link(self, renew=False):
+        if self.links is None or renew:
+            self.links = play_info(self.client, self.conference_id, self.union_id, self.recording)
+        link = self.links['mp4_url']
+        if link is None:
+            raise ArchiveFailure('DingTalk gives no mp4FileUrl for it (the file may still be processing); run the task again later')
+        if self.on_link is not None:
+            self.on_link(link)
+        parts = urlsplit(link)
+        if parts.scheme not in ('http', 'https') or not parts.hostname or any(ord(char) <= 32 or ord(char) >= 127 for char in link):
+            raise ArchiveFailure('DingTalk gives an mp4FileUrl that is not an http(s) URL of visible ASCII characters')
+        return link
+
+    def into(self, fd):
+        """Write the whole file into ``fd``, from its start: transient failures resume where the bytes end."""
+        link = self._link()
+        written = renewals = attempt = 0
+        while True:
+            try:
+                written = self._transfer(link, fd, written)
+                return
+            except _LinkRefused:
+                if renewals >= MAX_LINK_RENEWALS:
+                    raise ArchiveFailure('the storage host {0} refused its link even after {1} new ones from DingTalk'.format(
+                        _host(link), renewals)) from None
+                renewals += 1
+                link = self._link(renew=True)
+            except ArchiveFailure as failure:
+                if not failure.retryable or attempt >= self.client.connection.retries:
+                    raise
+                attempt += 1
+                self.client.connection.wait_before_retry(attempt)
+            written = os.lseek(fd, 0, os.SEEK_END)
+
+    def _transfer(self, link, fd, offset):
+        """One request: the bytes from ``offset`` on. Returns the size written; raises _LinkRefused or ArchiveFailure."""
+        try:
+            answer = self.file_host.open(link, offset)
+        except _http.UnsupportedProxy as error:
+            raise ArchiveFailure(str(error)) from None
+        except _http.TransportError as failure:
+            raise ArchiveFailure(_transport_message(failure, link), retryable=not failure.final) from None
+        try:
+            offset = self._start(answer, link, fd, offset)
+            for chunk in answer.chunks(CHUNK_BYTES):
+                offset += len(chunk)
+                if offset > self.size:
+                    raise ArchiveFailure('the storage host {0} sent more than the {1} bytes DingTalk lists (fileSize); the file '
+                                         'was not kept'.format(_host(link), self.size))
+                _write_all(fd, chunk)
+        except _http.TransportError as failure:
+            raise ArchiveFailure(_transport_message(failure, link), retryable=True) from None
+        finally:
+            answer.close()
+        if offset < self.size:
+            raise ArchiveFailure('the storage host {0} ended the transfer after {1} of {2} bytes'.format(_host(link), offset, self.size),
+                                 retryable=True)
+        return offset
+
+    def _start(self, answer, link, fd, offset):
+        """Check the answer's status and length; return the offset its body starts at (0 when the host sends it all)."""
+        status = answer.status
+        if status in LINK_REFUSED_STATUSES:
+            raise _LinkRefused()
+        if status == 416 and offset == self.size:
+            return offset  # the rest was asked for, and there is none: every byte is here
+        if status == 429 or status >= 500:
+            raise ArchiveFailure('the storage host {0} answered HTTP {1}'.format(_host(link), status), retryable=True)
+        if status not in (200, 206):
+            raise ArchiveFailure('the storage host {0} answered HTTP {1}{2}'.format(
+                _host(link), status, ', a redirect, which is not followed' if 300 <= status < 400 else ''))
+        if status == 206:
+            start, total = _content_range(answer.headers.get('Content-Range'))
+            if start != offset or total != self.size:
+                raise ArchiveFailure('the storage host {0} sent a range that does not continue the file of {1} bytes'.format(
+                    _host(link), self.size))
+            return offset
+        declared = answer.headers.get('Content-Length', '')
+        if declared.isdigit() and int(declared) != self.size:
+            raise ArchiveFailure('the storage host {0} has {1} bytes where DingTalk lists {2} (fileSize); the file was not kept'.format(
+                _host(link), int(declared), self.size))
+        if offset:  # the host sent the whole file, not the rest: start again
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+        return 0
+
+
+def _content_range(value):
+    """``(first byte, total size)`` of a ``bytes first-last/total`` Content-Range; (None, None) for anything else."""
+    unit, _space, spec = (value or '').partition(' ')
+    span, _slash, total = spec.partition('/')
+    first = span.partition('-')[0]
+    if unit != 'bytes' or not first.isdigit() or not total.isdigit():
+        return None, None
+    return int(first), int(total)
+
+
+def _host(link):
+    """The storage host of a link, for messages: never the link, which is a bearer credential."""
+    return urlsplit(link).hostname or 'of the link'
+
+
+def _transport_message(failure, link):
+    host = _host(link)
+    if isinstance(failure, _http.CertificateUntrusted):
+        reason = ' ({0})'.format(failure.reason) if failure.reason else ''
+        return ('TLS with the storage host {0} failed{1}; set ca_path to the CA that signs its certificate, or add it to the '
+                'system trust store'.format(host, reason))
+    descriptions = (
+        (_http.ProxyFailed, 'the proxy could not be reached, or refused to connect to the storage host {0}'),
+        (_http.HostUnknown, 'the storage host name {0} could not be resolved'),
+        (_http.ConnectionRefused, 'the storage host {0} refused the connection or cannot be reached'),
+        (_http.ConnectTimedOut, 'no connection to the storage host {0} within the timeout'),
+        (_http.TimedOut, 'the storage host {0} sent nothing within the timeout'),
+        (_http.CutOff, 'the storage host {0} cut the transfer off'),
+        (_http.NotHttp, 'the storage host {0} did not answer in HTTP'),
+    )
+    return next((text for kind, text in descriptions if isinstance(failure, kind)), 'the connection to the storage host {0} was dropped').format(host)

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, community.dingtalk contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A conference's cloud recordings as DingTalk lists them: the videos, their play links, the transcript.
+
+Free of AnsibleModule, like _conference, so that the info and archive modules read the same way; the
+clock and sleep are parameters so that tests need not wait. This is a private module: its interface
+may change without notice.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError
+from ansible_collections.community.dingtalk.plugins.module_utils._conference import iso_utc_from_ms, optional_count, optional_text
+
+# DingTalk's answer for a conference without any video: none was recorded, or none is ready yet after the stop.
+CLOUD_RECORD_NOT_FOUND_CODE = 'cloudRecordNotFound'
+
+# The most paragraphs getTexts documents for one page.
+TRANSCRIPT_PAGE_SIZE = 2000
+# 100 000 paragraphs, many hours of talk: a cursor that never ends must not keep a module reading, nor fill its memory.
+MAX_TRANSCRIPT_PAGES = 50
+TRANSCRIPT_OLDEST_FIRST = '0'
+
+
+def list_videos(client, conference_id, union_id):
+    """The videos DingTalk lists for ``conference_id``, as it sends them; [] when it has none (cloudRecordNotFound)."""
+    try:
+        return client.get_cloud_record_videos(conference_id, union_id)
+    except DingTalkError as error:
+        if error.code == CLOUD_RECORD_NOT_FOUND_CODE:
+            return []
+        raise
+
+
+def wait_for_videos(client, conference_id, union_id, wait_timeout=0, poll_interval=5, sleep=time.sleep, clock=time.monotonic):
+    """``(videos, waited seconds)``: the videos of ``conference_id``, polled every ``poll_interval`` seconds until there is one.
+
+    A recording takes a while to be processed after its stop; until then DingTalk lists nothing. With
+    ``wait_timeout`` 0 the list is read once. When the time is up the videos are [] and the caller decides.
+    The total wait is bounded by ``wait_timeout`` plus the duration of one query.
+    """
+    started = clock()
+    deadline = started + wait_timeout
+    while True:
+        videos = list_videos(client, conference_id, union_id)
+        now = clock()
+        if videos or now >= deadline:
+            return videos, round(now - started, 3)
+        sleep(min(poll_interval, deadline - now))
+
+
+def shape_video(video):
+    """DingTalk's camelCase video (getVideos) as the documented snake_case recording, without its links."""
+    return {
+        'record_id': optional_text(video.get('recordId')),
+        'media_id': optional_text(video.get('mediaId')),
+        'region_id': optional_text(video.get('regionId')),
+        'record_type': optional_count(video.get('recordType')),
+        'duration_ms': optional_count(video.get('duration')),
+        'file_size': optional_count(video.get('fileSize')),
+        'start_time': iso_utc_from_ms(video.get('startTime')),
+        'end_time': iso_utc_from_ms(video.get('endTime')),
+    }
+
+
+def play_info(client, conference_id, union_id, recording):
+    """getPlayInfos for a shaped ``recording``: its signed links and size. Raises DingTalkError, also when ids are missing."""
+    if recording['media_id'] is None or recording['region_id'] is None:
+        raise DingTalkError('DingTalk listed a video of conference {0} without a mediaId and regionId, so its links cannot be '
+                            'asked for'.format(conference_id), http_status=200)
+    info = client.get_cloud_record_play_info(conference_id, union_id, recording['media_id'], recording['region_id'])
+    return {
+        'mp4_url': optional_text(info.get('mp4FileUrl')),
+        'play_url': optional_text(info.get('playUrl')),
+        'file_size': optional_count(info.get('fileSize')),
+    }
+
+
+def read_transcript(client, conference_id, union_id, max_pages=MAX_TRANSCRIPT_PAGES):
+    """Every paragraph of the conference's transcript, oldest first, as DingTalk sends them, page after page.
+
+    The cursor for the next page is the ``nextTtoken`` (sic, the SDK's spelling) of a page's last paragraph,
+    or a ``nextToken`` beside ``hasMore`` should DingTalk send one. A conference without a recording has no
+    transcript: []. Raises DingTalkError for a cursor that does not move and past ``max_pages`` pages.
+    """
+    paragraphs = []
+    next_token = None
+    for _page in range(max_pages):
+        try:
+            page = client.get_cloud_record_texts(conference_id, union_id, next_token=next_token, max_results=TRANSCRIPT_PAGE_SIZE,
+                                                 direction=TRANSCRIPT_OLDEST_FIRST)
+        except DingTalkError as error:
+            if error.code == CLOUD_RECORD_NOT_FOUND_CODE:
+                return paragraphs
+            raise
+        page_paragraphs = page.get('paragraphList') or []
+        if not isinstance(page_paragraphs, list) or not all(isinstance(paragraph, dict) for paragraph in page_paragraphs):
+            raise DingTalkError('DingTalk answered the transcript query with a paragraphList that is not a list of objects', http_status=200)
+        paragraphs.extend(page_paragraphs)
+        if page.get('hasMore') is not True:
+            return paragraphs
+        cursor = page.get('nextToken')
+        if cursor is None and page_paragraphs:
+            cursor = page_paragraphs[-1].get('nextTtoken')
+        if cursor is None or cursor == next_token:
+            raise DingTalkError('DingTalk said the transcript of conference {0} has more paragraphs, but gave no new cursor '
+                                '(nextTtoken) to read them with'.format(conference_id), http_status=200)
+        next_token = cursor
+    raise DingTalkError('The transcript of conference {0} has more than {1} pages of {2} paragraphs; stopped reading it there'.format(
+        conference_id, max_pages, TRANSCRIPT_PAGE_SIZE), http_status=200)
+
+
+def shape_paragraph(paragraph):
+    """A transcript paragraph as the documented snake_case one; the per-word timings are left out."""
+    sentences = paragraph.get('sentenceList')
+    return {
+        'record_id': optional_text(paragraph.get('recordId')),
+        'union_id': optional_text(paragraph.get('unionId')),
+        'nick_name': optional_text(paragraph.get('nickName')),
+        'paragraph': optional_text(paragraph.get('paragraph')),
+        'start_time_ms': optional_count(paragraph.get('startTime')),
+        'end_time_ms': optional_count(paragraph.get('endTime')),
+        'status': optional_count(paragraph.get('status')),
+        'sentences': [{
+            'sentence': optional_text(sentence.get('sentence')),
+            'union_id': optional_text(sentence.get('unionId')),
+            'start_time_ms': optional_count(sentence.get('startTime')),
+            'end_time_ms': optional_count(sentence.get('endTime')),
+        } for sentence in (sentences if isinstance(sentences, list) else []) if isinstance(sentence, dict)],
+    }
+
+
+def recording_info(client, conference_id, union_id, transcript=False):
+    """The result of dingtalk_cloud_record_info: ``recordings`` (one per video, with its links) and, if asked, ``transcript``.
+
+    Failures give ``failed: true``, ``msg`` and the DingTalk error fields instead of raising.
+    """
+    result = {'changed': False, 'conference_id': conference_id, 'recordings': []}
+    try:
+        for video in list_videos(client, conference_id, union_id):
+            recording = shape_video(video)
+            links = play_info(client, conference_id, union_id, recording)
+            recording.update(mp4_url=links['mp4_url'], play_url=links['play_url'])
+            if recording['file_size'] is None:
+                recording['file_size'] = links['file_size']
+            result['recordings'].append(recording)
+        if transcript:
+            result['transcript'] = [shape_paragraph(paragraph) for paragraph in read_transcript(client, conference_id, union_id)]
+    except DingTalkError as error:
+        result.update(error.as_result())
+        result.update(failed=True, msg=error.describe())
+    return result
