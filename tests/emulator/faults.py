@@ -17,6 +17,14 @@ from .calls import JSON_CONTENT_TYPE, admin_error, check_choice, check_number
 FAULT_KINDS = ("error", "html", "drop", "delay", "truncated", "raw")
 
 
+def use_rule(rule):
+    """Count a hit of a fault rule that applies, use up one of its ``times`` (None: unlimited), return a copy to apply."""
+    rule["hits"] += 1
+    if rule["times"] is not None:
+        rule["times"] -= 1
+    return dict(rule)
+
+
 class FaultInjector:
     """Fault rules matched against API requests; not thread-safe on its own (the store locks)."""
 
@@ -89,8 +97,5 @@ class FaultInjector:
             # Roll only for rules that match, so a rule's outcome does not depend on unrelated traffic.
             if rule["probability"] < 1 and self.random.random() >= rule["probability"]:
                 continue
-            rule["hits"] += 1
-            if rule["times"] is not None:
-                rule["times"] -= 1
-            return dict(rule)
+            return use_rule(rule)
         return None

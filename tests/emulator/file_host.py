@@ -19,12 +19,13 @@ import hmac
 import json
 import os
 import re
-import socket
-import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote
+
+from .faults import use_rule
+from .serving import BackgroundHTTPServer
 
 OBJECT_PREFIX = "/o/"
 ADMIN_PREFIX = "/_files/"
@@ -137,10 +138,7 @@ class FileStore:
             for rule in self.faults:
                 if rule["times"] == 0 or rule["key"] not in (None, key):
                     continue
-                rule["hits"] += 1
-                if rule["times"] is not None:
-                    rule["times"] -= 1
-                return dict(rule)
+                return use_rule(rule)
             return None
 
     def begin(self):
@@ -329,20 +327,10 @@ class FileHostHandler(BaseHTTPRequestHandler):
         raise KeyError("no admin call %s %s" % (method, name))
 
 
-class _FileHostHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
+class _FileHostHTTPServer(BackgroundHTTPServer):
     def __init__(self, address, store):
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.store = store
         super().__init__(address, FileHostHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall for seconds without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
 
     def handle_error(self, request, client_address):
         """Clients that hang up mid-download are routine here."""
@@ -355,19 +343,12 @@ class FileHostServer:
         self.store = store
         self._httpd = _FileHostHTTPServer((host, port), store)
         self.port = self._httpd.server_address[1]
-        self.url = "http://%s:%d" % ("[%s]" % host if ":" in host else host, self.port)
+        self.url = self._httpd.base_url()
         store.base_url = self.url
-        self._thread = None
 
     def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="dingtalk-file-host", daemon=True)
-        self._thread.start()
+        self._httpd.serve_in_thread("dingtalk-file-host")
         return self
 
     def shutdown(self):
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
+        self._httpd.stop()

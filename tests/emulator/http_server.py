@@ -10,19 +10,17 @@ A request under /_emulator/ goes to the admin API (admin_api.py), any other to t
 import base64
 import json
 import os
-import socket
-import socketserver
 import ssl
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote
 
 from .admin_api import ADMIN_PREFIX, ADMIN_ROUTES, AdminApi
 from .calls import JSON_CONTENT_TYPE, REQUEST_ID_HEADER, TOKEN_HEADER, ApiError, Call, match_route
 from .dingtalk_api import API_ROUTES, DingTalkApi
 from .file_host import FileHostServer
+from .serving import BackgroundHTTPServer
 from .store import EmulatorStore
 
 
@@ -233,15 +231,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return status, None
 
 
-class _EmulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # socketserver's default backlog of 5 drops connection attempts of a burst of concurrent clients (which
-    # then time out): not a fault any test asked for.
-    request_queue_size = 128
-
+class _EmulatorHTTPServer(BackgroundHTTPServer):
     def __init__(self, address, emulator, verbose, tls_context):
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.store = emulator.state
         self.dingtalk_api = emulator.dingtalk_api
         self.admin_api = emulator.admin_api
@@ -249,11 +240,6 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
         super().__init__(address, EmulatorRequestHandler)
         if tls_context is not None:
             self.socket = tls_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall for seconds without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
 
     def handle_error(self, request, client_address):
         """Dropped connections and failed TLS handshakes are routine in fault tests; stay quiet."""
@@ -285,15 +271,12 @@ class EmulatorServer:
         # The recordings' files are on another host, as DingTalk's are: a server of its own, on a port of its own.
         self.file_host = FileHostServer(self.state.recordings.store, host=host, port=file_host_port)
         self.file_host_url = self.file_host.url
-        self.url = "%s://%s:%d" % ("https" if tls_context else "http", "[%s]" % host if ":" in host else host, self.port)
+        self.url = self._httpd.base_url("https" if tls_context else "http")
         self._port_file = port_file
-        self._thread = None
 
     def start(self):
         self.file_host.start()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="dingtalk-emulator", daemon=True)
-        self._thread.start()
+        self._httpd.serve_in_thread("dingtalk-emulator")
         if self._port_file:
             # Write then rename, so a watcher never reads a half-written port number.
             temporary = "%s.%d.tmp" % (self._port_file, os.getpid())
@@ -303,11 +286,7 @@ class EmulatorServer:
         return self
 
     def shutdown(self):
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
+        self._httpd.stop()
         self.file_host.shutdown()
 
     def __enter__(self):
