@@ -8,7 +8,25 @@
 set -eu
 
 AWX_JOB_WORK_DIR=$(mktemp -d)
-trap 'rm -rf "$AWX_JOB_WORK_DIR"' EXIT
+# The job user finds ansible-runner and ansible-playbook on PATH, in the virtualenv under test; that lookup
+# uses access(2), which ignores the read capability awx_job.py gives the user. Parents of the virtualenv
+# that the job user may not enter (a checkout under a private directory; the user is in group 0, so the
+# group's bits count) are opened for entering, not listing, for the length of this run, as every directory
+# of an execution environment's image is.
+opened=()
+if [ "$(id -u)" = 0 ]; then
+    dir=$(dirname "$(command -v ansible-runner)")
+    while [ "$dir" != / ]; do
+        # The group's execute bit: the seventh character of drwxr-x---.
+        case "$(stat -c %A "$dir")" in
+            ??????[xs]*) ;;
+            *) chmod g+x "$dir" && opened+=("$dir") ;;
+        esac
+        dir=$(dirname "$dir")
+    done
+fi
+close_opened() { for dir in "${opened[@]}"; do chmod g-x "$dir"; done; }
+trap 'rm -rf "$AWX_JOB_WORK_DIR"; close_opened' EXIT
 chmod 0711 "$AWX_JOB_WORK_DIR"  # the job user enters its own private data dirs in it
 export AWX_JOB_WORK_DIR
 # An arbitrary UID in OpenShift's style, of this run alone: awx_job.py tells the job's processes by it.
