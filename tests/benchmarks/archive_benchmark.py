@@ -36,6 +36,9 @@ import time
 
 import requests
 
+from emulator.admin import EmulatorAdmin  # pylint: disable=import-error  # run_benchmark.py puts tests/ on sys.path
+from emulator.file_host import object_sha256  # pylint: disable=import-error
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP_KEY = 'ding-bench-app'
 APP_SECRET = 'bench-secret'
@@ -122,37 +125,31 @@ def _memory(pid):
 class Bench:
     def __init__(self, server, collections_path, work_dir):
         self.api = server.url
-        self.admin = server.url + '/_emulator'
-        self.files = server.file_host_url + '/_files'
+        self.admin = EmulatorAdmin(server.url, timeout=60)
+        self.files = self.admin.file_host()
         self.collections_path = collections_path
         self.work_dir = work_dir
-        self.session = requests.Session()
+        self.session = requests.Session()  # for the DingTalk call that hands out the signed link
         self.session.trust_env = False
 
-    def post(self, path, body):
-        response = self.session.post(self.admin + path, json=body, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
     def prepare(self):
-        self.post('/reset', {})
+        self.admin.reset()
         conferences = [{'conference_id': BIG_CONFERENCE, 'host_union_id': HOST_UNION_ID, 'status': 1, 'cloud_record_status': 3}]
         conferences += [{'conference_id': many_id(number), 'host_union_id': HOST_UNION_ID, 'status': 1, 'cloud_record_status': 3}
                         for number in range(MANY)]
-        self.post('/seed', {'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences})
-        self.post('/recordings', {'conference_id': BIG_CONFERENCE, 'videos': [{'media_id': BIG_MEDIA, 'file_size': GIB}]})
+        self.admin.seed({'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences})
+        self.admin.add_recordings(BIG_CONFERENCE, videos=[{'media_id': BIG_MEDIA, 'file_size': GIB}])
         for number in range(MANY):
-            self.post('/recordings', {'conference_id': many_id(number), 'videos': [{'media_id': 'bench-media-{0:03d}'.format(number),
-                                                                                    'file_size': MANY_SIZE}]})
+            self.admin.add_recordings(many_id(number), videos=[{'media_id': 'bench-media-{0:03d}'.format(number), 'file_size': MANY_SIZE}])
 
     def file_requests(self):
-        return self.session.get(self.files + '/requests', timeout=60).json()['requests']
+        return self.files.requests()
 
     def clear_file_requests(self):
-        self.session.delete(self.files + '/requests', timeout=60).raise_for_status()
+        self.files.clear_requests()
 
     def signed_link(self):
-        token = self.post('/tokens', {'app_key': APP_KEY})['access_token']
+        token = self.admin.mint_token(APP_KEY)
         answer = self.session.get(self.api + '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos'.format(BIG_CONFERENCE),
                                   params={'mediaId': BIG_MEDIA, 'regionId': 'cn-hangzhou', 'unionId': HOST_UNION_ID},
                                   headers={'x-acs-dingtalk-access-token': token}, timeout=60)
@@ -196,8 +193,6 @@ def mib(value):
 
 
 def run(server, collections_path, runs, output_dir, machine_info):
-    from file_host import object_sha256  # pylint: disable=import-error,import-outside-toplevel  # run_benchmark.py put tests/emulator on sys.path
-
     expected_sha256 = object_sha256(BIG_MEDIA, GIB)
     with tempfile.TemporaryDirectory(prefix='dingtalk-archive-bench-') as work_dir:
         bench = Bench(server, collections_path, work_dir)

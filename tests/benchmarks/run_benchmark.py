@@ -36,11 +36,10 @@ import sys
 import tempfile
 import time
 
-import requests
-
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'emulator'))
-from dingtalk_emulator import start_in_thread  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.insert(0, os.path.join(HERE, '..'))  # tests/emulator is the package "emulator"
+from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from emulator.dingtalk_emulator import start_in_thread  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 APP_KEY = 'ding-bench-app'
 APP_SECRET = 'bench-secret'
@@ -63,22 +62,23 @@ SWEEP = {'name': 'sweep', 'conferences': 1000, 'recording': 500, 'page_size': 20
 ALL_SCENARIOS = tuple(scenario['name'] for scenario in SCENARIOS) + (SWEEP['name'],)
 
 
-class Emulator:
+class Emulator(EmulatorAdmin):
+    """The emulator's admin client, with the benchmark's scenarios."""
+
     def __init__(self, server):
-        self.url = server.url
-        self.admin = server.url + '/_emulator'
+        super().__init__(server.url, timeout=60)  # a seed or a log of a thousand conferences takes a while
 
     def prepare(self, qps_limit, latency, count, recording=True):
-        requests.post(self.admin + '/reset', json={}, timeout=30).raise_for_status()
+        self.reset()
         conferences = [{'conference_id': conference_id(number), 'host_union_id': HOST_UNION_ID, 'status': 2,
                         'cloud_record_status': 1 if recording else 3} for number in range(count)]
         seed = {'config': {'qps_limit': qps_limit, 'latency': latency},
                 'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences}
-        requests.post(self.admin + '/seed', json=seed, timeout=60).raise_for_status()
+        self.seed(seed)
 
     def prepare_sweep(self, latency, conferences, recording):
         """An organisation of ``conferences`` ongoing meetings of as many hosts, the first ``recording`` of every two recording."""
-        requests.post(self.admin + '/reset', json={}, timeout=30).raise_for_status()
+        self.reset()
         meetings = []
         for number in range(conferences):
             host = 'host-union-{0:04d}'.format(number)
@@ -88,17 +88,16 @@ class Emulator:
             meetings.append(meeting)
         seed = {'config': {'qps_limit': DINGTALK_LIMIT, 'latency': latency},
                 'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': meetings}
-        requests.post(self.admin + '/seed', json=seed, timeout=60).raise_for_status()
+        self.seed(seed)
 
     def calls(self):
-        return requests.get(self.admin + '/requests', timeout=60).json()['requests']
+        return self.requests_log()
 
     def clear_calls(self):
-        requests.delete(self.admin + '/requests', timeout=30).raise_for_status()
+        self.clear_requests()
 
     def still_recording(self):
-        conferences = requests.get(self.admin + '/conferences', timeout=60).json()['conferences']
-        return sum(1 for conference in conferences if conference['cloud_record_status'] in (1, 2))
+        return sum(1 for conference in self.conferences() if conference['cloud_record_status'] in (1, 2))
 
 
 def conference_id(number):

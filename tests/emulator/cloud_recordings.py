@@ -10,8 +10,8 @@ The files themselves are on a separate file host (file_host.py); getPlayInfos si
 
 A stop (or the end of a meeting that was recording) makes a video, and a few transcript paragraphs,
 that DingTalk would list once processed: here after ``video_delay`` seconds. Tests add videos with
-ids of their choosing (hostile ones too) through the admin API. EmulatorState owns one instance and
-calls it under its lock. Stdlib only.
+ids of their choosing (hostile ones too) through the admin API. The store (store.py) owns one instance,
+which the DingTalk and the admin API call under its lock. Times are the emulator's clock (clock.py). Stdlib only.
 """
 
 import time
@@ -37,10 +37,14 @@ def _camel_video(video):
 
 
 class CloudRecordings:
-    """Videos and transcripts per conference id; ``api_error(status, code, message)`` and ``admin_error(message)`` make errors."""
+    """Videos and transcripts per conference id; ``api_error(status, code, message)`` and ``admin_error(message)`` make errors.
 
-    def __init__(self, store, api_error, admin_error):
+    ``clock`` is the emulator's (``time()`` in epoch seconds).
+    """
+
+    def __init__(self, store, api_error, admin_error, clock=time):
         self.store = store
+        self.clock = clock
         self.api_error = api_error
         self.admin_error = admin_error
         self._counter = 0  # survives resets: ids handed out never come back
@@ -61,7 +65,7 @@ class CloudRecordings:
 
     def recording_finished(self, conference):
         """A running or paused recording of ``conference`` (admin shape) has just been stopped: its video and transcript."""
-        now_ms = int(time.time() * 1000)
+        now_ms = int(self.clock.time() * 1000)
         number = self._next()
         union_id = conference.get("cloud_record_owner_union_id") or conference["host_union_id"]
         self._add_video(conference["conference_id"], {
@@ -81,12 +85,12 @@ class CloudRecordings:
             raise self.admin_error("unknown video keys: %s" % ", ".join(sorted(unknown)))
         number = self._next()
         video = {"record_id": str(7000000 + number), "media_id": "emumedia%06d" % number, "region_id": REGION, "record_type": 0,
-                 "duration": 60000, "file_size": self.config["recording_size"], "start_time": int(time.time() * 1000) - 60000,
-                 "end_time": int(time.time() * 1000), "union_id": None}
+                 "duration": 60000, "file_size": self.config["recording_size"], "start_time": int(self.clock.time() * 1000) - 60000,
+                 "end_time": int(self.clock.time() * 1000), "union_id": None}
         video.update({key: value for key, value in fields.items() if key not in ("ready_in_seconds", "stored_size")})
         if not isinstance(video["file_size"], int) or isinstance(video["file_size"], bool) or video["file_size"] < 0:
             raise self.admin_error("file_size must be an integer >= 0")
-        video["visible_at"] = time.time() + float(fields.get("ready_in_seconds") or 0)
+        video["visible_at"] = self.clock.time() + float(fields.get("ready_in_seconds") or 0)
         self.videos.setdefault(conference_id, []).append(video)
         if isinstance(video["media_id"], str):
             # stored_size: the file host holds another size than DingTalk lists, for tests of that mismatch.
@@ -119,7 +123,7 @@ class CloudRecordings:
             raise self.api_error(400, "resourceClose", "the cloud recording resource is closed")
 
     def _visible(self, conference_id):
-        now = time.time()
+        now = self.clock.time()
         return [video for video in self.videos.get(conference_id, []) if video["visible_at"] <= now]
 
     def get_videos(self, call, conference):
@@ -183,10 +187,9 @@ class CloudRecordings:
                                 "transcript_paragraphs": len(self.transcripts.get(conference_id, [])),
                                 "closed": conference_id in self.closed} for conference_id in conference_ids]}
 
-    @staticmethod
-    def _admin_video(video):
+    def _admin_video(self, video):
         shown = {key: value for key, value in video.items() if key != "visible_at"}
-        shown["listed"] = video["visible_at"] <= time.time()
+        shown["listed"] = video["visible_at"] <= self.clock.time()
         return shown
 
     def admin_config(self, body=None):

@@ -19,12 +19,13 @@ import hmac
 import json
 import os
 import re
-import socket
-import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote
+
+from .faults import use_rule
+from .serving import BackgroundHTTPServer
 
 OBJECT_PREFIX = "/o/"
 ADMIN_PREFIX = "/_files/"
@@ -73,8 +74,9 @@ def _window(block):
 class FileStore:
     """The objects, the signing key, the fault rules and the request log of a file host; thread-safe."""
 
-    def __init__(self):
+    def __init__(self, clock=time):
         self.lock = threading.RLock()
+        self.clock = clock  # the emulator's (clock.py): when a signed link expires
         self.base_url = "http://files.emulator.invalid"  # until a FileHostServer serves the store
         self._secret = os.urandom(32)
         self.reset()
@@ -94,7 +96,7 @@ class FileStore:
 
     def sign(self, key, lifetime):
         """A link to ``key`` valid for ``lifetime`` seconds from now (0 or less: already expired)."""
-        expires = int(time.time() + lifetime)
+        expires = int(self.clock.time() + lifetime)
         return "%s%s%s?Expires=%d&Signature=%s" % (self.base_url, OBJECT_PREFIX, quote(key, safe=""), expires, self._signature(key, expires))
 
     def _signature(self, key, expires):
@@ -105,7 +107,7 @@ class FileStore:
         expires, signature = query.get("Expires", ""), query.get("Signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._signature(key, int(expires))):
             return 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."
-        if int(expires) <= time.time():
+        if int(expires) <= self.clock.time():
             return 403, "AccessDenied", "Request has expired."
         if key not in self.objects:
             return 404, "NoSuchKey", "The specified key does not exist."
@@ -136,10 +138,7 @@ class FileStore:
             for rule in self.faults:
                 if rule["times"] == 0 or rule["key"] not in (None, key):
                     continue
-                rule["hits"] += 1
-                if rule["times"] is not None:
-                    rule["times"] -= 1
-                return dict(rule)
+                return use_rule(rule)
             return None
 
     def begin(self):
@@ -328,20 +327,10 @@ class FileHostHandler(BaseHTTPRequestHandler):
         raise KeyError("no admin call %s %s" % (method, name))
 
 
-class _FileHostHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
+class _FileHostHTTPServer(BackgroundHTTPServer):
     def __init__(self, address, store):
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.store = store
         super().__init__(address, FileHostHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall for seconds without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
 
     def handle_error(self, request, client_address):
         """Clients that hang up mid-download are routine here."""
@@ -354,19 +343,12 @@ class FileHostServer:
         self.store = store
         self._httpd = _FileHostHTTPServer((host, port), store)
         self.port = self._httpd.server_address[1]
-        self.url = "http://%s:%d" % ("[%s]" % host if ":" in host else host, self.port)
+        self.url = self._httpd.base_url()
         store.base_url = self.url
-        self._thread = None
 
     def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="dingtalk-file-host", daemon=True)
-        self._thread.start()
+        self._httpd.serve_in_thread("dingtalk-file-host")
         return self
 
     def shutdown(self):
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
+        self._httpd.stop()

@@ -13,13 +13,15 @@ import requests
 EMULATOR_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "emulator"))
 
 try:
+    from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin, FileHostAdmin
     from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
     from ansible_collections.community.dingtalk.tests.emulator.file_host import object_bytes, parse_range
 except ImportError:
-    # Outside an ansible_collections tree (plain checkout), load the files from their folder.
-    sys.path.insert(0, EMULATOR_DIR)
-    from dingtalk_emulator import start_in_thread  # pylint: disable=import-error
-    from file_host import object_bytes, parse_range  # pylint: disable=import-error
+    # Outside an ansible_collections tree (plain checkout), the folder is the package "emulator".
+    sys.path.insert(0, os.path.dirname(EMULATOR_DIR))
+    from emulator.admin import EmulatorAdmin, FileHostAdmin  # pylint: disable=import-error
+    from emulator.dingtalk_emulator import start_in_thread  # pylint: disable=import-error
+    from emulator.file_host import object_bytes, parse_range  # pylint: disable=import-error
 
 CONFERENCES = "/v1.0/conference/videoConferences/"
 HOST = "host-union-id"
@@ -44,15 +46,15 @@ class Dingtalk:
         self.files = server.file_host_url
         self.session = requests.Session()
         self.session.trust_env = False
+        self.emulator = EmulatorAdmin(server.url, timeout=5)
+        self.file_host = FileHostAdmin(server.file_host_url, timeout=5)
         self.admin("POST", "reset")
         self.admin("POST", "seed", {"apps": [{"app_key": "app", "app_secret": "secret"}],
                                     "conferences": [{"conference_id": "conf-1", "host_union_id": HOST, "cloud_record_status": 1}]})
         self.token = self.admin("POST", "tokens", {"app_key": "app"})["access_token"]
 
     def admin(self, method, path, body=None):
-        response = self.session.request(method, self.url + "/_emulator/" + path, json=body, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.emulator.call(method, path, body)
 
     def get(self, call, conference_id="conf-1", **query):
         return self.session.get(self.url + CONFERENCES + quote(conference_id, safe="") + "/cloudRecords/" + call,
@@ -69,7 +71,7 @@ class Dingtalk:
         return response.json()
 
     def file_requests(self):
-        return self.session.get(self.files + "/_files/requests", timeout=5).json()["requests"]
+        return self.file_host.requests()
 
 
 @pytest.fixture
@@ -175,7 +177,7 @@ def test_file_host_faults_cut_a_body_off_and_answer_expired(dingtalk):
     [video] = dingtalk.get("getVideos", unionId=HOST).json()["videoList"]
     link = dingtalk.play_info(video)["mp4FileUrl"]
     rules = [{"kind": "expired", "times": 1}, {"kind": "cut", "after_bytes": 10, "times": 1}]
-    dingtalk.session.post(dingtalk.files + "/_files/faults", json={"rules": rules}, timeout=5)
+    dingtalk.file_host.add_faults(*rules)
     assert dingtalk.session.get(link, timeout=5).status_code == 403
     try:
         cut = dingtalk.session.get(link, timeout=5).content  # urllib3 1.26 hands over what came

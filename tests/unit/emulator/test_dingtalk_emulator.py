@@ -20,11 +20,13 @@ EMULATOR_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..
 EMULATOR_SCRIPT = os.path.join(EMULATOR_DIR, "dingtalk_emulator.py")
 
 try:
+    from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin
     from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
 except ImportError:
-    # Outside an ansible_collections tree (plain checkout), load the file from its folder.
-    sys.path.insert(0, EMULATOR_DIR)
-    from dingtalk_emulator import start_in_thread  # pylint: disable=import-error
+    # Outside an ansible_collections tree (plain checkout), the folder is the package "emulator".
+    sys.path.insert(0, os.path.dirname(EMULATOR_DIR))
+    from emulator.admin import EmulatorAdmin  # pylint: disable=import-error
+    from emulator.dingtalk_emulator import start_in_thread  # pylint: disable=import-error
 
 CONFERENCES = "/v1.0/conference/videoConferences/"
 HOST = "host-union-id"
@@ -44,11 +46,10 @@ class Client:
     def __init__(self, url):
         self.url = url
         self.session = requests.Session()
+        self.emulator = EmulatorAdmin(url, timeout=5)
 
     def admin(self, method, path, body=None):
-        response = self.session.request(method, self.url + "/_emulator/" + path, json=body, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.emulator.call(method, path, body)
 
     def api(self, method, path, token=None, body=None, **kwargs):
         headers = {"x-acs-dingtalk-access-token": token} if token else {}
@@ -97,6 +98,7 @@ def client(server):
     dingtalk.admin("POST", "seed", SCENARIO)
     yield dingtalk
     dingtalk.session.close()
+    dingtalk.emulator.close()
 
 
 def test_internal_token_is_reused_and_extended(client, server):
@@ -104,7 +106,7 @@ def test_internal_token_is_reused_and_extended(client, server):
     assert first.json()["expireIn"] == 7200
     token = first.json()["accessToken"]
     expiry = server.state.tokens[token]["expires_at"]
-    time.sleep(0.01)
+    client.emulator.advance_clock(1)
     assert client.token() == token
     assert server.state.tokens[token]["expires_at"] > expiry
     unified = client.api("POST", "/v1.0/oauth2/corp-1/token", body={"client_id": "app-key", "client_secret": "app-secret", "grant_type": "client_credentials"})
@@ -196,7 +198,7 @@ def test_minted_tokens(client):
     assert client.conference(suite_token).status_code == 200
     expired = client.admin("POST", "tokens", {"app_key": "app-key", "expires_in": -1})["access_token"]
     assert_error(client.conference(expired), 400, "InvalidAuthentication")
-    bad = client.session.post(client.url + "/_emulator/tokens", json={"suite_key": "suite-key", "corp_id": "corp-9"}, timeout=5)
+    bad = client.emulator.request("POST", "tokens", json={"suite_key": "suite-key", "corp_id": "corp-9"})
     assert bad.status_code == 400
 
 
@@ -240,7 +242,7 @@ def test_conference_fields_are_settable(client):
     assert client.conference(client.token()).json()["confInfo"]["confDuration"] == 5
     for bad in ({"attend_num": "9"}, {"attend_num": -1}, {"invited_num": True}, {"room_code": 512345678},
                 {"extension_app_settings": [{"app_kode": "c"}]}, {"extension_app_settings": [{"auto_open_mode": "1"}]}):
-        response = client.session.patch(client.url + "/_emulator/conferences/conf-1", json=bad, timeout=5)
+        response = client.emulator.request("PATCH", "conferences/conf-1", json=bad)
         assert response.status_code == 400, bad
 
 
@@ -340,7 +342,7 @@ def test_qps_window(client):
     assert [client.conference(token).status_code for _attempt in range(3)] == [200] * 3
     assert_error(client.conference(token), 403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi")
     assert client.stop(token).status_code == 200  # the window is per API
-    time.sleep(1.05)
+    client.emulator.advance_clock(1.05)
     assert client.conference(token).status_code == 200
     assert client.admin("GET", "stats")["throttled"] == 1
     throttled = [entry for entry in client.admin("GET", "requests?api=conference.get")["requests"] if entry["status"] == 403]
@@ -477,8 +479,7 @@ def test_fault_is_logged_when_the_client_gave_up(client, server):
     client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "delay", "delay": 0.5, "times": 1}]})
     with pytest.raises(requests.exceptions.Timeout):
         client.session.get(client.url + CONFERENCES + "conf-1", headers={"x-acs-dingtalk-access-token": token}, timeout=0.1)
-    while client.admin("GET", "stats")["in_flight"]:
-        time.sleep(0.05)
+    client.emulator.settle()
     assert client.admin("GET", "requests?api=conference.get")["requests"][-1]["fault"] == "delay"
 
 
@@ -499,7 +500,7 @@ def test_fault_raw_bytes_repeat_and_headers(client):
     assert "Content-Length" not in unframed.headers and unframed.content == b"abc"
     for bad in ({"kind": "raw", "body": "x", "body_base64": "eA=="}, {"kind": "raw", "body_base64": "not base64!"},
                 {"kind": "raw", "repeat": 0}, {"kind": "raw", "headers": {"X-Bad": "a\r\nb"}}, {"kind": "raw", "headers": ["x"]}):
-        assert client.session.post(client.url + "/_emulator/faults", json={"rules": [bad]}, timeout=5).status_code == 400
+        assert client.emulator.request("POST", "faults", json={"rules": [bad]}).status_code == 400
 
 
 def test_fault_probability_is_reproducible(client):
@@ -571,10 +572,10 @@ def test_percent_encoded_ids(client, conference_id):
 
 
 def test_scheduled_end(client):
-    client.admin("PATCH", "conferences/conf-1", {"end_in_seconds": 0.2})
+    client.admin("PATCH", "conferences/conf-1", {"end_in_seconds": 60})
     token = client.token()
     assert client.conference(token).json()["confInfo"]["status"] == 2
-    time.sleep(0.25)
+    client.emulator.advance_clock(60)
     info = client.conference(token).json()["confInfo"]
     assert info["status"] == 1 and info["cloudRecordStatus"] == 3 and info["endTime"]
     assert_error(client.stop(token), 400, "roomClosed")
@@ -609,9 +610,9 @@ def test_admin_conferences_and_validation(client):
     for path, body in (("conferences", {"host_union_id": "h", "status": 9}), ("conferences", {"title": "no host"}),
                        ("apps", {"app_key": "k"}), ("config", {"qps": 1}), ("faults", {"rules": [{"kind": "explode"}]})):
         method = "PUT" if path == "config" else "POST"
-        response = client.session.request(method, client.url + "/_emulator/" + path, json=body, timeout=5)
+        response = client.emulator.request(method, path, json=body)
         assert response.status_code == 400 and response.json()["code"] == "badRequest", path
-    assert client.session.get(client.url + "/_emulator/conferences/none", timeout=5).status_code == 404
+    assert client.emulator.request("GET", "conferences/none").status_code == 404
 
 
 def test_reset_and_stats(client):
@@ -658,8 +659,7 @@ def test_tls(tmp_path):
     cert, key = _make_certificate(str(tmp_path))
     with start_in_thread(tls_cert=cert, tls_key=key) as emulator:
         assert emulator.url.startswith("https://127.0.0.1:")
-        response = requests.post(emulator.url + "/_emulator/apps", json={"app_key": "k", "app_secret": "s"}, verify=cert, timeout=5)
-        assert response.status_code == 200
+        EmulatorAdmin(emulator.url, verify=cert).add_app("k", "s")
         token = requests.post(emulator.url + "/v1.0/oauth2/accessToken", json={"appKey": "k", "appSecret": "s"}, verify=cert, timeout=5)
         assert token.json()["expireIn"] == 7200
 
@@ -761,3 +761,45 @@ def test_recording_owner_is_settable_and_set_by_a_start(client):
     assert client.stop(token).status_code == 200
     assert client.start(token).status_code == 200
     assert client.conference(token).json()["confInfo"]["cloudRecordOwnerUnionId"] == HOST
+
+
+def test_the_clock_moves_forward_only_and_survives_a_reset(client, server):
+    before = client.admin("GET", "clock")
+    token = client.admin("POST", "tokens", {"app_key": "app-key", "expires_in": 30})["access_token"]
+    assert client.conference(token).status_code == 200
+    moved = client.emulator.advance_clock(31)
+    assert moved["advanced"] == before["advanced"] + 31 and moved["time"] >= before["time"] + 31
+    assert_error(client.conference(token), 400, "InvalidAuthentication")  # expired on the emulator's clock
+    for bad in ({"seconds": -1}, {"seconds": "1"}, {}):
+        assert client.emulator.request("POST", "clock", json=bad).status_code == 400
+    client.admin("POST", "reset")
+    assert client.admin("GET", "clock")["advanced"] == moved["advanced"]  # time never goes back
+    assert server.clock.offset == moved["advanced"]
+
+
+def test_an_injected_clock_is_the_emulator_time():
+    class FrozenClock:
+        """Time that moves only when a test says so."""
+
+        def __init__(self):
+            self.now = 1000000.0
+
+        def time(self):
+            return self.now
+
+        def monotonic(self):
+            return self.now
+
+    clock = FrozenClock()
+    with start_in_thread(qps_limit=0, clock=clock) as emulator:
+        admin = EmulatorAdmin(emulator.url)
+        admin.add_app("app-key", "app-secret")
+        minted = admin.post("tokens", {"app_key": "app-key", "expires_in": 60})
+        assert minted["expires_at"] == 1000060.0
+        conference = admin.add_conference("conf-1", host_union_id=HOST, end_in_seconds=5)
+        assert conference["start_time"] == 1000000000 and conference["ends_at"] == 1000005.0
+        clock.now += 5
+        assert admin.conference("conf-1")["status"] == 1
+        assert admin.requests_log() == []
+        assert admin.request("POST", "clock", json={"seconds": 1}).status_code == 400  # only the test moves this clock
+        admin.close()

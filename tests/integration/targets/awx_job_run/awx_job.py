@@ -37,6 +37,7 @@ fails the test). Values of secrets and tokens are never printed.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import json
 import os
@@ -46,11 +47,14 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
 
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The emulator's admin client, from tests/emulator (aliases of ../setup_emulator).
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..'))
+from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
 CREDENTIALS_FILE = os.path.join(HERE, 'credentials.yml')
 HOST_UNION_ID = 'host-union-awx'
 BATCH_PREFIX = 'conf-batch-'
@@ -130,26 +134,23 @@ def work_dir():
     return os.environ['AWX_JOB_WORK_DIR']
 
 
+@functools.lru_cache(maxsize=None)
+def emulator():
+    """The emulator's admin client: one, with one kept-open connection, for every call of this run."""
+    return EmulatorAdmin.from_integration_config(os.path.join(HERE, '..', '..', 'integration_config.yml'))
+
+
 def emulator_url():
-    return load_yaml(os.path.join(HERE, '..', '..', 'integration_config.yml'))['dingtalk_emulator_url']
-
-
-def emulator(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    request = urllib.request.Request(emulator_url() + '/_emulator/' + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
+    return emulator().url
 
 
 def settled_stats():
     """The emulator's counters once no API request is in flight (the log lags the answers a little)."""
-    for dummy in range(100):
-        stats = emulator('GET', 'stats')
-        if not stats['in_flight']:
-            return stats
-        time.sleep(0.1)
-    raise JobError('the emulator still answers requests of a job that has ended')
+    emulator().settle(timeout=10)
+    stats = emulator().stats()
+    if stats['in_flight']:
+        raise JobError('the emulator still answers requests of a job that has ended')
+    return stats
 
 
 def token_requests(stats):
@@ -257,8 +258,9 @@ def seed(args):
     conferences = [('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'), ('conf-awx-lookup', 'Board meeting'),
                    ('conf-awx-archive', 'Quarterly review')]
     conferences += [('{0}{1}'.format(BATCH_PREFIX, number), 'Class {0}'.format(number)) for number in range(args.batch)]
-    emulator('POST', 'reset', {})
-    emulator('POST', 'seed', {
+    admin = emulator()
+    admin.reset()
+    admin.seed({
         'apps': [{'app_key': internal['app_key'], 'app_secret': internal['app_secret']}],
         'suites': [{'suite_key': suite['suite_key'], 'suite_secret': suite['suite_secret'],
                     'suite_ticket': suite['suite_ticket'], 'corp_ids': [suite['auth_corp_id']]}],
@@ -322,7 +324,7 @@ def run(args):
         ', '.join(sorted(injection.extra_vars)) or 'none', user.describe()))
     before = settled_stats()
     if args.latency:
-        emulator('PUT', 'config', {'latency': args.latency})
+        emulator().configure(latency=args.latency)
     # The parameters AWX gives ansible-runner that matter here: its own ident, no output on the
     # worker's terminal, the job's verbosity.
     command = user.command_prefix + [shutil.which('ansible-runner'), 'run', private_data_dir, '--ident', args.ident,
@@ -342,7 +344,7 @@ def run(args):
             for pid in user.processes() or []:
                 os.kill(pid, signal.SIGKILL)
         if args.latency:
-            emulator('PUT', 'config', {'latency': 0})
+            emulator().configure(latency=0)
 
     status = read_artifact(args.ident, 'status')
     print_events(args.ident)
@@ -366,7 +368,7 @@ def run(args):
 
 def interrupt_when_batch_runs(runner, ident, user, stops):
     """Once the emulator has seen ``stops`` stop calls, cancel the job as AWX does; raise JobError if it does not end."""
-    while emulator('GET', 'stats')['by_api'].get(STOP_API, 0) < stops:
+    while emulator().stats()['by_api'].get(STOP_API, 0) < stops:
         if runner.poll() is not None:
             raise JobError('it ended before its batch had stopped the recordings it was to be interrupted after')
         time.sleep(0.1)
@@ -505,7 +507,7 @@ def batch_recording():
     """Batch conference id -> whether it is still recording, once no call is in flight."""
     settled_stats()
     return dict((conference['conference_id'], conference['cloud_record_status'] == 1)
-                for conference in emulator('GET', 'conferences')['conferences'] if conference['conference_id'].startswith(BATCH_PREFIX))
+                for conference in emulator().conferences() if conference['conference_id'].startswith(BATCH_PREFIX))
 
 
 def still_recording(args):
@@ -559,7 +561,7 @@ def scan(_args):
     """
     rules = awx_rules()
     secrets = secret_values()
-    tokens = [token['access_token'] for token in emulator('GET', 'tokens')['tokens']]
+    tokens = [token['access_token'] for token in emulator().tokens()]
     secrets.update(('token {0}'.format(number), token) for number, token in enumerate(tokens))
     injected = {}
     for type_name, credential_type in credential_types().items():

@@ -7,7 +7,7 @@ set -eu
 source ../setup_secret_scan/scanned_runs.sh
 examples=../../../../docs/examples
 
-DINGTALK_EMULATOR_URL=$(sed -n 's/^dingtalk_emulator_url: *//p' ../../integration_config.yml)
+DINGTALK_EMULATOR_URL=$(python ../../../emulator/admin.py --integration-config ../../integration_config.yml url)
 export DINGTALK_EMULATOR_URL
 scanned_playbook -i "$examples/inventory.yml" reset_emulator.yml
 scanned_playbook -i "$examples/inventory.yml" "$examples/demo.yml"

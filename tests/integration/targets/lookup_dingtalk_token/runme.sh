@@ -11,7 +11,9 @@ playbook() {
     scanned_playbook -i inventory.yml -e @../../integration_config.yml -e @vars/credentials.yml "$@" >/dev/null
     grep -E '^(host[0-9]+|localhost) ' "$SCAN_LAST_LOG" || true
 }
-admin() { python emulator_admin.py "$@"; }
+# The emulator's admin client (tests/emulator/admin.py), and a value of vars/credentials.yml.
+admin() { python ../../../emulator/admin.py --integration-config ../../integration_config.yml "$@"; }
+credential() { sed -n "s/^$1: *//p" vars/credentials.yml; }
 
 playbook prepare.yml
 # One token request for twenty hosts in ten forks, then none for a second run of the play.
@@ -24,20 +26,20 @@ playbook auth.yml
 # Credentials in the environment of ansible-playbook, as AWX injects them (not through the
 # environment keyword of a task, which -vvvv shows on the command line it runs).
 DINGTALK_API_URL=$(admin url)
-DINGTALK_SUITE_KEY=$(admin credential suite_key)
-DINGTALK_SUITE_SECRET=$(admin credential suite_secret)
-DINGTALK_AUTH_CORP_ID=$(admin credential auth_corp_id)
-DINGTALK_SUITE_TICKET=$(admin credential suite_ticket)
+DINGTALK_SUITE_KEY=$(credential suite_key)
+DINGTALK_SUITE_SECRET=$(credential suite_secret)
+DINGTALK_AUTH_CORP_ID=$(credential auth_corp_id)
+DINGTALK_SUITE_TICKET=$(credential suite_ticket)
 export DINGTALK_API_URL DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SUITE_TICKET
 playbook env_auth.yml -e conference_id=conf-suite
 unset DINGTALK_SUITE_KEY DINGTALK_SUITE_SECRET DINGTALK_AUTH_CORP_ID DINGTALK_SUITE_TICKET
-DINGTALK_ACCESS_TOKEN=$(admin mint-token "$(admin credential app_key)")
+DINGTALK_ACCESS_TOKEN=$(admin mint-token "$(credential app_key)")
 export DINGTALK_ACCESS_TOKEN
 playbook env_auth.yml -e conference_id=conf-env-token
 unset DINGTALK_ACCESS_TOKEN
 # A token given to the task wins over app credentials in the environment (as AWX injects them into every task):
 # the secret in the environment is wrong, so the task only succeeds if the module leaves it alone.
-DINGTALK_APP_KEY=$(admin credential app_key)
+DINGTALK_APP_KEY=$(credential app_key)
 DINGTALK_APP_SECRET=wrong-secret-0b7d
 export DINGTALK_APP_KEY DINGTALK_APP_SECRET
 # The token goes in a vars file (the command line is echoed), kept out of the scanned directory.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The fault campaign, hostile input and secret scan of tools/reliability_report.py (see its docstring),
-# which starts its own emulator and fails on any problem; it writes docs/reliability.md into the
+# The fault campaign, hostile input and secret scan (reliability/, run by tools/reliability_report.py: see its
+# docstring), which starts its own emulator and fails on any problem; it writes docs/reliability.md into the
 # collection under test, the staged copy. Runs the playbooks of this directory.
 set -eu
 collection=$(ansible-galaxy collection list community.dingtalk --format json |

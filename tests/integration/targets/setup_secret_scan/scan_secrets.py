@@ -26,14 +26,16 @@ import argparse
 import json
 import os
 import re
-import ssl
 import sys
-import urllib.request
 
 import yaml
 
+# The emulator's admin client, from tests/emulator (aliases of ../setup_emulator).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
+from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
 SECRET_KEY = re.compile(r'secret|ticket|password', re.IGNORECASE)
-# How dingtalk_emulator.py makes tokens: "emu%06d%08x".
+# How the emulator makes tokens (tests/emulator/dingtalk_api.py): "emu%06d%08x".
 EMULATOR_TOKEN = re.compile(rb'emu[0-9]{6,}[0-9a-f]{8}')
 
 
@@ -62,17 +64,6 @@ def secrets_in(data, under_secret_key=False):
             yield from secrets_in(item, under_secret_key)
     elif under_secret_key and isinstance(data, str) and data and '{{' not in data:  # a template is not the value
         yield data
-
-
-def issued_tokens(emulator_url, ca_file):
-    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
-    with urllib.request.urlopen(emulator_url + '/_emulator/tokens', timeout=10, context=context) as answer:
-        return [token['access_token'] for token in json.load(answer)['tokens']]
-
-
-def emulator_from(config_file):
-    with open(config_file, encoding='utf-8') as handle:
-        return yaml.safe_load(handle)['dingtalk_emulator_url']
 
 
 def files_under(paths):
@@ -120,8 +111,12 @@ def main():
     for secrets_file in args.secrets_file:
         with open(secrets_file, encoding='utf-8') as handle:
             secrets.update(secrets_in(yaml.load(handle, Loader=_AnsibleYamlLoader)))
-    emulator = args.emulator or (emulator_from(args.integration_config) if args.integration_config else None)
-    tokens = set(issued_tokens(emulator, args.ca)) if emulator else set()
+    options = {'verify': args.ca} if args.ca else {}
+    if args.emulator:
+        emulator = EmulatorAdmin(args.emulator, **options)
+    else:
+        emulator = EmulatorAdmin.from_integration_config(args.integration_config, **options) if args.integration_config else None
+    tokens = {token['access_token'] for token in emulator.tokens()} if emulator else set()
     values = [('secret', secret.encode('utf-8')) for secret in sorted(secrets)] + [('token', token.encode('utf-8')) for token in sorted(tokens)]
 
     leaks = []

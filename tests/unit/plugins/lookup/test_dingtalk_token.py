@@ -55,7 +55,7 @@ def issued_tokens(emulator):
 
 def test_app_credentials_give_the_token_dingtalk_issued_and_later_lookups_reuse_it(emulator):
     (token,) = dingtalk_token(api_url=emulator.url, app_key='ding-app', app_secret='app-secret')
-    issued = emulator._request('GET', '/tokens').json()['tokens']
+    issued = emulator.tokens()
     assert [entry['access_token'] for entry in issued] == [token]
     assert dingtalk_token(api_url=emulator.url, app_key='ding-app', app_secret='app-secret') == [token]
     assert len(issued_tokens(emulator)) == 1  # the second lookup took it from the token cache

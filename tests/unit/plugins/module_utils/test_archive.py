@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 
 import pytest
-import requests
 
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import (
     MAX_LINK_RENEWALS,
@@ -58,29 +56,12 @@ class FakeClock:
         self.now += seconds
 
 
-class Files:
-    """The file host's admin API."""
-
-    def __init__(self, url):
-        self.url = url + '/_files'
-        self.session = requests.Session()
-        self.session.trust_env = False
-
-    def requests(self):
-        return self.session.get(self.url + '/requests', timeout=10).json()['requests']
-
-    def clear(self):
-        self.session.delete(self.url + '/requests', timeout=10).raise_for_status()
-
-    def add_faults(self, *rules):
-        self.session.post(self.url + '/faults', json={'rules': list(rules)}, timeout=10).raise_for_status()
-
-
 def stopped(emulator, **recordings_config):
     """The emulator once a recording of CONFERENCE has been stopped, with ``recordings_config``; ``.files`` is its file host."""
     emulator.add_conference(CONFERENCE, cloud_record_status=1, host_union_id=HOST)
     emulator.token = emulator.mint_token()
-    emulator.files = Files(config(emulator, **recordings_config)['file_host_url'])
+    emulator.configure_recordings(**recordings_config)
+    emulator.files = emulator.file_host()
     client(emulator).stop_cloud_record(CONFERENCE, HOST)
     return emulator
 
@@ -98,13 +79,7 @@ def client(emulator, **options):
 
 
 def add_videos(emulator, *videos, **extra):
-    return emulator.post('/recordings', dict(conference_id=CONFERENCE, videos=list(videos), **extra))['videos']
-
-
-def config(emulator, **values):
-    response = emulator.session.put(emulator.admin + '/recordings/config', json=values, timeout=10)
-    response.raise_for_status()
-    return response.json()
+    return emulator.add_recordings(CONFERENCE, videos=list(videos), **extra)['videos']
 
 
 def archive(emulator, dest, **options):
@@ -149,7 +124,7 @@ def test_every_video_is_written_by_media_id_and_is_byte_identical(recorded, tmp_
 
 def test_a_rerun_downloads_nothing_and_reports_no_change(recorded, tmp_path):
     archive(recorded, tmp_path)
-    recorded.files.clear()
+    recorded.files.clear_requests()
     recorded.delete('/requests')
     result = archive(recorded, tmp_path)
     assert (result['changed'], result['outcome']) == (False, 'up_to_date')
@@ -169,7 +144,7 @@ def test_a_file_of_another_size_is_downloaded_again_and_replaced(recorded, tmp_p
 
 
 def test_a_leftover_temporary_file_is_replaced_never_taken_as_complete(recorded, tmp_path):
-    [listed] = recorded.session.get(recorded.admin + '/recordings', timeout=10).json()['recordings'][0]['videos']  # the stop's video
+    [listed] = recorded.recordings()[0]['videos']  # the stop's video
     folder = tmp_path / CONFERENCE
     folder.mkdir()
     leftover = folder / '.{0}.mp4.part'.format(listed['media_id'])
@@ -260,7 +235,7 @@ def test_an_expired_link_is_renewed_through_get_play_infos_and_the_file_is_archi
 
 
 def test_links_that_are_expired_when_handed_out_fail_after_a_bounded_number_of_renewals(recorded, tmp_path):
-    config(recorded, link_lifetime=0)
+    recorded.configure_recordings(link_lifetime=0)
     result = archive(recorded, tmp_path)
     [entry] = videos_of(result)
     assert entry['failed'] is True
@@ -329,7 +304,7 @@ def test_a_recording_still_processing_is_waited_for(emulator, tmp_path):
 
     def sleep(seconds):
         polls(seconds)
-        time.sleep(seconds)
+        emulator.advance_clock(seconds)  # the processing time passes on the emulator's clock, without waiting
 
     result = archive(emulator, tmp_path, wait_timeout=30, poll_interval=0.1, sleep=sleep)
     assert result['outcome'] == 'archived', result
@@ -351,7 +326,7 @@ def test_waiting_ends_at_wait_timeout_with_a_clear_failure(emulator, tmp_path):
 def test_no_video_without_waiting_fails_and_suggests_wait_timeout(emulator, tmp_path, not_ready_answer):
     emulator.add_conference(CONFERENCE, cloud_record_status=0, host_union_id=HOST)
     emulator.token = emulator.mint_token()
-    config(emulator, not_ready_answer=not_ready_answer)
+    emulator.configure_recordings(not_ready_answer=not_ready_answer)
     result = archive(emulator, tmp_path)
     assert (result['failed'], result['outcome']) == (True, 'no_recordings')
     assert 'Set wait_timeout to wait for it' in result['msg']

@@ -34,7 +34,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import conference_info
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache
 from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
-from ansible_collections.community.dingtalk.tests.unit.conftest import EmulatorAdmin
+from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin
 
 BOUNDED = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 CONFERENCES = '/v1.0/conference/videoConferences/'
@@ -57,8 +57,8 @@ class Sleeps:
 def dingtalk(emulator_server):
     """The emulator with one app and its token, shared by the examples of a test; each example sets up its own conference."""
     admin = EmulatorAdmin(emulator_server.url)
-    admin.post('/reset')
-    admin._request('PUT', '/config', json={'qps_limit': 0}).raise_for_status()  # hundreds of examples a second, unthrottled
+    admin.reset()
+    admin.configure(qps_limit=0)  # hundreds of examples a second, unthrottled
     admin.add_app()
     admin.token = admin.mint_token()
     return admin
@@ -66,8 +66,8 @@ def dingtalk(emulator_server):
 
 def fresh(admin, conference_id='conf-hostile', **conference):
     """Forget earlier faults and calls, and (re)create a recording conference."""
-    admin.delete('/faults')
-    admin.delete('/requests')
+    admin.clear_faults()
+    admin.clear_requests()
     admin.add_conference(conference_id, **conference)
 
 

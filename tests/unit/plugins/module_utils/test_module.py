@@ -58,7 +58,7 @@ def test_credentials_from_the_environment_are_used_and_kept_out_of_the_result(em
     monkeypatch.setenv('DINGTALK_APP_SECRET', 'app-secret')
     result, printed = run_conference_info(capsys, api_url=emulator.url, conference_id='conf-1')
     assert result['conference']['conference_id'] == 'conf-1'
-    ((token,),) = [[entry['access_token'] for entry in emulator._request('GET', '/tokens').json()['tokens']]]
+    ((token,),) = [[entry['access_token'] for entry in emulator.tokens()]]
     assert 'app-secret' not in printed and token not in printed
     assert len(token_requests(emulator)) == 1
 
