@@ -34,8 +34,7 @@ extends_documentation_fragment:
   - community.dingtalk.access_token
   - community.dingtalk.auth
   - community.dingtalk.concurrency
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+  - community.dingtalk.attributes
 attributes:
   check_mode:
     support: full
@@ -46,12 +45,6 @@ attributes:
     support: full
     details:
       - Shows the meeting and recording state before and after.
-  platform:
-    platforms: all
-  action_group:
-    support: full
-    membership:
-      - community.dingtalk.dingtalk
 options:
   conference_id:
     description:

@@ -37,8 +37,7 @@ extends_documentation_fragment:
   - community.dingtalk.access_token
   - community.dingtalk.auth
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+  - community.dingtalk.attributes
 attributes:
   check_mode:
     support: full
@@ -49,10 +48,6 @@ attributes:
     support: none
   platform:
     platforms: posix
-  action_group:
-    support: full
-    membership:
-      - community.dingtalk.dingtalk
 options:
   conference_id:
     description:

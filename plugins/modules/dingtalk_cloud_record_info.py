@@ -24,23 +24,8 @@ extends_documentation_fragment:
   - community.dingtalk.connection
   - community.dingtalk.access_token
   - community.dingtalk.auth
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only reads, so it does the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module changes nothing.
-  platform:
-    platforms: all
-  action_group:
-    support: full
-    membership:
-      - community.dingtalk.dingtalk
+  - community.dingtalk.attributes
+  - community.dingtalk.attributes.INFO_MODULE
 options:
   conference_id:
     description:

@@ -27,23 +27,12 @@ extends_documentation_fragment:
   - community.dingtalk.access_token
   - community.dingtalk.auth
   - community.dingtalk.concurrency
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+  - community.dingtalk.attributes
+  - community.dingtalk.attributes.INFO_MODULE
 attributes:
   check_mode:
-    support: full
     details:
       - The module only reads, so it does the same in check mode, waiting included.
-  diff_mode:
-    support: N/A
-    details:
-      - The module changes nothing.
-  platform:
-    platforms: all
-  action_group:
-    support: full
-    membership:
-      - community.dingtalk.dingtalk
 options:
   conference_id:
     description:
