@@ -7,8 +7,9 @@
 """Reading a conference in a stable shape, waiting for it to reach a state, and listing the organisation's ongoing ones.
 
 Free of AnsibleModule, like _cloud_record, so that single and batch runs share
-it; the clock and sleep are parameters so that tests need not wait. This is a
-private module: its interface may change without notice.
+it; the clock and sleep are parameters so that tests need not wait. The value
+converters, the field tables they serve and the polling loop are shared with
+_recordings. This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
@@ -32,6 +33,70 @@ CLOUD_RECORD_STATUS_NAMES = {0: 'not_recording', 1: 'recording', 2: 'paused', 3:
 
 ROOM_NOT_FOUND_CODE = 'roomNotFound'
 
+# DingTalk's values in the documented shapes --------------------------------------
+
+def number_or_value(value):
+    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
+    if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
+        return int(value.strip())
+    return value
+
+
+def iso_utc_from_ms(value):
+    """An epoch in milliseconds as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, to the second); None when absent or unusable."""
+    value = number_or_value(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    try:
+        moment = datetime.datetime.fromtimestamp(value / 1000.0, tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def optional_text(value):
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = str(value)
+    return text if text else None
+
+
+def optional_count(value):
+    value = number_or_value(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def shape_fields(source, fields):
+    """The documented snake_case dict of DingTalk's camelCase object ``source``.
+
+    ``fields`` is a table of ``(key, DingTalk's key, converter)`` rows, one per documented key, in the
+    documented order; each converter turns whatever DingTalk sent (or None) into the documented type or None.
+    """
+    return {key: convert(source.get(dingtalk_key)) for key, dingtalk_key, convert in fields}
+
+
+def poll_until(read, done, wait_timeout, poll_interval, sleep=time.sleep, clock=time.monotonic):
+    """``(value, waited seconds)``: call ``read()`` every ``poll_interval`` seconds until ``done(value)`` or the time is up.
+
+    The last sleep is cut short so that the last read happens at ``wait_timeout``; a read under way then is waited
+    for, so the total is bounded by ``wait_timeout`` plus one read. With ``wait_timeout`` 0, ``read()`` is called
+    once. The caller tells a timeout from success with ``done`` on the value returned; what ``read()`` raises
+    propagates.
+    """
+    started = clock()
+    deadline = started + wait_timeout
+    while True:
+        value = read()
+        now = clock()
+        if done(value) or now >= deadline:
+            return value, round(now - started, 3)
+        sleep(min(poll_interval, deadline - now))
+
+
+# One conference, and waiting for its state -----------------------------------
+
 DEFAULT_WAIT_TIMEOUT = 300
 DEFAULT_POLL_INTERVAL = 5
 
@@ -47,6 +112,20 @@ WAIT_DESCRIPTIONS = {
     'recording': 'to be recording',
     'not_recording': 'to have no running or paused cloud recording',
 }
+# What a conference read means for a wait (wait_outcome); None: keep waiting.
+WAIT_REACHED = 'reached'
+WAIT_UNREACHABLE = 'unreachable'
+
+
+def wait_outcome(conference, wait_for):
+    """WAIT_REACHED when the shaped ``conference`` is as ``wait_for`` wants (always, without ``wait_for``);
+    WAIT_UNREACHABLE when it can never get there; None while it may still."""
+    if wait_for is None or WAIT_CONDITIONS[wait_for](conference):
+        return WAIT_REACHED
+    # A recording cannot start in a meeting that is over; the other states can still be reached.
+    if wait_for == 'recording' and conference['meeting_status'] == MEETING_ENDED:
+        return WAIT_UNREACHABLE
+    return None
 
 
 def validate_wait_options(wait_for, wait_timeout, poll_interval):
@@ -72,11 +151,17 @@ def read_status(conf_info, key, names):
     return value
 
 
-def number_or_value(value):
-    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
-    if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
-        return int(value.strip())
-    return value
+# The keys of the documented conference after its ID, title and statuses.
+CONFERENCE_FIELDS = (
+    ('host_union_id', 'creatorId', optional_text),
+    ('host_nick', 'creatorNick', optional_text),
+    ('cloud_record_owner_union_id', 'cloudRecordOwnerUnionId', optional_text),
+    ('start_time', 'startTime', iso_utc_from_ms),
+    ('end_time', 'endTime', iso_utc_from_ms),
+    ('active_participants', 'activeNum', optional_count),
+    ('room_code', 'roomCode', optional_text),
+    ('external_link_url', 'externalLinkUrl', optional_text),
+)
 
 
 def shape_conference(conf_info, conference_id):
@@ -88,22 +173,16 @@ def shape_conference(conf_info, conference_id):
     """
     meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
     record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
-    return {
+    conference = {
         'conference_id': optional_text(conf_info.get('conferenceId')) or conference_id,
         'title': optional_text(conf_info.get('title')),
         'meeting_status': meeting_status,
         'meeting_status_name': MEETING_STATUS_NAMES[meeting_status],
         'cloud_record_status': record_status,
         'cloud_record_status_name': CLOUD_RECORD_STATUS_NAMES[record_status],
-        'host_union_id': optional_text(conf_info.get('creatorId')),
-        'host_nick': optional_text(conf_info.get('creatorNick')),
-        'cloud_record_owner_union_id': optional_text(conf_info.get('cloudRecordOwnerUnionId')),
-        'start_time': iso_utc_from_ms(conf_info.get('startTime')),
-        'end_time': iso_utc_from_ms(conf_info.get('endTime')),
-        'active_participants': optional_count(conf_info.get('activeNum')),
-        'room_code': optional_text(conf_info.get('roomCode')),
-        'external_link_url': optional_text(conf_info.get('externalLinkUrl')),
     }
+    conference.update(shape_fields(conf_info, CONFERENCE_FIELDS))
+    return conference
 
 
 def get_conference_info(client, conference_id):
@@ -122,32 +201,37 @@ def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_W
     is bounded by ``wait_timeout`` plus the duration of one query.
     """
     result = {'changed': False, 'conference': None, 'waited': 0.0}
+
+    def read():
+        # Kept at once, so that a failed query later in the wait still returns the last state read.
+        result['conference'] = get_conference_info(client, conference_id)
+        return result['conference']
+
     started = clock()
-    deadline = started + wait_timeout
     try:
-        while True:
-            conference = result['conference'] = get_conference_info(client, conference_id)
-            now = clock()
-            result['waited'] = round(now - started, 3)
-            if wait_for is None or WAIT_CONDITIONS[wait_for](conference):
-                return result
-            if wait_for == 'recording' and conference['meeting_status'] == MEETING_ENDED:
-                return _fail(result, 'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} '
-                                     'after {2:.1f} seconds.'.format(conference_id, WAIT_DESCRIPTIONS[wait_for], result['waited']))
-            remaining = deadline - now
-            if remaining <= 0:
-                return _fail(result, 'Timed out after {0:.1f} seconds (wait_timeout={1}) waiting for conference {2} {3} '
-                                     '(wait_for={4}); last observed: meeting {5}, cloud recording {6}.'.format(
-                                         result['waited'], wait_timeout, conference_id, WAIT_DESCRIPTIONS[wait_for], wait_for,
-                                         conference['meeting_status_name'], conference['cloud_record_status_name']))
-            sleep(min(poll_interval, remaining))
+        conference, result['waited'] = poll_until(read, lambda conference: wait_outcome(conference, wait_for) is not None,
+                                                  wait_timeout, poll_interval, sleep=sleep, clock=clock)
     except DingTalkError as error:
         result['waited'] = round(clock() - started, 3)
-        msg = error.describe()
-        if error.code == ROOM_NOT_FOUND_CODE:
-            msg = 'Conference {0} was not found: check the conference ID. {1}'.format(conference_id, msg)
         result.update(error.as_result())
-        return _fail(result, msg)
+        return _fail(result, query_failure_message(conference_id, error))
+    outcome = wait_outcome(conference, wait_for)
+    if outcome == WAIT_REACHED:
+        return result
+    if outcome == WAIT_UNREACHABLE:
+        return _fail(result, 'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} '
+                             'after {2:.1f} seconds.'.format(conference_id, WAIT_DESCRIPTIONS[wait_for], result['waited']))
+    return _fail(result, 'Timed out after {0:.1f} seconds (wait_timeout={1}) waiting for conference {2} {3} '
+                         '(wait_for={4}); last observed: meeting {5}, cloud recording {6}.'.format(
+                             result['waited'], wait_timeout, conference_id, WAIT_DESCRIPTIONS[wait_for], wait_for,
+                             conference['meeting_status_name'], conference['cloud_record_status_name']))
+
+
+def query_failure_message(conference_id, error):
+    """The ``msg`` of a failed conference query: DingTalk's error, and for an unknown room, that the ID is the likely mistake."""
+    if error.code == ROOM_NOT_FOUND_CODE:
+        return 'Conference {0} was not found: check the conference ID. {1}'.format(conference_id, error.describe())
+    return error.describe()
 
 
 # The organisation's ongoing conferences ---------------------------------------
@@ -174,6 +258,23 @@ def validate_listing_options(page_size, max_pages):
         raise InvalidOptionError('max_pages must be at least 1, got {0}'.format(max_pages))
 
 
+def known_meeting_status(value):
+    """A meeting status DingTalk documents, as an int; None for anything else."""
+    value = number_or_value(value)
+    return value if value in MEETING_STATUS_NAMES and not isinstance(value, bool) else None
+
+
+# The keys of a listed conference after its ID.
+LISTED_CONFERENCE_FIELDS = (
+    ('title', 'title', optional_text),
+    ('room_code', 'roomCode', optional_text),
+    ('status', 'status', known_meeting_status),
+    ('creator_union_id', 'creatorId', optional_text),
+    ('creator_nick', 'creatorNick', optional_text),
+    ('start_time', 'startTime', iso_utc_from_ms),
+)
+
+
 def shape_listed_conference(item):
     """Turn one entry of DingTalk's ``onGoingConfList`` into the documented snake_case shape.
 
@@ -183,16 +284,9 @@ def shape_listed_conference(item):
     conference_id = optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
     if conference_id is None:
         raise DingTalkError('DingTalk listed an ongoing conference without a conferenceId: {0!r}'.format(item)[:300], http_status=200)
-    status = number_or_value(item.get('status'))
-    return {
-        'conference_id': conference_id,
-        'title': optional_text(item.get('title')),
-        'room_code': optional_text(item.get('roomCode')),
-        'status': status if status in MEETING_STATUS_NAMES and not isinstance(status, bool) else None,
-        'creator_union_id': optional_text(item.get('creatorId')),
-        'creator_nick': optional_text(item.get('creatorNick')),
-        'start_time': iso_utc_from_ms(item.get('startTime')),
-    }
+    conference = {'conference_id': conference_id}
+    conference.update(shape_fields(item, LISTED_CONFERENCE_FIELDS))
+    return conference
 
 
 def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES, listed=None):
@@ -270,37 +364,16 @@ def org_conferences_info(client, include_record_status=False, page_size=DEFAULT_
     if include_record_status:
         failures = add_record_status(client, result['conferences'], concurrency)
         if failures:
-            named = '; '.join('{0}: {1}'.format(conference_id, error.describe()) for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
-            more = len(failures) - MAX_FAILED_QUERIES_NAMED
-            return _fail(result, '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
-                len(failures), len(result['conferences']), named, '; and {0} more'.format(more) if more > 0 else ''))
+            return _fail(result, record_status_failures_message(failures, len(result['conferences'])))
     return result
 
 
-def iso_utc_from_ms(value):
-    """An epoch in milliseconds as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, to the second); None when absent or unusable."""
-    value = number_or_value(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    try:
-        moment = datetime.datetime.fromtimestamp(value / 1000.0, tz=datetime.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def optional_text(value):
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    text = str(value)
-    return text if text else None
-
-
-def optional_count(value):
-    value = number_or_value(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
+def record_status_failures_message(failures, queried):
+    """The ``msg`` for the ``[(conference_id, DingTalkError)]`` that failed of ``queried`` queries: the first few named, the rest counted."""
+    named = '; '.join('{0}: {1}'.format(conference_id, error.describe()) for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
+    more = len(failures) - MAX_FAILED_QUERIES_NAMED
+    return '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
+        len(failures), queried, named, '; and {0} more'.format(more) if more > 0 else '')
 
 
 def _fail(result, msg):

@@ -16,7 +16,13 @@ from __future__ import annotations
 import time
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError
-from ansible_collections.community.dingtalk.plugins.module_utils._conference import iso_utc_from_ms, optional_count, optional_text
+from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
+    iso_utc_from_ms,
+    optional_count,
+    optional_text,
+    poll_until,
+    shape_fields,
+)
 
 # DingTalk's answer for a conference without any video: none was recorded, or none is ready yet after the stop.
 CLOUD_RECORD_NOT_FOUND_CODE = 'cloudRecordNotFound'
@@ -45,28 +51,41 @@ def wait_for_videos(client, conference_id, union_id, wait_timeout=0, poll_interv
     ``wait_timeout`` 0 the list is read once. When the time is up the videos are [] and the caller decides.
     The total wait is bounded by ``wait_timeout`` plus the duration of one query.
     """
-    started = clock()
-    deadline = started + wait_timeout
-    while True:
-        videos = list_videos(client, conference_id, union_id)
-        now = clock()
-        if videos or now >= deadline:
-            return videos, round(now - started, 3)
-        sleep(min(poll_interval, deadline - now))
+    return poll_until(lambda: list_videos(client, conference_id, union_id), bool, wait_timeout, poll_interval, sleep=sleep, clock=clock)
+
+
+# A video of getVideos as the documented recording, without its links.
+VIDEO_FIELDS = (
+    ('record_id', 'recordId', optional_text),
+    ('media_id', 'mediaId', optional_text),
+    ('region_id', 'regionId', optional_text),
+    ('record_type', 'recordType', optional_count),
+    ('duration_ms', 'duration', optional_count),
+    ('file_size', 'fileSize', optional_count),
+    ('start_time', 'startTime', iso_utc_from_ms),
+    ('end_time', 'endTime', iso_utc_from_ms),
+)
+# A paragraph of getTexts as the documented one (its sentences aside); the per-word timings are left out.
+PARAGRAPH_FIELDS = (
+    ('record_id', 'recordId', optional_text),
+    ('union_id', 'unionId', optional_text),
+    ('nick_name', 'nickName', optional_text),
+    ('paragraph', 'paragraph', optional_text),
+    ('start_time_ms', 'startTime', optional_count),
+    ('end_time_ms', 'endTime', optional_count),
+    ('status', 'status', optional_count),
+)
+SENTENCE_FIELDS = (
+    ('sentence', 'sentence', optional_text),
+    ('union_id', 'unionId', optional_text),
+    ('start_time_ms', 'startTime', optional_count),
+    ('end_time_ms', 'endTime', optional_count),
+)
 
 
 def shape_video(video):
     """DingTalk's camelCase video (getVideos) as the documented snake_case recording, without its links."""
-    return {
-        'record_id': optional_text(video.get('recordId')),
-        'media_id': optional_text(video.get('mediaId')),
-        'region_id': optional_text(video.get('regionId')),
-        'record_type': optional_count(video.get('recordType')),
-        'duration_ms': optional_count(video.get('duration')),
-        'file_size': optional_count(video.get('fileSize')),
-        'start_time': iso_utc_from_ms(video.get('startTime')),
-        'end_time': iso_utc_from_ms(video.get('endTime')),
-    }
+    return shape_fields(video, VIDEO_FIELDS)
 
 
 def play_info(client, conference_id, union_id, recording):
@@ -119,21 +138,10 @@ def read_transcript(client, conference_id, union_id, max_pages=MAX_TRANSCRIPT_PA
 def shape_paragraph(paragraph):
     """A transcript paragraph as the documented snake_case one; the per-word timings are left out."""
     sentences = paragraph.get('sentenceList')
-    return {
-        'record_id': optional_text(paragraph.get('recordId')),
-        'union_id': optional_text(paragraph.get('unionId')),
-        'nick_name': optional_text(paragraph.get('nickName')),
-        'paragraph': optional_text(paragraph.get('paragraph')),
-        'start_time_ms': optional_count(paragraph.get('startTime')),
-        'end_time_ms': optional_count(paragraph.get('endTime')),
-        'status': optional_count(paragraph.get('status')),
-        'sentences': [{
-            'sentence': optional_text(sentence.get('sentence')),
-            'union_id': optional_text(sentence.get('unionId')),
-            'start_time_ms': optional_count(sentence.get('startTime')),
-            'end_time_ms': optional_count(sentence.get('endTime')),
-        } for sentence in (sentences if isinstance(sentences, list) else []) if isinstance(sentence, dict)],
-    }
+    shaped = shape_fields(paragraph, PARAGRAPH_FIELDS)
+    shaped['sentences'] = [shape_fields(sentence, SENTENCE_FIELDS)
+                           for sentence in (sentences if isinstance(sentences, list) else []) if isinstance(sentence, dict)]
+    return shaped
 
 
 def recording_info(client, conference_id, union_id, transcript=False):

@@ -360,6 +360,15 @@ from ansible_collections.community.dingtalk.plugins.module_utils._module import 
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
+def check_options(params):
+    """Raise InvalidOptionError for the first unusable option; before any call."""
+    validate_wait_options(params['wait_for'], params['wait_timeout'], params['poll_interval'])
+    if params['include_record_status'] and params['conference_id'] is not None:
+        raise InvalidOptionError('include_record_status applies only without conference_id, which always returns the recording state')
+    validate_listing_options(params['page_size'], params['max_pages'])
+    validate_concurrency_options(params['rate_limit'], params['concurrency'])
+
+
 def main():
     argument_spec = dict(
         conference_id=dict(type='str'),
@@ -379,11 +388,7 @@ def main():
     params = module.params
     module.require_text('conference_id')
     try:
-        validate_wait_options(params['wait_for'], params['wait_timeout'], params['poll_interval'])
-        if params['include_record_status'] and params['conference_id'] is not None:
-            raise InvalidOptionError('include_record_status applies only without conference_id, which always returns the recording state')
-        validate_listing_options(params['page_size'], params['max_pages'])
-        validate_concurrency_options(params['rate_limit'], params['concurrency'])
+        check_options(params)
     except InvalidOptionError as error:
         module.fail_json(msg=str(error))
 
