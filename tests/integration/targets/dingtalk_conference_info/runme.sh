@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# The role's tasks, run as ansible-test would run this role target but at -vvvv into a log
-# (shown when they fail); then every byte of that log, of Ansible's temporary files and of the
-# token cache is searched for the app secret and for every token the emulator issued.
+# The role's tasks at -vvvv, then a scan of all they printed or left behind for secrets and tokens (scanned_role_target).
 set -eu
 # shellcheck source=../setup_secret_scan/scanned_runs.sh
 source ../setup_secret_scan/scanned_runs.sh
 
-ANSIBLE_ROLES_PATH=.. scanned_playbook -i "$INVENTORY_PATH" -e @../../integration_config.yml runme.yml
-scan_for_secrets --label dingtalk_conference_info --secrets-file defaults/main.yml --integration-config ../../integration_config.yml
+scanned_role_target dingtalk_conference_info

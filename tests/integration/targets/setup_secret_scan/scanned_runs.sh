@@ -5,6 +5,8 @@
 #   scanned_playbook -i inventory.yml play.yml        # ansible-playbook -vvvv, into a log under $SCAN_WORK_DIR
 #   scan_for_secrets --label NAME --secrets-file vars.yml --integration-config ../../integration_config.yml
 #
+# or, for a role target whose runme.sh only runs its tasks and scans: scanned_role_target NAME.
+#
 # Everything the runs write lands under $SCAN_WORK_DIR: the -vvvv logs, Ansible's local and
 # remote temporary directories (the leftovers of module runs) and the token cache, so that
 # scan_for_secrets searches all of it. The EXIT trap removes it; a runme.sh with cleanup of its
@@ -40,4 +42,21 @@ scanned_playbook() {
 # scan_secrets.py over everything under $SCAN_WORK_DIR; the token cache may hold tokens.
 scan_for_secrets() {
     python "$SCAN_HOME/scan_secrets.py" --token-cache "$DINGTALK_TOKEN_CACHE_DIR" "$@" "$SCAN_WORK_DIR"
+}
+
+# The role target NAME (the current directory) as ansible-test would run it, but at -vvvv into a log: its
+# runme.yml, with the integration config; then every byte of that log, of Ansible's temporary files and of the
+# token cache is searched for the secrets of its defaults/main.yml and for every token the emulator issued.
+scanned_role_target() {
+    ANSIBLE_ROLES_PATH=.. scanned_playbook -i "$INVENTORY_PATH" -e @../../integration_config.yml runme.yml
+    scan_for_secrets --label "$1" --secrets-file defaults/main.yml --integration-config ../../integration_config.yml
+}
+
+# Signed download links are bearer credentials too: fail if one appears in the last playbook's -vvvv log
+# (no_log and the modules' masking must keep them out). $1 names the run in the message.
+refuse_signed_links_in_last_log() {
+    if grep -q 'Signature=' "$SCAN_LAST_LOG"; then
+        echo "FAILED: a signed download link appears in the -vvvv log of $1" >&2
+        exit 1
+    fi
 }

@@ -33,6 +33,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
 from ansible_collections.community.dingtalk.plugins.modules.dingtalk_conference_info import check_options
+from ansible_collections.community.dingtalk.tests.unit.plugins.module_utils.test_conference import FakeTime
 
 # The module's parameters as AnsibleModule hands them over when the task sets none.
 DEFAULT_PARAMS = {
@@ -107,27 +108,7 @@ def test_what_a_conference_read_means_for_the_wait(wait_for, meeting_status, clo
     assert wait_outcome(conference, wait_for) == outcome
 
 
-class Timeline:
-    """A clock that moves only when slept on, and a read that is done from its ``done_at``-th call on."""
-
-    def __init__(self, done_at):
-        self.now = 1000.0
-        self.sleeps = []
-        self.reads = 0
-        self.done_at = done_at
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def read(self):
-        self.reads += 1
-        return self.reads >= self.done_at
-
-
+# A read that is never done.
 NEVER = 1000
 
 
@@ -141,9 +122,15 @@ NEVER = 1000
     (3, 5, NEVER, 2, [3], 3.0),           # an interval longer than the wait
 ])
 def test_how_long_a_wait_polls(wait_timeout, poll_interval, done_at, reads, sleeps, waited):
-    timeline = Timeline(done_at)
-    value, seconds = poll_until(timeline.read, bool, wait_timeout, poll_interval, sleep=timeline.sleep, clock=timeline.clock)
-    assert (timeline.reads, timeline.sleeps, seconds) == (reads, sleeps, waited)
+    fake = FakeTime()
+    read_at = []
+
+    def read():  # done from its done_at-th call on
+        read_at.append(fake.now)
+        return len(read_at) >= done_at
+
+    value, seconds = poll_until(read, bool, wait_timeout, poll_interval, sleep=fake.sleep, clock=fake.clock)
+    assert (len(read_at), fake.sleeps, seconds) == (reads, sleeps, waited)
     assert value is (done_at <= reads)
 
 
