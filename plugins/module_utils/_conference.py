@@ -33,7 +33,9 @@ CLOUD_RECORD_STATUS_NAMES = {0: 'not_recording', 1: 'recording', 2: 'paused', 3:
 
 ROOM_NOT_FOUND_CODE = 'roomNotFound'
 
-# DingTalk's values in the documented shapes --------------------------------------
+
+# DingTalk's values in the documented shapes ------------------------------------
+
 
 def number_or_value(value):
     """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
