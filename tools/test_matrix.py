@@ -35,6 +35,7 @@ CORE_PYTHONS = {
 # The Pythons the modules promise to run on (tests/config.yml), as far as ansible-core 2.19 tests them.
 MODULE_PYTHONS = ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13')
 LOG_TAIL_LINES = 40
+SUMMARY_HEADER = ('What', 'Python', 'Units', 'Integration', 'Time')
 
 
 def find_python(version):
@@ -101,7 +102,7 @@ class Matrix:
             return
         units, units_time = self.step('ansible-core {0} units'.format(core), ['units-core'] + args)
         integration, integration_time = self.step('ansible-core {0} integration'.format(core), ['integration-core'] + args)
-        self.rows.append(('ansible-core ' + core, version, units, integration, minutes(setup_time + units_time + integration_time)))
+        self.rows.append(('ansible-core ' + release_of(venv), version, units, integration, minutes(setup_time + units_time + integration_time)))
 
     def module_python(self, version):
         python = find_python(version)
@@ -112,17 +113,42 @@ class Matrix:
         units, elapsed = self.step('Python {0} module units'.format(version), ['module-units', 'MODULE_PYTHON=' + python])
         self.rows.append(('modules on Python ' + version, version, units, '-', minutes(elapsed)))
 
-    def summary(self, elapsed):
-        header = ('What', 'Python', 'Units', 'Integration', 'Time')
-        widths = [max(len(str(row[column])) for row in [header] + self.rows) for column in range(len(header))]
+    def summary(self, elapsed, report_path=None):
+        widths = [max(len(str(row[column])) for row in [SUMMARY_HEADER] + self.rows) for column in range(len(SUMMARY_HEADER))]
         print('\nTest matrix ({0} in all):'.format(minutes(elapsed)))
-        for row in [header, tuple('-' * width for width in widths)] + self.rows:
+        for row in [SUMMARY_HEADER, tuple('-' * width for width in widths)] + self.rows:
             print('  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
         results = [cell for row in self.rows for cell in row[2:4]]
         failed = sum(1 for cell in results if cell.startswith('FAILED'))
         not_run = sum(1 for row in self.rows if 'NOT RUN' in row[2:4])
-        print('{0} failed, {1} not run (no Python for them here)'.format(failed, not_run))
+        totals = '{0} failed, {1} not run (no Python for them here)'.format(failed, not_run)
+        print(totals)
+        if report_path:
+            write_report(report_path, self.rows, totals, elapsed)
         return failed
+
+
+def write_report(path, rows, totals, elapsed):
+    """The summary as the Markdown page the README's support table points to: what was run, on which commit, when."""
+    commit = subprocess.run(['git', 'log', '-1', '--format=%h %cs'], stdout=subprocess.PIPE, check=False, universal_newlines=True).stdout.strip()
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False,
+                           universal_newlines=True).stdout.strip()
+    lines = ['# Test matrix', '',
+             'Written by `make test-matrix` (tools/test_matrix.py) on {0}, at commit {1}{2}, in {3}. A line or Python'.format(
+                 time.strftime('%Y-%m-%d'), commit or 'unknown', ' with local changes' if dirty else '', minutes(elapsed)),
+             'missing on the machine is NOT RUN, never passed. Integration runs every target, the fault campaign included.', '',
+             '| ' + ' | '.join(SUMMARY_HEADER) + ' |', '|' + '---|' * len(SUMMARY_HEADER)]
+    lines.extend('| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows)
+    lines.extend(['', totals, ''])
+    with open(path, 'w', encoding='utf-8') as report:
+        report.write('\n'.join(lines))
+
+
+def release_of(venv):
+    """The ansible-core release installed in a virtualenv (2.16.19), or '?'."""
+    check = subprocess.run([os.path.join(venv, 'bin', 'python'), '-c', 'import ansible.release; print(ansible.release.__version__)'],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    return check.stdout.strip() or '?'
 
 
 def python_of_interpreter(python):
@@ -139,6 +165,7 @@ def main():
     parser.add_argument('--log-dir', required=True)
     parser.add_argument('--cores', default=','.join(CORE_PYTHONS), help='ansible-core lines, comma-separated')
     parser.add_argument('--pythons', default=','.join(MODULE_PYTHONS), help='Pythons for the module unit tests, comma-separated')
+    parser.add_argument('--report', help='also write the summary to this Markdown file')
     args = parser.parse_args()
     cores = [core for core in args.cores.split(',') if core]
     pythons = [version for version in args.pythons.split(',') if version]
@@ -152,7 +179,7 @@ def main():
         matrix.core(core)
     for version in pythons:
         matrix.module_python(version)
-    return 1 if matrix.summary(time.monotonic() - started) else 0
+    return 1 if matrix.summary(time.monotonic() - started, args.report) else 0
 
 
 if __name__ == '__main__':
