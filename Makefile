@@ -68,14 +68,15 @@ MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r '
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo clean \
-	release-checks shape lint docs-lint changelog-lint changelog build import-check ee-check \
+	release-checks style format shape lint docs-lint changelog-lint changelog build import-check ee-check \
 	test-$(OLD_CORE) venv-core stage-core test-core units-core integration-core module-units test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
 	@echo "make test         sanity, units, integration, release-checks and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
-	@echo "make release-checks   shape lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make release-checks   style shape lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make style        ruff's lint and format check (ruff.toml); make format applies the formatting"
 	@echo "make shape        function and file sizes, parameters and import cycles of plugins/ (docs/architecture.md)"
 	@echo "make lint         ansible-lint --profile production on the collection and docs/examples"
 	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs"
@@ -120,7 +121,15 @@ demo: stage
 
 # Release checks ---------------------------------------------------------------
 
-release-checks: shape lint docs-lint changelog-lint build import-check ee-check
+release-checks: style shape lint docs-lint changelog-lint build import-check ee-check
+
+# ruff's lint and formatting (ruff.toml) of plugins, tests and tools; make format applies the formatting.
+style: venv
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
+
+format: venv
+	$(BIN)/ruff format --no-cache .
 
 # The shape docs/architecture.md promises: function and file sizes, parameters, no import cycle.
 shape: venv
@@ -209,10 +218,12 @@ module-units: stage $(MODULE_VENV)/.installed
 	cd $(COLLECTION_DIR) && PATH=$(abspath $(MODULE_VENV))/bin:$$PATH \
 		ansible-test units --python $(MODULE_PY_VERSION) --local --color no $(MODULE_UNIT_TESTS)
 
-# Not part of make test (see the README for how long it takes). Logs and a summary table under
-# $(BUILD_ROOT)-matrix; MATRIX_ARGS="--cores 2.17,2.18 --pythons 3.8" for a part of it.
+# Not part of make test (see the README for how long it takes). Logs under $(BUILD_ROOT)-matrix, the
+# summary table in docs/test-matrix.md, which the README's support table points to;
+# MATRIX_ARGS="--cores 2.17,2.18 --pythons 3.8" MATRIX_REPORT= for a part of it that writes no page.
+MATRIX_REPORT ?= docs/test-matrix.md
 test-matrix: venv
-	$(BIN)/python tools/test_matrix.py --log-dir $(BUILD_ROOT)-matrix $(MATRIX_ARGS)
+	$(BIN)/python tools/test_matrix.py --log-dir $(BUILD_ROOT)-matrix $(if $(MATRIX_REPORT),--report $(MATRIX_REPORT)) $(MATRIX_ARGS)
 
 # Benchmark ----------------------------------------------------------------------------
 
