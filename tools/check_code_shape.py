@@ -41,8 +41,13 @@ def code_lines(tree, source):
     skipped = set()
     for node in ast.walk(tree):
         body = getattr(node, 'body', None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], 'value', None), ast.Constant) \
-                and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], 'value', None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             skipped.update(range(body[0].lineno, body[0].end_lineno + 1))
         if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and target.id in DOC_BLOCKS for target in node.targets):
             skipped.update(range(node.lineno, node.end_lineno + 1))
@@ -79,7 +84,7 @@ def local_imports(tree):
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
-            target = node.module[len(PACKAGE):].replace('.', '/')
+            target = node.module[len(PACKAGE) :].replace('.', '/')
             if target in ('module_utils', 'plugin_utils'):  # from ...module_utils import _http
                 imported.update('{0}/{1}.py'.format(target, alias.name) for alias in node.names)
             else:
@@ -88,8 +93,10 @@ def local_imports(tree):
 
 
 def knows_ansible_module(tree):
-    return any(isinstance(node, ast.ImportFrom) and node.module == 'ansible.module_utils.basic'
-               and any(alias.name == 'AnsibleModule' for alias in node.names) for node in ast.walk(tree))
+    return any(
+        isinstance(node, ast.ImportFrom) and node.module == 'ansible.module_utils.basic' and any(alias.name == 'AnsibleModule' for alias in node.names)
+        for node in ast.walk(tree)
+    )
 
 
 def find_cycle(graph):
@@ -97,7 +104,7 @@ def find_cycle(graph):
 
     def visit(node):
         if node in visiting:
-            return visiting[visiting.index(node):] + [node]
+            return visiting[visiting.index(node) :] + [node]
         if node in done:
             return None
         visiting.append(node)

@@ -41,8 +41,9 @@ FORBIDDEN_SUFFIXES = ('.pyc', '.tar.gz', '.retry')
 
 
 def tracked_files(checkout):
-    listing = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-                             cwd=checkout, check=True, stdout=subprocess.PIPE).stdout.decode('utf-8')
+    listing = subprocess.run(
+        ['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], cwd=checkout, check=True, stdout=subprocess.PIPE
+    ).stdout.decode('utf-8')
     return set(path for path in listing.split('\0') if path)
 
 

@@ -56,23 +56,33 @@ def main():
     with open(os.path.join(context, '_build', 'requirements.yml'), encoding='utf-8') as galaxy_requirements:
         galaxy = yaml.safe_load(galaxy_requirements)
     print('Build context {0}:'.format(context))
-    check('community.dingtalk' in [collection['name'] for collection in galaxy.get('collections', [])],
-          '_build/requirements.yml installs community.dingtalk', problems)
+    check(
+        'community.dingtalk' in [collection['name'] for collection in galaxy.get('collections', [])],
+        '_build/requirements.yml installs community.dingtalk',
+        problems,
+    )
     check(re.search(r'^COPY _build /build$', steps, re.M) is not None, 'the Containerfile copies _build', problems)
-    check(re.search(r'^RUN .*ansible-galaxy collection install .*-r requirements\.yml', steps, re.M) is not None,
-          'the Containerfile installs the collections of _build/requirements.yml', problems)
-    check(re.search(r'^RUN .*introspect\.py introspect .*--write-pip=(\S+)', steps, re.M) is not None,
-          'the Containerfile introspects the installed collections for Python requirements', problems)
-    check(re.search(r'^RUN /output/scripts/assemble$', steps, re.M) is not None,
-          'the Containerfile assembles (pip-installs) what the introspection found', problems)
+    check(
+        re.search(r'^RUN .*ansible-galaxy collection install .*-r requirements\.yml', steps, re.M) is not None,
+        'the Containerfile installs the collections of _build/requirements.yml',
+        problems,
+    )
+    check(
+        re.search(r'^RUN .*introspect\.py introspect .*--write-pip=(\S+)', steps, re.M) is not None,
+        'the Containerfile introspects the installed collections for Python requirements',
+        problems,
+    )
+    check(
+        re.search(r'^RUN /output/scripts/assemble$', steps, re.M) is not None,
+        'the Containerfile assembles (pip-installs) what the introspection found',
+        problems,
+    )
     check(os.path.isfile(os.path.join(context, '_build', 'scripts', 'introspect.py')), 'the context holds the introspection script', problems)
 
     # The galaxy stage, offline: the built tarball instead of the Galaxy download.
-    run('ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball,
-        ANSIBLE_COLLECTIONS_PATH=collections)
+    run('ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball, ANSIBLE_COLLECTIONS_PATH=collections)
     # The builder stage: the very script the Containerfile runs.
-    run(sys.executable, os.path.join(context, '_build', 'scripts', 'introspect.py'), 'introspect', collections,
-        '--write-pip', pip_requirements)
+    run(sys.executable, os.path.join(context, '_build', 'scripts', 'introspect.py'), 'introspect', collections, '--write-pip', pip_requirements)
     lines = []
     if os.path.exists(pip_requirements):  # the script writes it only when some collection asks for a package
         with open(pip_requirements, encoding='utf-8') as introspected:
@@ -85,12 +95,13 @@ def main():
         packages = [line for line in (raw.split('#')[0].strip() for raw in requirements) if line]
     with open('requirements.txt', encoding='utf-8') as checkout_requirements:
         expected = [line for line in (raw.split('#')[0].strip() for raw in checkout_requirements) if line]
-    check(packages == expected and any(package.startswith('requests') for package in packages),
-          'the installed collection declares requests in {0}, as the checkout\'s requirements.txt does: {1}'.format(
-              declared, ', '.join(packages) or 'none'), problems)
+    check(
+        packages == expected and any(package.startswith('requests') for package in packages),
+        'the installed collection declares requests in {0}, as the checkout\'s requirements.txt does: {1}'.format(declared, ', '.join(packages) or 'none'),
+        problems,
+    )
     from_collection = [line.split('#')[0].strip() for line in lines if 'community.dingtalk' in line]
-    check(sorted(from_collection) == sorted(expected),
-          'the image pip-installs {0} for community.dingtalk'.format(', '.join(expected)), problems)
+    check(sorted(from_collection) == sorted(expected), 'the image pip-installs {0} for community.dingtalk'.format(', '.join(expected)), problems)
 
     print('{0} problems'.format(len(problems)))
     return 1 if problems else 0

@@ -24,8 +24,10 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(ROOT, 'tests'),  # the emulator's launcher and admin client: the package "emulator"
-                os.path.join(ROOT, 'tests', 'integration', 'targets', 'reliability_campaign')]  # the package "reliability"
+sys.path[:0] = [
+    os.path.join(ROOT, 'tests'),  # the emulator's launcher and admin client: the package "emulator"
+    os.path.join(ROOT, 'tests', 'integration', 'targets', 'reliability_campaign'),
+]  # the package "reliability"
 from emulator.launcher import EmulatorStartError  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from reliability import campaign  # noqa: E402  pylint: disable=wrong-import-position,import-error
 

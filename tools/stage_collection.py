@@ -21,8 +21,9 @@ KEPT_BETWEEN_RUNS = ('tests/output',)
 
 
 def collection_files(checkout):
-    listing = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-                             cwd=checkout, check=True, stdout=subprocess.PIPE).stdout.decode('utf-8')
+    listing = subprocess.run(
+        ['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], cwd=checkout, check=True, stdout=subprocess.PIPE
+    ).stdout.decode('utf-8')
     return sorted(path for path in listing.split('\0') if path and os.path.isfile(os.path.join(checkout, path)))
 
 

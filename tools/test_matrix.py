@@ -46,8 +46,13 @@ def find_python(version):
     if on_path and os.sep + 'shims' + os.sep not in on_path:
         candidates.append(on_path)
     for candidate in candidates:
-        check = subprocess.run([candidate, '-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+        check = subprocess.run(
+            [candidate, '-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            universal_newlines=True,
+        )
         if check.returncode == 0 and check.stdout.strip() == version:
             return candidate
     return None
@@ -58,13 +63,17 @@ def python_of(venv):
     python = os.path.join(venv, 'bin', 'python')
     if not os.path.exists(python):
         return None
-    check = subprocess.run([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    check = subprocess.run(
+        [python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        universal_newlines=True,
+    )
     return check.stdout.strip() or None
 
 
 class Matrix:
-
     def __init__(self, log_dir):
         self.log_dir = log_dir
         self.rows = []
@@ -131,13 +140,20 @@ class Matrix:
 def write_report(path, rows, totals, elapsed):
     """The summary as the Markdown page the README's support table points to: what was run, on which commit, when."""
     commit = subprocess.run(['git', 'log', '-1', '--format=%h %cs'], stdout=subprocess.PIPE, check=False, universal_newlines=True).stdout.strip()
-    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False,
-                           universal_newlines=True).stdout.strip()
-    lines = ['# Test matrix', '',
-             'Written by `make test-matrix` (tools/test_matrix.py) on {0}, at commit {1}{2}, in {3}. A line or Python'.format(
-                 time.strftime('%Y-%m-%d'), commit or 'unknown', ' with local changes' if dirty else '', minutes(elapsed)),
-             'missing on the machine is NOT RUN, never passed. Integration runs every target, the fault campaign included.', '',
-             '| ' + ' | '.join(SUMMARY_HEADER) + ' |', '|' + '---|' * len(SUMMARY_HEADER)]
+    dirty = subprocess.run(
+        ['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False, universal_newlines=True
+    ).stdout.strip()
+    lines = [
+        '# Test matrix',
+        '',
+        'Written by `make test-matrix` (tools/test_matrix.py) on {0}, at commit {1}{2}, in {3}. A line or Python'.format(
+            time.strftime('%Y-%m-%d'), commit or 'unknown', ' with local changes' if dirty else '', minutes(elapsed)
+        ),
+        'missing on the machine is NOT RUN, never passed. Integration runs every target, the fault campaign included.',
+        '',
+        '| ' + ' | '.join(SUMMARY_HEADER) + ' |',
+        '|' + '---|' * len(SUMMARY_HEADER),
+    ]
     lines.extend('| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows)
     lines.extend(['', totals, ''])
     with open(path, 'w', encoding='utf-8') as report:
@@ -146,14 +162,20 @@ def write_report(path, rows, totals, elapsed):
 
 def release_of(venv):
     """The ansible-core release installed in a virtualenv (2.16.19), or '?'."""
-    check = subprocess.run([os.path.join(venv, 'bin', 'python'), '-c', 'import ansible.release; print(ansible.release.__version__)'],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    check = subprocess.run(
+        [os.path.join(venv, 'bin', 'python'), '-c', 'import ansible.release; print(ansible.release.__version__)'],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        universal_newlines=True,
+    )
     return check.stdout.strip() or '?'
 
 
 def python_of_interpreter(python):
-    return subprocess.run([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
-                          stdout=subprocess.PIPE, check=True, universal_newlines=True).stdout.strip()
+    return subprocess.run(
+        [python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], stdout=subprocess.PIPE, check=True, universal_newlines=True
+    ).stdout.strip()
 
 
 def minutes(seconds):

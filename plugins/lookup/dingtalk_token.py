@@ -78,7 +78,6 @@ VARIABLE_PREFIX = 'dingtalk_'
 
 
 class LookupModule(LookupBase):
-
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError('the dingtalk_token lookup takes no terms; give the credentials as keyword arguments, variables or environment variables')
@@ -91,8 +90,9 @@ class LookupModule(LookupBase):
 
         auth = {name: self.get_option(name) for name in APP_OPTIONS + SUITE_OPTIONS}
         try:
-            connected = connect(self.get_option, auth, 'as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables',
-                                accepts_access_token=False)
+            connected = connect(
+                self.get_option, auth, 'as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables', accepts_access_token=False
+            )
         except InvalidOptionError as error:
             raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
         for warning in connected.warnings:
@@ -102,8 +102,9 @@ class LookupModule(LookupBase):
         try:
             token = token_source.get()
         except DingTalkError as error:
-            raise AnsibleLookupError('dingtalk_token: could not get a token for the {0}: {1}'.format(
-                token_source.credentials.description, error.describe())) from None
+            raise AnsibleLookupError(
+                'dingtalk_token: could not get a token for the {0}: {1}'.format(token_source.credentials.description, error.describe())
+            ) from None
         finally:
             connected.client.close()
             for warning in connected.token_cache.warnings if connected.token_cache is not None else ():

@@ -29,9 +29,11 @@ IP_BLOCK_STATUS = '1111'  # the "status" of the anti-abuse body, as public repor
 # The statuses besides 2xx a blocking gateway answers with; an HTML page with another one (404, 502, ...)
 # is a wrong host or a failing gateway, and a 5xx page stays worth a retry.
 IP_BLOCK_PAGE_STATUSES = frozenset((403, 429))
-IP_BLOCK_ADVICE = ('the egress IP address is probably blocked for making too many calls (DingTalk blocks an address for '
-                   'five minutes after more than 10,000 calls within 20 seconds). Not retried: wait a few minutes, and look '
-                   'for what called DingTalk so often.')
+IP_BLOCK_ADVICE = (
+    'the egress IP address is probably blocked for making too many calls (DingTalk blocks an address for '
+    'five minutes after more than 10,000 calls within 20 seconds). Not retried: wait a few minutes, and look '
+    'for what called DingTalk so often.'
+)
 
 
 def unknown_outcome(status):
@@ -47,8 +49,9 @@ def parse_answer(status, headers, body):
     """Return the JSON object of a successful (2xx) answer, or raise DingTalkError."""
     request_id = quoted(headers.get(REQUEST_ID_HEADER))
     if 300 <= status < 400:
-        raise DingTalkError('DingTalk answered HTTP {0}, a redirect, which is not followed; check api_url'.format(status),
-                            http_status=status, request_id=request_id)
+        raise DingTalkError(
+            'DingTalk answered HTTP {0}, a redirect, which is not followed; check api_url'.format(status), http_status=status, request_id=request_id
+        )
     try:
         payload = json.loads(body.decode('utf-8'))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep to parse
@@ -56,20 +59,32 @@ def parse_answer(status, headers, body):
     if not isinstance(payload, dict):
         content_type = quoted(headers.get('Content-Type')) or 'no content type'
         if _is_ip_block_page(status, headers, body):
-            raise DingTalkError('DingTalk answered HTTP {0} with an HTML page, not a JSON object ({1}): {2}'.format(
-                status, content_type, IP_BLOCK_ADVICE), http_status=status, request_id=request_id,
-                answer_lost=unknown_outcome(status), final=True)
-        raise DingTalkError('DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
-                            http_status=status, request_id=request_id, answer_lost=unknown_outcome(status))
+            raise DingTalkError(
+                'DingTalk answered HTTP {0} with an HTML page, not a JSON object ({1}): {2}'.format(status, content_type, IP_BLOCK_ADVICE),
+                http_status=status,
+                request_id=request_id,
+                answer_lost=unknown_outcome(status),
+                final=True,
+            )
+        raise DingTalkError(
+            'DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
+            http_status=status,
+            request_id=request_id,
+            answer_lost=unknown_outcome(status),
+        )
     if quoted(payload.get('status')) == IP_BLOCK_STATUS and 'code' not in payload:
         # Refused before it reached the API, so nothing happened, whatever the HTTP status says.
-        raise DingTalkError('DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {0}): {1}'.format(
-            status, IP_BLOCK_ADVICE), http_status=status, request_id=request_id, answer_lost=False, final=True)
+        raise DingTalkError(
+            'DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {0}): {1}'.format(status, IP_BLOCK_ADVICE),
+            http_status=status,
+            request_id=request_id,
+            answer_lost=False,
+            final=True,
+        )
     errcode = payload.get('errcode')
     if 200 <= status < 300 and errcode not in (None, 0, '0') and quoted(errcode):
         # DingTalk's older gateway (a path outside /v1.0, for one) reports errors in a success answer.
-        raise DingTalkError(quoted(payload.get('errmsg')) or 'no message', code=quoted(errcode), http_status=status,
-                            request_id=request_id)
+        raise DingTalkError(quoted(payload.get('errmsg')) or 'no message', code=quoted(errcode), http_status=status, request_id=request_id)
     if not 200 <= status < 300:
         detail = payload.get('accessdenieddetail')
         scopes = detail.get('requiredScopes') if isinstance(detail, dict) else None

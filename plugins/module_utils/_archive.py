@@ -51,8 +51,10 @@ MAX_LINK_RENEWALS = 3
 # The storage host's answers that say the link is no good (OSS answers 403 "Request has expired").
 LINK_REFUSED_STATUSES = (401, 403)
 
-NO_VIDEO_MESSAGE = ('DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
-                    'processed after its stop. Set wait_timeout to wait for it.')
+NO_VIDEO_MESSAGE = (
+    'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
+    'processed after its stop. Set wait_timeout to wait for it.'
+)
 
 
 class ArchiveFailure(Exception):
@@ -82,8 +84,11 @@ def safe_file_name(identifier, suffix=''):
         name = '%2E' + name[1:]
     name += suffix
     if len(name.encode('utf-8')) > MAX_FILE_NAME_BYTES:
-        raise InvalidOptionError('the id {0!r} is too long to name a file ({1} bytes once encoded, at most {2})'.format(
-            text[:40] + ('...' if len(text) > 40 else ''), len(name.encode('utf-8')), MAX_FILE_NAME_BYTES))
+        raise InvalidOptionError(
+            'the id {0!r} is too long to name a file ({1} bytes once encoded, at most {2})'.format(
+                text[:40] + ('...' if len(text) > 40 else ''), len(name.encode('utf-8')), MAX_FILE_NAME_BYTES
+            )
+        )
     return name
 
 
@@ -99,9 +104,11 @@ def conference_directory(dest, conference_id):
 # What archiving a conference is asked to do, the same for every conference of a run: as whom (``union_id``),
 # where (``dest``), whether the transcript too, how long to wait for a recording to be listed, check mode, the
 # mode of new files, ``on_link`` (given every signed link before it is used), and the clock to wait by.
-ArchiveOptions = namedtuple('ArchiveOptions', ['union_id', 'dest', 'transcript', 'wait_timeout', 'poll_interval', 'check_mode',
-                                               'new_file_mode', 'on_link', 'sleep', 'clock'],
-                            defaults=(False, 0, 5, False, 0o644, None, time.sleep, time.monotonic))
+ArchiveOptions = namedtuple(
+    'ArchiveOptions',
+    ['union_id', 'dest', 'transcript', 'wait_timeout', 'poll_interval', 'check_mode', 'new_file_mode', 'on_link', 'sleep', 'clock'],
+    defaults=(False, 0, 5, False, 0o644, None, time.sleep, time.monotonic),
+)
 
 
 def archive_conference(client, file_host, conference_id, options):
@@ -118,16 +125,18 @@ def archive_conference(client, file_host, conference_id, options):
     result = {'conference_id': conference_id, 'changed': False, 'outcome': None, 'files': [], 'waited': 0.0, 'warnings': []}
     directory = conference_directory(dest, conference_id)
     try:
-        videos, result['waited'] = wait_for_videos(client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep,
-                                                   clock=options.clock)
+        videos, result['waited'] = wait_for_videos(
+            client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep, clock=options.clock
+        )
     except DingTalkError as error:
         result.update(error.as_result())
         result.update(failed=True, outcome='failed', msg=error.describe())
         return result
     if not videos:
         waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(result['waited'], wait_timeout) if wait_timeout else ''
-        result.update(failed=True, outcome='no_recordings', msg=NO_VIDEO_MESSAGE.format(conference_id, waited),
-                      error_code=None, http_status=None, request_id=None)
+        result.update(
+            failed=True, outcome='no_recordings', msg=NO_VIDEO_MESSAGE.format(conference_id, waited), error_code=None, http_status=None, request_id=None
+        )
         return result
 
     writer = _Writer(directory, options.check_mode, options.new_file_mode)
@@ -139,17 +148,30 @@ def archive_conference(client, file_host, conference_id, options):
     failures = [entry for entry in result['files'] if entry.get('failed')]
     result['changed'] = any(entry['written'] for entry in result['files'])
     if failures:
-        result.update(failed=True, outcome='failed', error_code=None, http_status=None, request_id=None,
-                      msg='{0} of {1} files of conference {2} could not be archived: {3}'.format(
-                          len(failures), len(result['files']), conference_id, '; '.join(entry['msg'] for entry in failures[:3])))
+        result.update(
+            failed=True,
+            outcome='failed',
+            error_code=None,
+            http_status=None,
+            request_id=None,
+            msg='{0} of {1} files of conference {2} could not be archived: {3}'.format(
+                len(failures), len(result['files']), conference_id, '; '.join(entry['msg'] for entry in failures[:3])
+            ),
+        )
         return result
     result['outcome'] = 'archived' if result['changed'] else 'up_to_date'
     return result
 
 
 def _archive_video(client, file_host, conference_id, union_id, recording, writer, on_link):
-    entry = {'kind': 'video', 'media_id': recording['media_id'], 'record_id': recording['record_id'], 'path': None,
-             'size': recording['file_size'], 'written': False}
+    entry = {
+        'kind': 'video',
+        'media_id': recording['media_id'],
+        'record_id': recording['record_id'],
+        'path': None,
+        'size': recording['file_size'],
+        'written': False,
+    }
     try:
         entry['path'] = writer.path(safe_file_name(recording['media_id'], VIDEO_SUFFIX))
         links = None
@@ -157,8 +179,11 @@ def _archive_video(client, file_host, conference_id, union_id, recording, writer
             links = play_info(client, conference_id, union_id, recording)
             entry['size'] = links['file_size']
         if entry['size'] is None:
-            raise ArchiveFailure('DingTalk gives no fileSize for media {0}, so a complete file could not be told from a partial '
-                                 'one; it was not archived'.format(recording['media_id']))
+            raise ArchiveFailure(
+                'DingTalk gives no fileSize for media {0}, so a complete file could not be told from a partial one; it was not archived'.format(
+                    recording['media_id']
+                )
+            )
         if writer.complete(entry['path'], entry['size']):
             return entry
         entry['written'] = True
@@ -178,8 +203,9 @@ def _archive_transcript(client, conference_id, union_id, writer):
     entry = {'kind': 'transcript', 'path': writer.path(TRANSCRIPT_FILE_NAME), 'size': None, 'written': False}
     try:
         paragraphs = read_transcript(client, conference_id, union_id)
-        content = (json.dumps({'conferenceId': conference_id, 'paragraphList': paragraphs}, ensure_ascii=False, indent=1,
-                              sort_keys=True) + '\n').encode('utf-8')
+        content = (json.dumps({'conferenceId': conference_id, 'paragraphList': paragraphs}, ensure_ascii=False, indent=1, sort_keys=True) + '\n').encode(
+            'utf-8'
+        )
         entry.update(size=len(content), paragraphs=len(paragraphs))
         if writer.holds(entry['path'], content):
             return entry
@@ -277,7 +303,7 @@ def _remove(path):
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 # Which video a download is of: getPlayInfos needs all three to hand out a fresh link.
@@ -318,8 +344,7 @@ class _Download:
                 return
             except _LinkRefused:
                 if renewals >= MAX_LINK_RENEWALS:
-                    raise ArchiveFailure('the storage host {0} refused its link even after {1} new ones from DingTalk'.format(
-                        _host(link), renewals)) from None
+                    raise ArchiveFailure('the storage host {0} refused its link even after {1} new ones from DingTalk'.format(_host(link), renewals)) from None
                 renewals += 1
                 link = self._link(renew=True)
             except ArchiveFailure as failure:
@@ -342,16 +367,16 @@ class _Download:
             for chunk in answer.chunks(CHUNK_BYTES):
                 offset += len(chunk)
                 if offset > self.size:
-                    raise ArchiveFailure('the storage host {0} sent more than the {1} bytes DingTalk lists (fileSize); the file '
-                                         'was not kept'.format(_host(link), self.size))
+                    raise ArchiveFailure(
+                        'the storage host {0} sent more than the {1} bytes DingTalk lists (fileSize); the file was not kept'.format(_host(link), self.size)
+                    )
                 _write_all(fd, chunk)
         except _http.TransportError as failure:
             raise ArchiveFailure(_transport_message(failure, link), retryable=True) from None
         finally:
             answer.close()
         if offset < self.size:
-            raise ArchiveFailure('the storage host {0} ended the transfer after {1} of {2} bytes'.format(_host(link), offset, self.size),
-                                 retryable=True)
+            raise ArchiveFailure('the storage host {0} ended the transfer after {1} of {2} bytes'.format(_host(link), offset, self.size), retryable=True)
         return offset
 
     def _start(self, answer, link, fd, offset):
@@ -364,18 +389,19 @@ class _Download:
         if status == 429 or status >= 500:
             raise ArchiveFailure('the storage host {0} answered HTTP {1}'.format(_host(link), status), retryable=True)
         if status not in (200, 206):
-            raise ArchiveFailure('the storage host {0} answered HTTP {1}{2}'.format(
-                _host(link), status, ', a redirect, which is not followed' if 300 <= status < 400 else ''))
+            raise ArchiveFailure(
+                'the storage host {0} answered HTTP {1}{2}'.format(_host(link), status, ', a redirect, which is not followed' if 300 <= status < 400 else '')
+            )
         if status == 206:
             start, total = _content_range(answer.headers.get('Content-Range'))
             if start != offset or total != self.size:
-                raise ArchiveFailure('the storage host {0} sent a range that does not continue the file of {1} bytes'.format(
-                    _host(link), self.size))
+                raise ArchiveFailure('the storage host {0} sent a range that does not continue the file of {1} bytes'.format(_host(link), self.size))
             return offset
         declared = answer.headers.get('Content-Length', '')
         if declared.isdigit() and int(declared) != self.size:
-            raise ArchiveFailure('the storage host {0} has {1} bytes where DingTalk lists {2} (fileSize); the file was not kept'.format(
-                _host(link), int(declared), self.size))
+            raise ArchiveFailure(
+                'the storage host {0} has {1} bytes where DingTalk lists {2} (fileSize); the file was not kept'.format(_host(link), int(declared), self.size)
+            )
         if offset:  # the host sent the whole file, not the rest: start again
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -401,8 +427,9 @@ def _transport_message(failure, link):
     host = _host(link)
     if isinstance(failure, _http.CertificateUntrusted):
         reason = ' ({0})'.format(failure.reason) if failure.reason else ''
-        return ('TLS with the storage host {0} failed{1}; set ca_path to the CA that signs its certificate, or add it to the '
-                'system trust store'.format(host, reason))
+        return 'TLS with the storage host {0} failed{1}; set ca_path to the CA that signs its certificate, or add it to the system trust store'.format(
+            host, reason
+        )
     descriptions = (
         (_http.ProxyFailed, 'the proxy could not be reached, or refused to connect to the storage host {0}'),
         (_http.HostUnknown, 'the storage host name {0} could not be resolved'),

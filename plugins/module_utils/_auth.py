@@ -88,13 +88,14 @@ def credentials_from_options(get_option):
     if app_given and suite_given:
         raise InvalidOptionError(
             'internal app credentials ({0}) and third-party app credentials ({1}) cannot be mixed; got {2}'.format(
-                ', '.join(APP_OPTIONS), ', '.join(SUITE_OPTIONS), ', '.join(app_given + suite_given)))
+                ', '.join(APP_OPTIONS), ', '.join(SUITE_OPTIONS), ', '.join(app_given + suite_given)
+            )
+        )
     for kind, names in ((AppCredentials, app_given), (SuiteCredentials, suite_given)):
         if names:
             missing = [name for name in kind.options if name not in given]
             if missing:
-                raise InvalidOptionError('{0} credentials need {1}; missing {2}'.format(
-                    kind.description, ', '.join(kind.options), ', '.join(missing)))
+                raise InvalidOptionError('{0} credentials need {1}; missing {2}'.format(kind.description, ', '.join(kind.options), ', '.join(missing)))
             return kind(*(given[name] for name in kind.options))
     return None
 

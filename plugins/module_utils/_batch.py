@@ -167,17 +167,19 @@ def interrupted_batch_result(interrupted, fail_on_error=True):
     combined = batch_result(interrupted.results, fail_on_error)
     done = len(interrupted.results)
     combined['failed'] = True
-    combined['msg'] = ('Interrupted: {0} of {1} conferences were handled (see results), the other {2} were not touched. Run the task '
-                       'again: it acts only where something is left to do.{3}'.format(
-                           done, interrupted.total, interrupted.total - done, ' ' + combined['msg'] if 'msg' in combined else ''))
+    combined['msg'] = (
+        'Interrupted: {0} of {1} conferences were handled (see results), the other {2} were not touched. Run the task '
+        'again: it acts only where something is left to do.{3}'.format(
+            done, interrupted.total, interrupted.total - done, ' ' + combined['msg'] if 'msg' in combined else ''
+        )
+    )
     return combined
 
 
 def _failure_message(failures, total):
     named = '; '.join('{0}: {1}'.format(item['conference_id'], item['msg']) for item in failures[:MAX_FAILURES_NAMED])
     more = len(failures) - MAX_FAILURES_NAMED
-    return '{0} of {1} conferences failed (see results). {2}{3}'.format(
-        len(failures), total, named, '; and {0} more'.format(more) if more > 0 else '')
+    return '{0} of {1} conferences failed (see results). {2}{3}'.format(len(failures), total, named, '; and {0} more'.format(more) if more > 0 else '')
 
 
 def _summarised(warnings):

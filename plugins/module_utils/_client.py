@@ -84,8 +84,9 @@ class Connection:
     connections are kept open, one per concurrent caller.
     """
 
-    def __init__(self, api_url=DEFAULT_API_URL, trust=True, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10,
-                 rate_limiter=None, sleep=time.sleep):
+    def __init__(
+        self, api_url=DEFAULT_API_URL, trust=True, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep
+    ):
         self.api_url = validate_api_url(api_url)
         self.timeout = timeout
         self.retries = retries
@@ -93,8 +94,9 @@ class Connection:
         self._sleep = sleep
         self._random = random.Random()
         try:
-            self._transport = _http.Transport(self.api_url, trust=trust, timeout=timeout, pool_size=pool_size,
-                                              headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'})
+            self._transport = _http.Transport(
+                self.api_url, trust=trust, timeout=timeout, pool_size=pool_size, headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'}
+            )
         except _http.UnsupportedProxy as error:
             raise InvalidOptionError(str(error)) from None
 
@@ -159,9 +161,12 @@ class Connection:
         try:
             answer = self._transport.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
         except _http.AnswerTooLarge as too_large:
-            raise DingTalkError('DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(
-                too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)), http_status=too_large.status,
-                request_id=quoted(too_large.headers.get(REQUEST_ID_HEADER)), answer_lost=unknown_outcome(too_large.status)) from None
+            raise DingTalkError(
+                'DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)),
+                http_status=too_large.status,
+                request_id=quoted(too_large.headers.get(REQUEST_ID_HEADER)),
+                answer_lost=unknown_outcome(too_large.status),
+            ) from None
         except _http.TransportError as failure:
             raise DingTalkError(self._transport_failure_message(failure), answer_lost=failure.sent, final=failure.final) from None
         return parse_answer(answer.status, answer.headers, answer.body)
@@ -175,11 +180,14 @@ class Connection:
         if isinstance(failure, _http.TlsFailed):
             return 'The TLS handshake with {0} failed{1}; is it an https:// server?'.format(tls_peer.replace(' of the', ' with the'), _reason(failure))
         if isinstance(failure, _http.CertificateUntrusted):
-            return ('TLS certificate verification of {0} failed{1}; set ca_path to the CA certificate that signs it '
-                    '(or add that CA to the system trust store), or validate_certs to false for a test host'.format(tls_peer, _reason(failure)))
+            return (
+                'TLS certificate verification of {0} failed{1}; set ca_path to the CA certificate that signs it '
+                '(or add that CA to the system trust store), or validate_certs to false for a test host'.format(tls_peer, _reason(failure))
+            )
         if isinstance(failure, _http.ProxyFailed):
             return 'The proxy {0} (from {1}) could not be reached, or refused to connect to {2}'.format(
-                self._transport.proxy_address, self._transport.proxy_variable, self.api_url)
+                self._transport.proxy_address, self._transport.proxy_variable, self.api_url
+            )
         if isinstance(failure, _http.HostUnknown):
             return 'The host name of {0} could not be resolved; check api_url'.format(self.api_url)
         if isinstance(failure, _http.ConnectionRefused):
@@ -236,8 +244,7 @@ class DingTalkClient:
         return answer
 
     def stop_cloud_record(self, conference_id, union_id):
-        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,),
-                  body={'unionId': union_id})
+        self.call('POST', '/v1.0/conference/videoConferences/{0}/cloudRecords/stop', (conference_id,), body={'unionId': union_id})
 
     def start_cloud_record(self, conference_id, union_id, mode=None, small_window_position=None):
         body = {'unionId': union_id}
@@ -253,8 +260,7 @@ class DingTalkClient:
         Each holds ``recordId``, ``mediaId``, ``regionId``, ``recordType``, ``duration`` (ms), ``fileSize``,
         ``startTime``, ``endTime`` and ``unionId``; several videos of one recording share a ``recordId``.
         """
-        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getVideos', (conference_id,),
-                           query={'unionId': union_id})
+        answer = self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/getVideos', (conference_id,), query={'unionId': union_id})
         videos = answer.get('videoList')
         if videos is None:  # an answer without the list: nothing listed
             return []
@@ -267,8 +273,12 @@ class DingTalkClient:
 
         The URLs are signed and short-lived, on a storage host: bearer links, never to be logged.
         """
-        return self.call('GET', '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos', (conference_id,),
-                         query={'mediaId': media_id, 'regionId': region_id, 'unionId': union_id})
+        return self.call(
+            'GET',
+            '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos',
+            (conference_id,),
+            query={'mediaId': media_id, 'regionId': region_id, 'unionId': union_id},
+        )
 
     def get_cloud_record_texts(self, conference_id, union_id, next_token=None, max_results=None, direction=None):
         """Return one page of a conference's transcript (getTexts): ``hasMore`` and ``paragraphList``.

@@ -51,8 +51,7 @@ NO_READ_PERMISSION_START_WARNING = (
 )
 
 # Added to a failure when the stop or start itself failed in a way that does not rule out that DingTalk carried it out.
-MAYBE_DONE_NOTE = ('The {0} call got no usable answer, so DingTalk may have carried it out anyway: run the task again to see '
-                   'the recording state.')
+MAYBE_DONE_NOTE = 'The {0} call got no usable answer, so DingTalk may have carried it out anyway: run the task again to see the recording state.'
 
 # Without union_id, a stop is made as the recording's owner (cloudRecordOwnerUnionId), which only a query tells.
 NO_READ_PERMISSION_OWNER_MESSAGE = (
@@ -98,8 +97,7 @@ def validate_recording_options(state, mode=None, small_window_position=None):
     if mode is not None and mode not in RECORD_MODES:
         raise InvalidOptionError('mode must be one of {0}, got {1}'.format(', '.join(RECORD_MODES), mode))
     if small_window_position is not None and small_window_position not in SMALL_WINDOW_POSITIONS:
-        raise InvalidOptionError('small_window_position must be one of {0}, got {1}'.format(
-            ', '.join(SMALL_WINDOW_POSITIONS), small_window_position))
+        raise InvalidOptionError('small_window_position must be one of {0}, got {1}'.format(', '.join(SMALL_WINDOW_POSITIONS), small_window_position))
     given = [name for name, value in (('mode', mode), ('small_window_position', small_window_position)) if value is not None]
     if len(given) == 1 and state != 'started':
         raise InvalidOptionError('{0} applies only to state=started; remove it or set state=started'.format(given[0]))

@@ -148,8 +148,12 @@ def read_status(conf_info, key, names):
     """
     value = number_or_value(conf_info.get(key))
     if isinstance(value, bool) or not isinstance(value, int) or value not in names:
-        raise DingTalkError('DingTalk answered the conference query with confInfo.{0} = {1!r}; expected one of {2}'.format(
-            key, value, ', '.join(str(known) for known in sorted(names))), http_status=200)
+        raise DingTalkError(
+            'DingTalk answered the conference query with confInfo.{0} = {1!r}; expected one of {2}'.format(
+                key, value, ', '.join(str(known) for known in sorted(names))
+            ),
+            http_status=200,
+        )
     return value
 
 
@@ -192,8 +196,9 @@ def get_conference_info(client, conference_id):
     return shape_conference(client.get_conference(conference_id), conference_id)
 
 
-def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_WAIT_TIMEOUT,
-                    poll_interval=DEFAULT_POLL_INTERVAL, sleep=time.sleep, clock=time.monotonic):
+def conference_info(
+    client, conference_id, wait_for=None, wait_timeout=DEFAULT_WAIT_TIMEOUT, poll_interval=DEFAULT_POLL_INTERVAL, sleep=time.sleep, clock=time.monotonic
+):
     """Read ``conference_id``, polling until ``wait_for`` holds when it is given.
 
     Returns a result dict with ``changed`` (always false), ``conference`` (the
@@ -211,8 +216,9 @@ def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_W
 
     started = clock()
     try:
-        conference, result['waited'] = poll_until(read, lambda conference: wait_outcome(conference, wait_for) is not None,
-                                                  wait_timeout, poll_interval, sleep=sleep, clock=clock)
+        conference, result['waited'] = poll_until(
+            read, lambda conference: wait_outcome(conference, wait_for) is not None, wait_timeout, poll_interval, sleep=sleep, clock=clock
+        )
     except DingTalkError as error:
         result['waited'] = round(clock() - started, 3)
         result.update(error.as_result())
@@ -221,12 +227,25 @@ def conference_info(client, conference_id, wait_for=None, wait_timeout=DEFAULT_W
     if outcome == WAIT_REACHED:
         return result
     if outcome == WAIT_UNREACHABLE:
-        return _fail(result, 'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} '
-                             'after {2:.1f} seconds.'.format(conference_id, WAIT_DESCRIPTIONS[wait_for], result['waited']))
-    return _fail(result, 'Timed out after {0:.1f} seconds (wait_timeout={1}) waiting for conference {2} {3} '
-                         '(wait_for={4}); last observed: meeting {5}, cloud recording {6}.'.format(
-                             result['waited'], wait_timeout, conference_id, WAIT_DESCRIPTIONS[wait_for], wait_for,
-                             conference['meeting_status_name'], conference['cloud_record_status_name']))
+        return _fail(
+            result,
+            'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} after {2:.1f} seconds.'.format(
+                conference_id, WAIT_DESCRIPTIONS[wait_for], result['waited']
+            ),
+        )
+    return _fail(
+        result,
+        'Timed out after {0:.1f} seconds (wait_timeout={1}) waiting for conference {2} {3} '
+        '(wait_for={4}); last observed: meeting {5}, cloud recording {6}.'.format(
+            result['waited'],
+            wait_timeout,
+            conference_id,
+            WAIT_DESCRIPTIONS[wait_for],
+            wait_for,
+            conference['meeting_status_name'],
+            conference['cloud_record_status_name'],
+        ),
+    )
 
 
 def query_failure_message(conference_id, error):
@@ -311,21 +330,28 @@ def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFA
                 conferences.append(conference)
         has_more = answer.get('hasMore', False)
         if not isinstance(has_more, bool):
-            raise DingTalkError('DingTalk answered page {0} of the ongoing conferences with hasMore = {1!r}; expected true or false'.format(
-                page, has_more)[:300], http_status=200)
+            raise DingTalkError(
+                'DingTalk answered page {0} of the ongoing conferences with hasMore = {1!r}; expected true or false'.format(page, has_more)[:300],
+                http_status=200,
+            )
         if not has_more:
             return conferences
         next_token = answer.get('nextToken')
         if not isinstance(next_token, str) or not next_token.strip():
-            raise ListingError('DingTalk said that more ongoing conferences follow page {0} (hasMore) but gave no nextToken to '
-                               'fetch them; {1} conferences were listed.'.format(page, len(conferences)))
+            raise ListingError(
+                'DingTalk said that more ongoing conferences follow page {0} (hasMore) but gave no nextToken to '
+                'fetch them; {1} conferences were listed.'.format(page, len(conferences))
+            )
         if next_token in seen_tokens:
-            raise ListingError('DingTalk answered page {0} of the ongoing conferences with a nextToken it had already given, so the '
-                               'list would never end; stopped after {1} conferences.'.format(page, len(conferences)))
+            raise ListingError(
+                'DingTalk answered page {0} of the ongoing conferences with a nextToken it had already given, so the '
+                'list would never end; stopped after {1} conferences.'.format(page, len(conferences))
+            )
         seen_tokens.add(next_token)
-    raise ListingError('DingTalk still had more ongoing conferences after max_pages={0} pages of page_size={1} ({2} conferences listed); '
-                       'stopped there. Raise max_pages if the organisation really has more ongoing conferences.'.format(
-                           max_pages, page_size, len(conferences)))
+    raise ListingError(
+        'DingTalk still had more ongoing conferences after max_pages={0} pages of page_size={1} ({2} conferences listed); '
+        'stopped there. Raise max_pages if the organisation really has more ongoing conferences.'.format(max_pages, page_size, len(conferences))
+    )
 
 
 def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
@@ -335,6 +361,7 @@ def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
     conference dict (None where the query failed) and returns the failed ones
     as ``[(conference_id, DingTalkError)]``, in list order.
     """
+
     def query(conference):
         conference['cloud_record_status'] = conference['cloud_record_owner_union_id'] = None
         try:
@@ -348,8 +375,7 @@ def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
     return [failure for failure in run_concurrently(query, conferences, concurrency) if failure is not None]
 
 
-def org_conferences_info(client, include_record_status=False, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES,
-                         concurrency=DEFAULT_CONCURRENCY):
+def org_conferences_info(client, include_record_status=False, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES, concurrency=DEFAULT_CONCURRENCY):
     """The module result for the organisation's ongoing conferences: ``changed`` (false) and ``conferences``.
 
     Failures give ``failed: true`` and ``msg`` instead of raising, with the
@@ -375,7 +401,8 @@ def record_status_failures_message(failures, queried):
     named = '; '.join('{0}: {1}'.format(conference_id, error.describe()) for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
     more = len(failures) - MAX_FAILED_QUERIES_NAMED
     return '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
-        len(failures), queried, named, '; and {0} more'.format(more) if more > 0 else '')
+        len(failures), queried, named, '; and {0} more'.format(more) if more > 0 else ''
+    )
 
 
 def _fail(result, msg):

@@ -94,8 +94,14 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
         raise InvalidOptionError('{0} are required ({1})'.format(required, sources))
     if access_token is not None:
         validate_access_token(access_token)
-    connection = Connection(api_url, trust=trust_from_options(get_option), timeout=get_option('timeout'), retries=get_option('retries'), pool_size=pool_size,
-                            rate_limiter=rate_limiter)
+    connection = Connection(
+        api_url,
+        trust=trust_from_options(get_option),
+        timeout=get_option('timeout'),
+        retries=get_option('retries'),
+        pool_size=pool_size,
+        rate_limiter=rate_limiter,
+    )
     token_cache = token_cache_from_options(get_option)
     if access_token is not None:
         token_source = StaticToken(access_token, token_cache)

@@ -23,17 +23,21 @@ DEFAULT_API_URL = 'https://api.dingtalk.io'
 # (an internal app: AppKey; a third-party app: SuiteKey and authorising organisation), or per API over
 # every caller, in one-second windows, or in one-minute windows for the Qpm ones. Every one of them
 # asks the caller to slow down and try again; system.busy and systemBusy (HTTP 429) say the same.
-PER_SECOND_THROTTLING_CODES = frozenset((
-    'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi',
-    'Forbidden.AccessDenied.QpsLimitForApi',
-    'system.busy',
-    'systemBusy',
-))
-PER_MINUTE_THROTTLING_CODES = frozenset((
-    'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi',
-    'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi',
-))
+PER_SECOND_THROTTLING_CODES = frozenset(
+    (
+        'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+        'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi',
+        'Forbidden.AccessDenied.QpsLimitForApi',
+        'system.busy',
+        'systemBusy',
+    )
+)
+PER_MINUTE_THROTTLING_CODES = frozenset(
+    (
+        'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi',
+        'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi',
+    )
+)
 THROTTLING_CODES = PER_SECOND_THROTTLING_CODES | PER_MINUTE_THROTTLING_CODES
 # How long the window that throttled a call lasts (see throttling_window).
 PER_SECOND = 'second'
@@ -44,14 +48,16 @@ PER_MINUTE = 'minute'
 # "record stop error, please try again". recordStartError is deliberately not:
 # its documentation does not ask to try again, and DingTalk also gives it for a
 # start while a recording runs or is paused, which no retry can change.
-RETRYABLE_CODES = THROTTLING_CODES | frozenset((
-    'systemError',
-    'innerSystemError',
-    'internalError',
-    'unknownError',
-    'serviceBusy',
-    'recordStopError',
-))
+RETRYABLE_CODES = THROTTLING_CODES | frozenset(
+    (
+        'systemError',
+        'innerSystemError',
+        'internalError',
+        'unknownError',
+        'serviceBusy',
+        'recordStopError',
+    )
+)
 
 INVALID_TOKEN_CODE = 'InvalidAuthentication'
 PERMISSION_DENIED_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
@@ -59,8 +65,10 @@ ORG_QUOTA_USED_UP_CODE = 'Forbidden.AccessDenied.ApiCountLimitForOrg'
 
 # What a code means for the person reading the task's message, beyond DingTalk's own words.
 CODE_EXPLANATIONS = {
-    ORG_QUOTA_USED_UP_CODE: ('The organisation has used up its monthly quota of DingTalk API calls: every call fails until '
-                             'the quota renews next month, or DingTalk raises it. Not retried.'),
+    ORG_QUOTA_USED_UP_CODE: (
+        'The organisation has used up its monthly quota of DingTalk API calls: every call fails until '
+        'the quota renews next month, or DingTalk raises it. Not retried.'
+    ),
 }
 
 # A token travels in an HTTP header: anything but visible ASCII would either be

@@ -283,8 +283,9 @@ class FileHost:
         # The URL exactly as DingTalk signed it: requests would re-quote it, and a signature covers every character.
         request.url = url
         try:
-            response = self._adapter.send(request, stream=True, timeout=self.timeout, verify=self.verify,
-                                          proxies={urlsplit(url).scheme: proxy} if proxy else {})
+            response = self._adapter.send(
+                request, stream=True, timeout=self.timeout, verify=self.verify, proxies={urlsplit(url).scheme: proxy} if proxy else {}
+            )
         except Exception as error:  # pylint: disable=broad-exception-caught  # classified, never re-raised with its text (the URL)
             raise _classified(error) from None
         return StreamedAnswer(response)

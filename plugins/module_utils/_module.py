@@ -88,8 +88,14 @@ class DingTalkModule(AnsibleModule):
         """
         try:
             # A token this module requests itself is as secret as the app secret.
-            connected = connect(self.params.get, self.auth_options(), 'directly or through their DINGTALK_* environment variables',
-                                rate_limiter=rate_limiter, pool_size=pool_size, on_new_token=self.no_log_values.add)
+            connected = connect(
+                self.params.get,
+                self.auth_options(),
+                'directly or through their DINGTALK_* environment variables',
+                rate_limiter=rate_limiter,
+                pool_size=pool_size,
+                on_new_token=self.no_log_values.add,
+            )
         except InvalidOptionError as error:
             self.fail_json(msg=str(error))
         for warning in connected.warnings:

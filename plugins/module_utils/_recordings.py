@@ -91,8 +91,9 @@ def shape_video(video):
 def play_info(client, conference_id, union_id, recording):
     """getPlayInfos for a shaped ``recording``: its signed links and size. Raises DingTalkError, also when ids are missing."""
     if recording['media_id'] is None or recording['region_id'] is None:
-        raise DingTalkError('DingTalk listed a video of conference {0} without a mediaId and regionId, so its links cannot be '
-                            'asked for'.format(conference_id), http_status=200)
+        raise DingTalkError(
+            'DingTalk listed a video of conference {0} without a mediaId and regionId, so its links cannot be asked for'.format(conference_id), http_status=200
+        )
     info = client.get_cloud_record_play_info(conference_id, union_id, recording['media_id'], recording['region_id'])
     return {
         'mp4_url': optional_text(info.get('mp4FileUrl')),
@@ -112,8 +113,9 @@ def read_transcript(client, conference_id, union_id, max_pages=MAX_TRANSCRIPT_PA
     next_token = None
     for _page in range(max_pages):
         try:
-            page = client.get_cloud_record_texts(conference_id, union_id, next_token=next_token, max_results=TRANSCRIPT_PAGE_SIZE,
-                                                 direction=TRANSCRIPT_OLDEST_FIRST)
+            page = client.get_cloud_record_texts(
+                conference_id, union_id, next_token=next_token, max_results=TRANSCRIPT_PAGE_SIZE, direction=TRANSCRIPT_OLDEST_FIRST
+            )
         except DingTalkError as error:
             if error.code == CLOUD_RECORD_NOT_FOUND_CODE:
                 return paragraphs
@@ -128,19 +130,28 @@ def read_transcript(client, conference_id, union_id, max_pages=MAX_TRANSCRIPT_PA
         if cursor is None and page_paragraphs:
             cursor = page_paragraphs[-1].get('nextTtoken')
         if cursor is None or cursor == next_token:
-            raise DingTalkError('DingTalk said the transcript of conference {0} has more paragraphs, but gave no new cursor '
-                                '(nextTtoken) to read them with'.format(conference_id), http_status=200)
+            raise DingTalkError(
+                'DingTalk said the transcript of conference {0} has more paragraphs, but gave no new cursor (nextTtoken) to read them with'.format(
+                    conference_id
+                ),
+                http_status=200,
+            )
         next_token = cursor
-    raise DingTalkError('The transcript of conference {0} has more than {1} pages of {2} paragraphs; stopped reading it there'.format(
-        conference_id, max_pages, TRANSCRIPT_PAGE_SIZE), http_status=200)
+    raise DingTalkError(
+        'The transcript of conference {0} has more than {1} pages of {2} paragraphs; stopped reading it there'.format(
+            conference_id, max_pages, TRANSCRIPT_PAGE_SIZE
+        ),
+        http_status=200,
+    )
 
 
 def shape_paragraph(paragraph):
     """A transcript paragraph as the documented snake_case one; the per-word timings are left out."""
     sentences = paragraph.get('sentenceList')
     shaped = shape_fields(paragraph, PARAGRAPH_FIELDS)
-    shaped['sentences'] = [shape_fields(sentence, SENTENCE_FIELDS)
-                           for sentence in (sentences if isinstance(sentences, list) else []) if isinstance(sentence, dict)]
+    shaped['sentences'] = [
+        shape_fields(sentence, SENTENCE_FIELDS) for sentence in (sentences if isinstance(sentences, list) else []) if isinstance(sentence, dict)
+    ]
     return shaped
 
 

@@ -251,8 +251,7 @@ class TokenCache:
         if not isinstance(token, str) or not token or not _is_int(expires_in) or not 0 < expires_in <= MAX_LIFETIME_SECONDS:
             self._warn('The token answer has no usable lifetime; the token is not cached.')
             return token
-        self._write_record(path, {'version': RECORD_VERSION, 'access_token': token,
-                                  'expires_at': float(started + expires_in), 'expires_in': expires_in})
+        self._write_record(path, {'version': RECORD_VERSION, 'access_token': token, 'expires_at': float(started + expires_in), 'expires_in': expires_in})
         return token
 
     def _read_record(self, path, report):
@@ -308,8 +307,7 @@ class TokenCache:
         if problem is None:
             return True
         if not self._may_fall_back:
-            self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk '
-                       'for every use.'.format(self.directory, problem))
+            self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk for every use.'.format(self.directory, problem))
             return False
         fallbacks = self._candidate_directories()[1:]
         for fallback in fallbacks:
@@ -319,13 +317,16 @@ class TokenCache:
                 # Every task of a run is a process of its own: only the one that creates the
                 # fallback says so, which in a job's own directory is once per job.
                 if created:
-                    self._warn('The token cache directory {0} cannot be used because {1}; tokens are cached in {2} '
-                               'instead.'.format(self.directory, problem, fallback))
+                    self._warn(
+                        'The token cache directory {0} cannot be used because {1}; tokens are cached in {2} instead.'.format(self.directory, problem, fallback)
+                    )
                 self.directory = fallback
                 return True
-        self._warn('The token cache directory {0} cannot be used because {1}, and neither can {2}; each task keeps its '
-                   'token in memory and asks DingTalk for its own. Set cache_dir (or DINGTALK_TOKEN_CACHE_DIR) to a '
-                   'directory this user may write to.'.format(self.directory, problem, ' or '.join(fallbacks) or 'a fallback'))
+        self._warn(
+            'The token cache directory {0} cannot be used because {1}, and neither can {2}; each task keeps its '
+            'token in memory and asks DingTalk for its own. Set cache_dir (or DINGTALK_TOKEN_CACHE_DIR) to a '
+            'directory this user may write to.'.format(self.directory, problem, ' or '.join(fallbacks) or 'a fallback')
+        )
         return False
 
     def _acquire_lock(self, key):
@@ -351,8 +352,11 @@ class TokenCache:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     os.close(fd)
-                    self._warn('Another process held the token cache lock {0} for more than {1} seconds; the token is '
-                               'fetched without the cache.'.format(lock_path, self._lock_timeout))
+                    self._warn(
+                        'Another process held the token cache lock {0} for more than {1} seconds; the token is fetched without the cache.'.format(
+                            lock_path, self._lock_timeout
+                        )
+                    )
                     return None
                 time.sleep(min(LOCK_POLL_SECONDS, remaining))
             except OSError as exc:
@@ -412,8 +416,7 @@ def _prepare_directory(directory, warn, create_parents):
         except OSError as exc:
             return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror), created
         if permissions & 0o077:
-            warn('The token cache directory {0} was open to other users (permissions {1:04o}); '
-                 'they are now 0700.'.format(directory, permissions))
+            warn('The token cache directory {0} was open to other users (permissions {1:04o}); they are now 0700.'.format(directory, permissions))
     return None, created
 
 

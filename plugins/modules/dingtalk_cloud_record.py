@@ -398,8 +398,15 @@ def main():
         module.fail_json(msg=str(error))
     client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
 
-    apply_state = partial(apply_recording_state, client, union_id=params['union_id'], state=params['state'], mode=params['mode'],
-                          small_window_position=params['small_window_position'], check_mode=module.check_mode)
+    apply_state = partial(
+        apply_recording_state,
+        client,
+        union_id=params['union_id'],
+        state=params['state'],
+        mode=params['mode'],
+        small_window_position=params['small_window_position'],
+        check_mode=module.check_mode,
+    )
     if params['conference_id'] is not None:
         module.exit_with_result(apply_state(params['conference_id']))
     try:

@@ -380,14 +380,21 @@ def main():
     except InvalidOptionError as error:
         module.fail_json(msg=str(error))
     client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
-    file_host = _http.FileHost(trust=trust_from_options(params.get), timeout=params['timeout'],
-                               pool_size=params['concurrency'], headers={'User-Agent': 'community.dingtalk'})
+    file_host = _http.FileHost(
+        trust=trust_from_options(params.get), timeout=params['timeout'], pool_size=params['concurrency'], headers={'User-Agent': 'community.dingtalk'}
+    )
 
-    options = ArchiveOptions(union_id=params['union_id'], dest=params['dest'], transcript=params['transcript'],
-                             wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval'], check_mode=module.check_mode,
-                             new_file_mode=default_file_mode(),
-                             # A signed link is a bearer credential: should one reach any output, it is masked there.
-                             on_link=module.no_log_values.add)
+    options = ArchiveOptions(
+        union_id=params['union_id'],
+        dest=params['dest'],
+        transcript=params['transcript'],
+        wait_timeout=params['wait_timeout'],
+        poll_interval=params['poll_interval'],
+        check_mode=module.check_mode,
+        new_file_mode=default_file_mode(),
+        # A signed link is a bearer credential: should one reach any output, it is masked there.
+        on_link=module.no_log_values.add,
+    )
     archive = partial(archive_conference, client, file_host, options=options)
     # File attributes are set here, in the module's own thread, once the downloads are done: a failure to set one
     # ends the module, which must not happen in a worker thread.

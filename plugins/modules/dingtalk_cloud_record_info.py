@@ -226,8 +226,7 @@ def main():
     )
     module.require_text('conference_id', 'union_id')
     client = module.client()
-    module.exit_with_result(recording_info(client, module.params['conference_id'], module.params['union_id'],
-                                           transcript=module.params['transcript']))
+    module.exit_with_result(recording_info(client, module.params['conference_id'], module.params['union_id'], transcript=module.params['transcript']))
 
 
 if __name__ == '__main__':

@@ -393,12 +393,18 @@ def main():
         module.fail_json(msg=str(error))
 
     if params['conference_id'] is not None:
-        result = conference_info(module.client(), params['conference_id'], wait_for=params['wait_for'],
-                                 wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval'])
+        result = conference_info(
+            module.client(), params['conference_id'], wait_for=params['wait_for'], wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval']
+        )
     else:
         client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
-        result = org_conferences_info(client, include_record_status=params['include_record_status'], page_size=params['page_size'],
-                                      max_pages=params['max_pages'], concurrency=params['concurrency'])
+        result = org_conferences_info(
+            client,
+            include_record_status=params['include_record_status'],
+            page_size=params['page_size'],
+            max_pages=params['max_pages'],
+            concurrency=params['concurrency'],
+        )
     module.exit_with_result(result)
 
 

@@ -43,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP_KEY = 'ding-bench-app'
 APP_SECRET = 'bench-secret'
 HOST_UNION_ID = 'host-union-bench'
-GIB = 1024 ** 3
+GIB = 1024**3
 BIG_CONFERENCE = 'bench-archive-1gib'
 BIG_MEDIA = 'bench-media-1gib'
 MANY = 100
@@ -135,8 +135,7 @@ class Bench:
     def prepare(self):
         self.admin.reset()
         conferences = [{'conference_id': BIG_CONFERENCE, 'host_union_id': HOST_UNION_ID, 'status': 1, 'cloud_record_status': 3}]
-        conferences += [{'conference_id': many_id(number), 'host_union_id': HOST_UNION_ID, 'status': 1, 'cloud_record_status': 3}
-                        for number in range(MANY)]
+        conferences += [{'conference_id': many_id(number), 'host_union_id': HOST_UNION_ID, 'status': 1, 'cloud_record_status': 3} for number in range(MANY)]
         self.admin.seed({'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences})
         self.admin.add_recordings(BIG_CONFERENCE, videos=[{'media_id': BIG_MEDIA, 'file_size': GIB}])
         for number in range(MANY):
@@ -150,9 +149,12 @@ class Bench:
 
     def signed_link(self):
         token = self.admin.mint_token(APP_KEY)
-        answer = self.session.get(self.api + '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos'.format(BIG_CONFERENCE),
-                                  params={'mediaId': BIG_MEDIA, 'regionId': 'cn-hangzhou', 'unionId': HOST_UNION_ID},
-                                  headers={'x-acs-dingtalk-access-token': token}, timeout=60)
+        answer = self.session.get(
+            self.api + '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos'.format(BIG_CONFERENCE),
+            params={'mediaId': BIG_MEDIA, 'regionId': 'cn-hangzhou', 'unionId': HOST_UNION_ID},
+            headers={'x-acs-dingtalk-access-token': token},
+            timeout=60,
+        )
         answer.raise_for_status()
         return answer.json()['mp4FileUrl']
 
@@ -161,10 +163,14 @@ class Bench:
         vars_file = os.path.join(self.work_dir, 'vars.json')
         with open(vars_file, 'w', encoding='utf-8') as handle:
             json.dump(extra_vars, handle)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections_path, DINGTALK_TOKEN_CACHE_DIR=os.path.join(self.work_dir, 'tokens'),
-                   ANSIBLE_STDOUT_CALLBACK='ansible.builtin.minimal', ANSIBLE_NOCOLOR='1')
-        command = ['ansible-playbook', '-i', os.path.join(HERE, 'playbooks', 'inventory.yml'), '-e', '@' + vars_file,
-                   os.path.join(HERE, 'playbooks', playbook)]
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=self.collections_path,
+            DINGTALK_TOKEN_CACHE_DIR=os.path.join(self.work_dir, 'tokens'),
+            ANSIBLE_STDOUT_CALLBACK='ansible.builtin.minimal',
+            ANSIBLE_NOCOLOR='1',
+        )
+        command = ['ansible-playbook', '-i', os.path.join(HERE, 'playbooks', 'inventory.yml'), '-e', '@' + vars_file, os.path.join(HERE, 'playbooks', playbook)]
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with TreeMemory(process.pid) as memory:
@@ -172,8 +178,14 @@ class Bench:
         seconds = time.perf_counter() - started
         if process.returncode != 0:
             raise RuntimeError('the archive playbook failed:\n' + output[-3000:])
-        return {'seconds': seconds, 'changed': '"changed": true' in output, 'peak_tree_rss': memory.peak_rss,
-                'peak_tree_pss': memory.peak_pss, 'peak_single_rss': memory.peak_single_rss, 'processes': memory.peak_processes}
+        return {
+            'seconds': seconds,
+            'changed': '"changed": true' in output,
+            'peak_tree_rss': memory.peak_rss,
+            'peak_tree_pss': memory.peak_pss,
+            'peak_single_rss': memory.peak_single_rss,
+            'processes': memory.peak_processes,
+        }
 
 
 def many_id(number):
@@ -220,9 +232,17 @@ def run(server, collections_path, runs, output_dir, machine_info):
             [transfer] = bench.file_requests()
             curl_runs.append({'seconds': wall, 'transfer_seconds': transfer['duration'], 'bytes': transfer['bytes_sent']})
             os.remove(curl_output)
-            print('archive 1 GiB: module {0:.2f} s wall, {1:.2f} s transfer, tree RSS {2} MiB, PSS {3} MiB; curl {4:.2f} s wall, '
-                  '{5:.2f} s transfer'.format(run_result['seconds'], run_result['transfer_seconds'], mib(run_result['peak_tree_rss']),
-                                              mib(run_result['peak_tree_pss']), wall, transfer['duration']), flush=True)
+            print(
+                'archive 1 GiB: module {0:.2f} s wall, {1:.2f} s transfer, tree RSS {2} MiB, PSS {3} MiB; curl {4:.2f} s wall, {5:.2f} s transfer'.format(
+                    run_result['seconds'],
+                    run_result['transfer_seconds'],
+                    mib(run_result['peak_tree_rss']),
+                    mib(run_result['peak_tree_pss']),
+                    wall,
+                    transfer['duration'],
+                ),
+                flush=True,
+            )
 
         baseline = bench.playbook(dest, playbook='baseline.yml')
         # Reruns: the 1 GiB file once more complete, then 100 recordings archived and archived again.
@@ -236,20 +256,37 @@ def run(server, collections_path, runs, output_dir, machine_info):
         bench.clear_file_requests()
         many_rerun = bench.playbook(dest, conference_ids=many_ids)
         many_rerun['file_host_requests'] = len(bench.file_requests())
-        print('rerun 1 GiB: changed {0}, {1} file host requests; 100 recordings: first run {2:.2f} s ({3} downloads), rerun {4:.2f} s, '
-              'changed {5}, {6} file host requests'.format(big_rerun['changed'], big_rerun['file_host_requests'], many_first['seconds'],
-                                                           many_first['file_host_requests'], many_rerun['seconds'], many_rerun['changed'],
-                                                           many_rerun['file_host_requests']), flush=True)
+        print(
+            'rerun 1 GiB: changed {0}, {1} file host requests; 100 recordings: first run {2:.2f} s ({3} downloads), rerun {4:.2f} s, '
+            'changed {5}, {6} file host requests'.format(
+                big_rerun['changed'],
+                big_rerun['file_host_requests'],
+                many_first['seconds'],
+                many_first['file_host_requests'],
+                many_rerun['seconds'],
+                many_rerun['changed'],
+                many_rerun['file_host_requests'],
+            ),
+            flush=True,
+        )
 
     results = summarise(module_runs, curl_runs, big_rerun, many_first, many_rerun)
     results['baseline'] = baseline
-    results['targets'].insert(3, {
-        'target': 'memory the 1 GiB download adds over the rerun that downloads nothing (sum of RSS / PSS)',
-        'measured': '{0} / {1} MiB (rerun {2} / {3} MiB; ansible.builtin.ping alone {4} / {5} MiB)'.format(
-            mib(max(run['peak_tree_rss'] for run in module_runs) - big_rerun['peak_tree_rss']),
-            mib(max(run['peak_tree_pss'] for run in module_runs) - big_rerun['peak_tree_pss']),
-            mib(big_rerun['peak_tree_rss']), mib(big_rerun['peak_tree_pss']), mib(baseline['peak_tree_rss']), mib(baseline['peak_tree_pss'])),
-        'met': max(run['peak_tree_rss'] for run in module_runs) - big_rerun['peak_tree_rss'] < 10 * 1024 * 1024})
+    results['targets'].insert(
+        3,
+        {
+            'target': 'memory the 1 GiB download adds over the rerun that downloads nothing (sum of RSS / PSS)',
+            'measured': '{0} / {1} MiB (rerun {2} / {3} MiB; ansible.builtin.ping alone {4} / {5} MiB)'.format(
+                mib(max(run['peak_tree_rss'] for run in module_runs) - big_rerun['peak_tree_rss']),
+                mib(max(run['peak_tree_pss'] for run in module_runs) - big_rerun['peak_tree_pss']),
+                mib(big_rerun['peak_tree_rss']),
+                mib(big_rerun['peak_tree_pss']),
+                mib(baseline['peak_tree_rss']),
+                mib(baseline['peak_tree_pss']),
+            ),
+            'met': max(run['peak_tree_rss'] for run in module_runs) - big_rerun['peak_tree_rss'] < 10 * 1024 * 1024,
+        },
+    )
     write_report(output_dir, results, runs, machine_info)
     return results
 
@@ -260,26 +297,49 @@ def summarise(module_runs, curl_runs, big_rerun, many_first, many_rerun):
     peak_rss = max(run['peak_tree_rss'] for run in module_runs)
     peak_pss = max(run['peak_tree_pss'] for run in module_runs)
     checks = [
-        ('1 GiB archived, byte-identical, every run', 'identical in {0} of {1}'.format(sum(run['identical'] for run in module_runs), len(module_runs)),
-         all(run['identical'] for run in module_runs)),
-        ('whole ansible-playbook tree under {0} MiB (sum of RSS)'.format(MEMORY_TARGET_MIB), '{0} MiB'.format(mib(peak_rss)),
-         peak_rss < MEMORY_TARGET_MIB * 1024 * 1024),
-        ('whole ansible-playbook tree under {0} MiB (sum of PSS)'.format(MEMORY_TARGET_MIB), '{0} MiB'.format(mib(peak_pss)),
-         peak_pss < MEMORY_TARGET_MIB * 1024 * 1024),
-        ('transfer within {0}x of curl (file host timing, median)'.format(THROUGHPUT_TARGET),
-         '{0:.2f} s vs {1:.2f} s = {2:.2f}x'.format(module_transfer, curl_transfer, module_transfer / curl_transfer),
-         module_transfer <= THROUGHPUT_TARGET * curl_transfer),
-        ('rerun of the 1 GiB recording: no file host request', '{0} requests, changed {1}'.format(big_rerun['file_host_requests'], big_rerun['changed']),
-         big_rerun['file_host_requests'] == 0 and not big_rerun['changed']),
-        ('rerun over {0} archived recordings: no file host request'.format(MANY),
-         '{0} requests, changed {1}'.format(many_rerun['file_host_requests'], many_rerun['changed']),
-         many_rerun['file_host_requests'] == 0 and not many_rerun['changed']),
+        (
+            '1 GiB archived, byte-identical, every run',
+            'identical in {0} of {1}'.format(sum(run['identical'] for run in module_runs), len(module_runs)),
+            all(run['identical'] for run in module_runs),
+        ),
+        (
+            'whole ansible-playbook tree under {0} MiB (sum of RSS)'.format(MEMORY_TARGET_MIB),
+            '{0} MiB'.format(mib(peak_rss)),
+            peak_rss < MEMORY_TARGET_MIB * 1024 * 1024,
+        ),
+        (
+            'whole ansible-playbook tree under {0} MiB (sum of PSS)'.format(MEMORY_TARGET_MIB),
+            '{0} MiB'.format(mib(peak_pss)),
+            peak_pss < MEMORY_TARGET_MIB * 1024 * 1024,
+        ),
+        (
+            'transfer within {0}x of curl (file host timing, median)'.format(THROUGHPUT_TARGET),
+            '{0:.2f} s vs {1:.2f} s = {2:.2f}x'.format(module_transfer, curl_transfer, module_transfer / curl_transfer),
+            module_transfer <= THROUGHPUT_TARGET * curl_transfer,
+        ),
+        (
+            'rerun of the 1 GiB recording: no file host request',
+            '{0} requests, changed {1}'.format(big_rerun['file_host_requests'], big_rerun['changed']),
+            big_rerun['file_host_requests'] == 0 and not big_rerun['changed'],
+        ),
+        (
+            'rerun over {0} archived recordings: no file host request'.format(MANY),
+            '{0} requests, changed {1}'.format(many_rerun['file_host_requests'], many_rerun['changed']),
+            many_rerun['file_host_requests'] == 0 and not many_rerun['changed'],
+        ),
     ]
-    return {'module_runs': module_runs, 'curl_runs': curl_runs, 'big_rerun': big_rerun, 'many_first': many_first, 'many_rerun': many_rerun,
-            'module_transfer_median': module_transfer, 'curl_transfer_median': curl_transfer,
-            'module_wall_median': statistics.median(run['seconds'] for run in module_runs),
-            'curl_wall_median': statistics.median(run['seconds'] for run in curl_runs),
-            'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks]}
+    return {
+        'module_runs': module_runs,
+        'curl_runs': curl_runs,
+        'big_rerun': big_rerun,
+        'many_first': many_first,
+        'many_rerun': many_rerun,
+        'module_transfer_median': module_transfer,
+        'curl_transfer_median': curl_transfer,
+        'module_wall_median': statistics.median(run['seconds'] for run in module_runs),
+        'curl_wall_median': statistics.median(run['seconds'] for run in curl_runs),
+        'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks],
+    }
 
 
 def write_report(output_dir, results, runs, machine_info):
@@ -301,18 +361,43 @@ def write_report(output_dir, results, runs, machine_info):
         '|---|---|---|---|---|---|---|---|---|---|',
     ]
     for number, (module, curl) in enumerate(zip(results['module_runs'], results['curl_runs']), 1):
-        lines.append('| {0} | {1:.2f} | {2:.2f} | {3:.0f} | {4} | {5} | {6} | {7:.2f} | {8:.2f} | {9:.0f} |'.format(
-            number, module['seconds'], module['transfer_seconds'], module['bytes'] / module['transfer_seconds'] / 2 ** 20, mib(module['peak_tree_rss']),
-            mib(module['peak_tree_pss']), mib(module['peak_single_rss']), curl['seconds'], curl['transfer_seconds'],
-            curl['bytes'] / curl['transfer_seconds'] / 2 ** 20))
-    lines += ['', 'Reruns: the 1 GiB recording once complete, {0:.2f} s; {1} recordings of {2} KiB in one batch run: {3:.2f} s the first '
-              'time ({4} downloads), {5:.2f} s again.'.format(results['big_rerun']['seconds'], MANY, MANY_SIZE // 1024,
-                                                              results['many_first']['seconds'], results['many_first']['file_host_requests'],
-                                                              results['many_rerun']['seconds'])]
-    lines += ['', 'Memory floor: a playbook of one `ansible.builtin.ping` task peaks at {0} MiB (sum of RSS) and {1} MiB (sum of PSS) '
-              'over {2} processes; the archive rerun, which downloads nothing, at {3} and {4} MiB.'.format(
-                  mib(results['baseline']['peak_tree_rss']), mib(results['baseline']['peak_tree_pss']), results['baseline']['processes'],
-                  mib(results['big_rerun']['peak_tree_rss']), mib(results['big_rerun']['peak_tree_pss']))]
+        lines.append(
+            '| {0} | {1:.2f} | {2:.2f} | {3:.0f} | {4} | {5} | {6} | {7:.2f} | {8:.2f} | {9:.0f} |'.format(
+                number,
+                module['seconds'],
+                module['transfer_seconds'],
+                module['bytes'] / module['transfer_seconds'] / 2**20,
+                mib(module['peak_tree_rss']),
+                mib(module['peak_tree_pss']),
+                mib(module['peak_single_rss']),
+                curl['seconds'],
+                curl['transfer_seconds'],
+                curl['bytes'] / curl['transfer_seconds'] / 2**20,
+            )
+        )
+    lines += [
+        '',
+        'Reruns: the 1 GiB recording once complete, {0:.2f} s; {1} recordings of {2} KiB in one batch run: {3:.2f} s the first '
+        'time ({4} downloads), {5:.2f} s again.'.format(
+            results['big_rerun']['seconds'],
+            MANY,
+            MANY_SIZE // 1024,
+            results['many_first']['seconds'],
+            results['many_first']['file_host_requests'],
+            results['many_rerun']['seconds'],
+        ),
+    ]
+    lines += [
+        '',
+        'Memory floor: a playbook of one `ansible.builtin.ping` task peaks at {0} MiB (sum of RSS) and {1} MiB (sum of PSS) '
+        'over {2} processes; the archive rerun, which downloads nothing, at {3} and {4} MiB.'.format(
+            mib(results['baseline']['peak_tree_rss']),
+            mib(results['baseline']['peak_tree_pss']),
+            results['baseline']['processes'],
+            mib(results['big_rerun']['peak_tree_rss']),
+            mib(results['big_rerun']['peak_tree_pss']),
+        ),
+    ]
     lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
     lines += ['| {0} | {1} | {2} |'.format(check['target'], check['measured'], 'yes' if check['met'] else '**no**') for check in results['targets']]
     lines += ['', '## Machine', '']

@@ -70,10 +70,11 @@ class Emulator(EmulatorAdmin):
 
     def prepare(self, qps_limit, latency, count, recording=True):
         self.reset()
-        conferences = [{'conference_id': conference_id(number), 'host_union_id': HOST_UNION_ID, 'status': 2,
-                        'cloud_record_status': 1 if recording else 3} for number in range(count)]
-        seed = {'config': {'qps_limit': qps_limit, 'latency': latency},
-                'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences}
+        conferences = [
+            {'conference_id': conference_id(number), 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1 if recording else 3}
+            for number in range(count)
+        ]
+        seed = {'config': {'qps_limit': qps_limit, 'latency': latency}, 'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences}
         self.seed(seed)
 
     def prepare_sweep(self, latency, conferences, recording):
@@ -86,8 +87,7 @@ class Emulator(EmulatorAdmin):
             if number % 2 == 0 and number // 2 < recording:
                 meeting.update(cloud_record_status=1, cloud_record_owner_union_id=host)
             meetings.append(meeting)
-        seed = {'config': {'qps_limit': DINGTALK_LIMIT, 'latency': latency},
-                'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': meetings}
+        seed = {'config': {'qps_limit': DINGTALK_LIMIT, 'latency': latency}, 'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': meetings}
         self.seed(seed)
 
     def calls(self):
@@ -115,12 +115,22 @@ def run_playbook(collections_path, variant, count, api_url, rate_limit, work_dir
         json.dump(extra_vars, handle)
     cache_dir = os.path.join(work_dir, 'token-cache')
     shutil.rmtree(cache_dir, ignore_errors=True)  # every run starts without a token
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, DINGTALK_TOKEN_CACHE_DIR=cache_dir,
-               ANSIBLE_STDOUT_CALLBACK='ansible.builtin.minimal', ANSIBLE_NOCOLOR='1')
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=collections_path,
+        DINGTALK_TOKEN_CACHE_DIR=cache_dir,
+        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.minimal',
+        ANSIBLE_NOCOLOR='1',
+    )
     playbook = os.path.join(HERE, 'playbooks', variant + '.yml')
     started = time.perf_counter()
-    finished = subprocess.run(['ansible-playbook', '-i', os.path.join(HERE, 'playbooks', 'inventory.yml'), '-e', '@' + vars_file, playbook],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    finished = subprocess.run(
+        ['ansible-playbook', '-i', os.path.join(HERE, 'playbooks', 'inventory.yml'), '-e', '@' + vars_file, playbook],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     if finished.returncode != 0:
         raise RuntimeError('{0} with N={1} failed:\n{2}'.format(variant, count, finished.stdout.decode('utf-8', 'replace')[-3000:]))
@@ -180,11 +190,24 @@ def measure_sweep(emulator, collections_path, latency, work_dir):
 
 
 def print_sweep(sweep):
-    print('{0:8} {1} conferences, {2} recording: {3:.2f} s = {4:.2f}x the floor of {5:.1f} s ({6} pages, {7} queries, {8} stops; '
-          'tokens {9}, throttled {10}, still recording {11})'.format(
-              SWEEP['name'], sweep['conferences'], sweep['recording'], sweep['seconds'], sweep['ratio'], sweep['floor_seconds'],
-              sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['token_requests'], sweep['throttled'], sweep['still_recording']),
-          flush=True)
+    print(
+        '{0:8} {1} conferences, {2} recording: {3:.2f} s = {4:.2f}x the floor of {5:.1f} s ({6} pages, {7} queries, {8} stops; '
+        'tokens {9}, throttled {10}, still recording {11})'.format(
+            SWEEP['name'],
+            sweep['conferences'],
+            sweep['recording'],
+            sweep['seconds'],
+            sweep['ratio'],
+            sweep['floor_seconds'],
+            sweep['list_pages'],
+            sweep['queries'],
+            sweep['stops'],
+            sweep['token_requests'],
+            sweep['throttled'],
+            sweep['still_recording'],
+        ),
+        flush=True,
+    )
 
 
 def summarise(runs, count):
@@ -220,13 +243,19 @@ def sweep_targets(sweep):
     expected_pages = -(-SWEEP['conferences'] // SWEEP['page_size'])
     calls = (sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['still_recording'])
     return [
-        ('sweep of {0} conferences, {1} recording, within 1.25x the floor of {2:.1f} s'.format(
-            sweep['conferences'], sweep['recording'], sweep['floor_seconds']),
-         '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']), sweep['ratio'] <= 1.25),
+        (
+            'sweep of {0} conferences, {1} recording, within 1.25x the floor of {2:.1f} s'.format(
+                sweep['conferences'], sweep['recording'], sweep['floor_seconds']
+            ),
+            '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']),
+            sweep['ratio'] <= 1.25,
+        ),
         ('sweep without throttling answers', '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
-        ('sweep: {0} pages, one query per conference, one stop per recording, nothing left recording'.format(expected_pages),
-         '{0} pages, {1} queries, {2} stops, {3} still recording'.format(*calls),
-         calls == (expected_pages, sweep['conferences'], sweep['recording'], 0)),
+        (
+            'sweep: {0} pages, one query per conference, one stop per recording, nothing left recording'.format(expected_pages),
+            '{0} pages, {1} queries, {2} stops, {3} still recording'.format(*calls),
+            calls == (expected_pages, sweep['conferences'], sweep['recording'], 0),
+        ),
     ]
 
 
@@ -241,24 +270,45 @@ def targets(results, latency, sweep=None):
     largest = str(sizes[-1])
     batch = default['module_batch'][largest]
     floor = int(largest) / DINGTALK_LIMIT
-    checks.append(('(c) N={0} within 1.25x the floor of {1:.1f} s'.format(largest, floor),
-                   '{0:.2f} s = {1:.2f}x'.format(batch['seconds'], batch['seconds'] / floor), batch['seconds'] <= 1.25 * floor))
+    checks.append(
+        (
+            '(c) N={0} within 1.25x the floor of {1:.1f} s'.format(largest, floor),
+            '{0:.2f} s = {1:.2f}x'.format(batch['seconds'], batch['seconds'] / floor),
+            batch['seconds'] <= 1.25 * floor,
+        )
+    )
     checks.append(('(c) N={0} without throttling answers'.format(largest), '{0} throttled'.format(batch['throttled']), batch['throttled'] == 0))
     speedup = default['uri_loop'][largest]['seconds'] / batch['seconds']
     checks.append(('(c) N={0} at least 8x faster than (a)'.format(largest), '{0:.1f}x'.format(speedup), speedup >= 8))
     raised = results['raised']['module_batch'][largest]
     raised_speedup = default['uri_loop'][largest]['seconds'] / raised['seconds']
-    checks.append(('(c) N={0} at 200 calls/s at least 30x faster than (a)'.format(largest), '{0:.1f}x ({1:.2f} s)'.format(raised_speedup, raised['seconds']),
-                   raised_speedup >= 30))
+    checks.append(
+        (
+            '(c) N={0} at 200 calls/s at least 30x faster than (a)'.format(largest),
+            '{0:.1f}x ({1:.2f} s)'.format(raised_speedup, raised['seconds']),
+            raised_speedup >= 30,
+        )
+    )
     token_requests = {summary['token_requests'] for scenario in results.values() for variant in scenario.values() for summary in variant.values()}
     checks.append(('exactly one token request per run', 'token requests per run: {0}'.format(sorted(token_requests)), token_requests == {1}))
-    per_conference = [summary['api_calls_per_conference'] for scenario in results.values() for name, variant in scenario.items()
-                      if name != 'uri_loop' for summary in variant.values()]
-    idle = [summary['idle_api_calls_per_conference'] for scenario in results.values() for variant in scenario.values()
-            for summary in variant.values() if 'idle_api_calls_per_conference' in summary]
+    per_conference = [
+        summary['api_calls_per_conference']
+        for scenario in results.values()
+        for name, variant in scenario.items()
+        if name != 'uri_loop'
+        for summary in variant.values()
+    ]
+    idle = [
+        summary['idle_api_calls_per_conference']
+        for scenario in results.values()
+        for variant in scenario.values()
+        for summary in variant.values()
+        if 'idle_api_calls_per_conference' in summary
+    ]
     checks.append(('API calls per conference at most 2', 'max {0:.2f}'.format(max(per_conference)), max(per_conference) <= 2))
-    checks.append(('exactly 1 API call per conference with nothing to do', 'min {0:.3f}, max {1:.3f}'.format(min(idle), max(idle)),
-                   min(idle) == max(idle) == 1))
+    checks.append(
+        ('exactly 1 API call per conference with nothing to do', 'min {0:.3f}, max {1:.3f}'.format(min(idle), max(idle)), min(idle) == max(idle) == 1)
+    )
     del latency
     if sweep is not None:
         checks += sweep_targets(sweep)
@@ -268,8 +318,17 @@ def targets(results, latency, sweep=None):
 def write_report(output_dir, results, checks, options, machine_info, sweep=None):
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, 'results.json'), 'w', encoding='utf-8') as handle:
-        json.dump({'options': options, 'machine': machine_info, 'results': results, 'sweep': sweep,
-                   'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks]}, handle, indent=2)
+        json.dump(
+            {
+                'options': options,
+                'machine': machine_info,
+                'results': results,
+                'sweep': sweep,
+                'targets': [{'target': name, 'measured': measured, 'met': met} for name, measured, met in checks],
+            },
+            handle,
+            indent=2,
+        )
     lines = [
         '# Benchmark: stopping N cloud recordings',
         '',
@@ -280,7 +339,8 @@ def write_report(output_dir, results, checks, options, machine_info, sweep=None)
         '("raised", with the module\'s `rate_limit` at {2}). Median of {3} runs each, except the loops (a) and (b) at the '
         'largest N ({4} run: they take minutes); every run starts without a cached token. (a) gets its token with the '
         'lookup once; (b) and (c) authenticate with app credentials. "Idle" is a second run with nothing left to stop.'.format(
-            int(options['latency'] * 1000), DINGTALK_LIMIT, SCENARIOS[1]['rate_limit'], options['runs'], options['loop_runs_largest']),
+            int(options['latency'] * 1000), DINGTALK_LIMIT, SCENARIOS[1]['rate_limit'], options['runs'], options['loop_runs_largest']
+        ),
         '',
         '| scenario | variant | N | runs | wall time (s) | stops/s | token requests | API calls per conference | idle API calls per conference | throttled |',
         '|---|---|---|---|---|---|---|---|---|---|',
@@ -289,13 +349,25 @@ def write_report(output_dir, results, checks, options, machine_info, sweep=None)
     for scenario_name, scenario in results.items():
         for variant, by_size in scenario.items():
             for size, summary in sorted(by_size.items(), key=lambda item: int(item[0])):
-                lines.append('| {0} | {1} | {2} | {9} | {3:.2f} | {4:.1f} | {5} | {6:.2f} | {7} | {8} |'.format(
-                    scenario_name, labels[variant], size, summary['seconds'], summary['stops_per_second'], summary['token_requests'],
-                    summary['api_calls_per_conference'], '{0:.3f}'.format(summary['idle_api_calls_per_conference'])
-                    if 'idle_api_calls_per_conference' in summary else 'n/a', summary['throttled'], summary['runs']))
+                lines.append(
+                    '| {0} | {1} | {2} | {9} | {3:.2f} | {4:.1f} | {5} | {6:.2f} | {7} | {8} |'.format(
+                        scenario_name,
+                        labels[variant],
+                        size,
+                        summary['seconds'],
+                        summary['stops_per_second'],
+                        summary['token_requests'],
+                        summary['api_calls_per_conference'],
+                        '{0:.3f}'.format(summary['idle_api_calls_per_conference']) if 'idle_api_calls_per_conference' in summary else 'n/a',
+                        summary['throttled'],
+                        summary['runs'],
+                    )
+                )
     if sweep is not None:
         lines += [
-            '', '## Organisation-wide sweep', '',
+            '',
+            '## Organisation-wide sweep',
+            '',
             '`dingtalk_conference_info` lists every ongoing conference (pages of {0}), then `dingtalk_cloud_record` stops each '
             'recording as its owner, without `union_id` (tests/benchmarks/playbooks/org_sweep.yml), against the emulator at {1} '
             'calls a second per API, with the modules\' default `rate_limit`; one run. The floor is the list pages plus the '
@@ -321,6 +393,7 @@ def write_report(output_dir, results, checks, options, machine_info, sweep=None)
 
 def plot(output_dir, results):
     import matplotlib  # pylint: disable=import-outside-toplevel
+
     matplotlib.use('Agg')
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
 
@@ -329,8 +402,13 @@ def plot(output_dir, results):
     for scenario_name, scenario in results.items():
         for variant, by_size in scenario.items():
             sizes = sorted(int(size) for size in by_size)
-            axes.plot(sizes, [by_size[str(size)]['seconds'] for size in sizes], marker='o',
-                      label='{0} [{1}]'.format(labels[variant], scenario_name), linestyle='--' if scenario_name == 'raised' else '-')
+            axes.plot(
+                sizes,
+                [by_size[str(size)]['seconds'] for size in sizes],
+                marker='o',
+                label='{0} [{1}]'.format(labels[variant], scenario_name),
+                linestyle='--' if scenario_name == 'raised' else '-',
+            )
     all_sizes = sorted({int(size) for scenario in results.values() for variant in scenario.values() for size in variant})
     axes.plot(all_sizes, [size / DINGTALK_LIMIT for size in all_sizes], color='grey', linestyle=':', label='floor N / 20 calls/s')
     axes.set_xscale('log')
@@ -349,20 +427,24 @@ def main():
     parser.add_argument('--collections-path', required=True, help='the directory holding ansible_collections/community/dingtalk')
     parser.add_argument('--sizes', default='10,100,500')
     parser.add_argument('--runs', type=int, default=3)
-    parser.add_argument('--loop-runs-largest', type=int, default=1,
-                        help='runs of the loop variants (a) and (b) at the largest N, which take minutes each')
+    parser.add_argument('--loop-runs-largest', type=int, default=1, help='runs of the loop variants (a) and (b) at the largest N, which take minutes each')
     parser.add_argument('--latency', type=float, default=0.02)
     parser.add_argument('--output', default=os.path.join(HERE, '..', '..', 'docs', 'benchmarks'))
     parser.add_argument('--only', help='comma-separated variants to run, for a quick look; no report is written')
-    parser.add_argument('--scenarios', default=','.join(ALL_SCENARIOS),
-                        help='comma-separated scenarios to run, of {0}; with fewer than all, no report is written'.format(', '.join(ALL_SCENARIOS)))
+    parser.add_argument(
+        '--scenarios',
+        default=','.join(ALL_SCENARIOS),
+        help='comma-separated scenarios to run, of {0}; with fewer than all, no report is written'.format(', '.join(ALL_SCENARIOS)),
+    )
     parser.add_argument('--note', help='a remark for the report, such as what else ran on the machine')
     parser.add_argument('--from-results', help='only write the report again from this results.json')
-    parser.add_argument('--scenario', choices=('stop', 'archive'), default='stop',
-                        help='stop: the stop benchmark above (default); archive: archive_benchmark.py, on its own')
+    parser.add_argument(
+        '--scenario', choices=('stop', 'archive'), default='stop', help='stop: the stop benchmark above (default); archive: archive_benchmark.py, on its own'
+    )
     options = parser.parse_args()
     if options.scenario == 'archive':
         import archive_benchmark  # pylint: disable=import-outside-toplevel  # beside this file
+
         with start_in_thread(qps_limit=DINGTALK_LIMIT) as server:
             results = archive_benchmark.run(server, options.collections_path, options.runs, os.path.join(options.output, 'archive'), machine())
         for check in results['targets']:
@@ -373,8 +455,7 @@ def main():
             saved = json.load(handle)
         saved['options']['note'] = options.note or saved['options'].get('note')
         sweep = saved.get('sweep')
-        write_report(options.output, saved['results'], targets(saved['results'], saved['options']['latency'], sweep), saved['options'],
-                     saved['machine'], sweep)
+        write_report(options.output, saved['results'], targets(saved['results'], saved['options']['latency'], sweep), saved['options'], saved['machine'], sweep)
         return
     sizes = [int(size) for size in options.sizes.split(',')]
     only = set(options.only.split(',')) if options.only else None
@@ -401,9 +482,19 @@ def main():
                 for variant in variants:
                     summary = summarise(runs[variant], size)
                     results[scenario['name']][variant][str(size)] = summary
-                    print('{0:8} {1:28} N={2:<4} {3:7.2f} s  tokens {4}  calls/conf {5:.2f}  throttled {6}  still recording {7}'.format(
-                        scenario['name'], dict(VARIANTS)[variant], size, summary['seconds'], summary['token_requests'],
-                        summary['api_calls_per_conference'], summary['throttled'], summary['still_recording']), flush=True)
+                    print(
+                        '{0:8} {1:28} N={2:<4} {3:7.2f} s  tokens {4}  calls/conf {5:.2f}  throttled {6}  still recording {7}'.format(
+                            scenario['name'],
+                            dict(VARIANTS)[variant],
+                            size,
+                            summary['seconds'],
+                            summary['token_requests'],
+                            summary['api_calls_per_conference'],
+                            summary['throttled'],
+                            summary['still_recording'],
+                        ),
+                        flush=True,
+                    )
         if SWEEP['name'] in scenarios:
             sweep = measure_sweep(emulator, options.collections_path, options.latency, work_dir)
             print_sweep(sweep)
@@ -412,8 +503,14 @@ def main():
             print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
         return
     checks = targets(results, options.latency, sweep)
-    write_report(options.output, results, checks, {'sizes': sizes, 'runs': options.runs, 'loop_runs_largest': options.loop_runs_largest,
-                                                   'latency': options.latency, 'note': options.note}, machine(), sweep)
+    write_report(
+        options.output,
+        results,
+        checks,
+        {'sizes': sizes, 'runs': options.runs, 'loop_runs_largest': options.loop_runs_largest, 'latency': options.latency, 'note': options.note},
+        machine(),
+        sweep,
+    )
     for name, measured, met in checks:
         print('{0:4} {1}: {2}'.format('ok' if met else 'MISS', name, measured))
     print('report: {0}'.format(os.path.join(os.path.abspath(options.output), 'README.md')))

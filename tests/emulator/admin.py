@@ -178,8 +178,9 @@ class EmulatorAdmin(_AdminClient):
 
     def add_conference(self, conference_id, cloud_record_status=1, status=2, host_union_id='host-union', **fields):
         """Create or replace a conference, by default an ongoing, recording one; returns it in admin shape."""
-        return self.post('conferences', dict(fields, conference_id=conference_id, host_union_id=host_union_id,
-                                             status=status, cloud_record_status=cloud_record_status))
+        return self.post(
+            'conferences', dict(fields, conference_id=conference_id, host_union_id=host_union_id, status=status, cloud_record_status=cloud_record_status)
+        )
 
     def conferences(self):
         return self.get('conferences')['conferences']

@@ -12,8 +12,17 @@ import copy
 
 from .calls import ANY_SEGMENT, ApiError, Call, admin_error, check_choice, check_number, check_string
 from .dingtalk_api import (
-    CONF_ENDED, CONF_IN_PROGRESS, CONF_INIT, DEFAULT_CORP_ID, DEFAULT_PERMISSIONS, EXTENSION_APP_KEYS, RECORD_FINISHED,
-    RECORD_NONE, RECORD_PAUSED, RECORD_RECORDING, TOKEN_LIFETIME,
+    CONF_ENDED,
+    CONF_IN_PROGRESS,
+    CONF_INIT,
+    DEFAULT_CORP_ID,
+    DEFAULT_PERMISSIONS,
+    EXTENSION_APP_KEYS,
+    RECORD_FINISHED,
+    RECORD_NONE,
+    RECORD_PAUSED,
+    RECORD_RECORDING,
+    TOKEN_LIFETIME,
 )
 from .faults import FaultInjector
 from .store import IP_BLOCK_ANSWERS, REGIONS
@@ -47,14 +56,44 @@ ADMIN_ROUTES = (
     ("POST", ("clock",), "advance_clock"),
 )
 
-CONFERENCE_FIELDS = ("conference_id", "title", "host_union_id", "status", "cloud_record_status", "cloud_record_owner_union_id",
-                     "record_mode", "small_window_position", "start_time", "end_time", "active_num", "end_in_seconds",
-                     "corp_id", "creator_nick", "room_code", "external_link_url", "biz_type", "attend_num", "invited_num",
-                     "conf_duration", "minutes_status", "minutes_owner_union_id", "schedule_conference_id",
-                     "extension_app_settings")
+CONFERENCE_FIELDS = (
+    "conference_id",
+    "title",
+    "host_union_id",
+    "status",
+    "cloud_record_status",
+    "cloud_record_owner_union_id",
+    "record_mode",
+    "small_window_position",
+    "start_time",
+    "end_time",
+    "active_num",
+    "end_in_seconds",
+    "corp_id",
+    "creator_nick",
+    "room_code",
+    "external_link_url",
+    "biz_type",
+    "attend_num",
+    "invited_num",
+    "conf_duration",
+    "minutes_status",
+    "minutes_owner_union_id",
+    "schedule_conference_id",
+    "extension_app_settings",
+)
 # The SDK's types: strings, and integers (Integer or Long on the documentation page).
-TEXT_FIELDS = ("title", "corp_id", "cloud_record_owner_union_id", "creator_nick", "room_code", "external_link_url", "biz_type",
-               "minutes_owner_union_id", "schedule_conference_id")
+TEXT_FIELDS = (
+    "title",
+    "corp_id",
+    "cloud_record_owner_union_id",
+    "creator_nick",
+    "room_code",
+    "external_link_url",
+    "biz_type",
+    "minutes_owner_union_id",
+    "schedule_conference_id",
+)
 INTEGER_FIELDS = ("attend_num", "invited_num", "conf_duration", "minutes_status")
 CONFIG_CHECKS = {
     "qps_limit": lambda value: int(check_number(value, "qps_limit")),
@@ -119,8 +158,7 @@ class AdminApi:
         with store.lock:
             if "config" in body:
                 self.update_config(Call.of_body(body["config"]))
-            for key, operation in (("apps", self.add_app), ("suites", self.add_suite),
-                                   ("tokens", self.mint_token), ("conferences", self.put_conference)):
+            for key, operation in (("apps", self.add_app), ("suites", self.add_suite), ("tokens", self.mint_token), ("conferences", self.put_conference)):
                 for item in body.get(key, []):
                     operation(Call.of_body(item))
             return {"apps": len(store.apps), "suites": len(store.suites), "tokens": len(store.tokens), "conferences": len(store.conferences)}
@@ -167,7 +205,7 @@ class AdminApi:
             if owner_record is None:
                 raise admin_error("app_key, or suite_key and corp_id, must name a registered app or suite")
             region = check_choice(body.get("region", owner_record["region"]), REGIONS, "region")
-            lifetime = check_number(body.get("expires_in", TOKEN_LIFETIME), "expires_in", -10 ** 9)
+            lifetime = check_number(body.get("expires_in", TOKEN_LIFETIME), "expires_in", -(10**9))
             value = body.get("token")
             if value is not None:
                 check_string(value, "token")
@@ -180,8 +218,11 @@ class AdminApi:
     def list_tokens(self, _call):
         """Every token issued since the last reset, so that tests can scan their output for each of them."""
         with self.store.lock:
-            return {"tokens": [{"access_token": token["token"], "principal": token["principal"], "expires_at": token["expires_at"]}
-                               for token in self.store.tokens.values()]}
+            return {
+                "tokens": [
+                    {"access_token": token["token"], "principal": token["principal"], "expires_at": token["expires_at"]} for token in self.store.tokens.values()
+                ]
+            }
 
     def expire_tokens(self, call):
         body = _object_body(call)

@@ -26,14 +26,33 @@ DEFAULT_CONFIG = {
 REGION = "cn-hangzhou"
 MAX_TEXT_RESULTS = 2000  # the most getTexts documents for maxResults
 DEFAULT_TEXT_RESULTS = 100  # not documented
-VIDEO_FIELDS = ("record_id", "media_id", "region_id", "record_type", "duration", "file_size", "start_time", "end_time",
-                "union_id", "ready_in_seconds", "stored_size")
+VIDEO_FIELDS = (
+    "record_id",
+    "media_id",
+    "region_id",
+    "record_type",
+    "duration",
+    "file_size",
+    "start_time",
+    "end_time",
+    "union_id",
+    "ready_in_seconds",
+    "stored_size",
+)
 
 
 def _camel_video(video):
-    return {"recordId": video["record_id"], "mediaId": video["media_id"], "regionId": video["region_id"],
-            "recordType": video["record_type"], "duration": video["duration"], "fileSize": video["file_size"],
-            "startTime": video["start_time"], "endTime": video["end_time"], "unionId": video["union_id"]}
+    return {
+        "recordId": video["record_id"],
+        "mediaId": video["media_id"],
+        "regionId": video["region_id"],
+        "recordType": video["record_type"],
+        "duration": video["duration"],
+        "fileSize": video["file_size"],
+        "startTime": video["start_time"],
+        "endTime": video["end_time"],
+        "unionId": video["union_id"],
+    }
 
 
 class CloudRecordings:
@@ -68,25 +87,53 @@ class CloudRecordings:
         now_ms = int(self.clock.time() * 1000)
         number = self._next()
         union_id = conference.get("cloud_record_owner_union_id") or conference["host_union_id"]
-        self._add_video(conference["conference_id"], {
-            "record_id": str(7000000 + number), "media_id": "emumedia%06d" % number, "region_id": REGION, "record_type": 0,
-            "duration": 60000, "file_size": self.config["recording_size"], "start_time": now_ms - 60000, "end_time": now_ms,
-            "union_id": union_id, "ready_in_seconds": self.config["video_delay"]})
+        self._add_video(
+            conference["conference_id"],
+            {
+                "record_id": str(7000000 + number),
+                "media_id": "emumedia%06d" % number,
+                "region_id": REGION,
+                "record_type": 0,
+                "duration": 60000,
+                "file_size": self.config["recording_size"],
+                "start_time": now_ms - 60000,
+                "end_time": now_ms,
+                "union_id": union_id,
+                "ready_in_seconds": self.config["video_delay"],
+            },
+        )
         transcript = self.transcripts.setdefault(conference["conference_id"], [])
         for index in range(self.config["transcript_paragraphs"]):
             start = now_ms - 60000 + index * 1000
-            transcript.append(self._paragraph({"record_id": 7000000 + number, "union_id": union_id, "nick_name": "Host",
-                                               "paragraph": "Paragraph %d of recording %d." % (index + 1, number),
-                                               "start_time": start, "end_time": start + 900}))
+            transcript.append(
+                self._paragraph(
+                    {
+                        "record_id": 7000000 + number,
+                        "union_id": union_id,
+                        "nick_name": "Host",
+                        "paragraph": "Paragraph %d of recording %d." % (index + 1, number),
+                        "start_time": start,
+                        "end_time": start + 900,
+                    }
+                )
+            )
 
     def _add_video(self, conference_id, fields):
         unknown = set(fields) - set(VIDEO_FIELDS)
         if unknown:
             raise self.admin_error("unknown video keys: %s" % ", ".join(sorted(unknown)))
         number = self._next()
-        video = {"record_id": str(7000000 + number), "media_id": "emumedia%06d" % number, "region_id": REGION, "record_type": 0,
-                 "duration": 60000, "file_size": self.config["recording_size"], "start_time": int(self.clock.time() * 1000) - 60000,
-                 "end_time": int(self.clock.time() * 1000), "union_id": None}
+        video = {
+            "record_id": str(7000000 + number),
+            "media_id": "emumedia%06d" % number,
+            "region_id": REGION,
+            "record_type": 0,
+            "duration": 60000,
+            "file_size": self.config["recording_size"],
+            "start_time": int(self.clock.time() * 1000) - 60000,
+            "end_time": int(self.clock.time() * 1000),
+            "union_id": None,
+        }
         video.update({key: value for key, value in fields.items() if key not in ("ready_in_seconds", "stored_size")})
         if not isinstance(video["file_size"], int) or isinstance(video["file_size"], bool) or video["file_size"] < 0:
             raise self.admin_error("file_size must be an integer >= 0")
@@ -100,18 +147,35 @@ class CloudRecordings:
 
     @staticmethod
     def _paragraph(fields):
-        whole = {"sentence": fields["paragraph"], "start_time": fields.get("start_time"), "end_time": fields.get("end_time"),
-                 "union_id": fields.get("union_id")}
+        whole = {
+            "sentence": fields["paragraph"],
+            "start_time": fields.get("start_time"),
+            "end_time": fields.get("end_time"),
+            "union_id": fields.get("union_id"),
+        }
         sentences = fields.get("sentences") or [whole]
-        return {"recordId": fields.get("record_id"), "unionId": fields.get("union_id"), "nickName": fields.get("nick_name"),
-                "paragraph": fields["paragraph"], "startTime": fields.get("start_time"), "endTime": fields.get("end_time"),
-                "status": fields.get("status", 0),
-                "sentenceList": [{"sentence": sentence["sentence"], "startTime": sentence.get("start_time"),
-                                  "endTime": sentence.get("end_time"), "unionId": sentence.get("union_id"),
-                                  "wordList": [{"word": word, "wordId": str(position), "startTime": sentence.get("start_time"),
-                                                "endTime": sentence.get("end_time")}
-                                               for position, word in enumerate(sentence["sentence"].split())]}
-                                 for sentence in sentences]}
+        return {
+            "recordId": fields.get("record_id"),
+            "unionId": fields.get("union_id"),
+            "nickName": fields.get("nick_name"),
+            "paragraph": fields["paragraph"],
+            "startTime": fields.get("start_time"),
+            "endTime": fields.get("end_time"),
+            "status": fields.get("status", 0),
+            "sentenceList": [
+                {
+                    "sentence": sentence["sentence"],
+                    "startTime": sentence.get("start_time"),
+                    "endTime": sentence.get("end_time"),
+                    "unionId": sentence.get("union_id"),
+                    "wordList": [
+                        {"word": word, "wordId": str(position), "startTime": sentence.get("start_time"), "endTime": sentence.get("end_time")}
+                        for position, word in enumerate(sentence["sentence"].split())
+                    ],
+                }
+                for sentence in sentences
+            ],
+        }
 
     # ----- API operations (EmulatorState has authorised the call and found the conference) ---------------
 
@@ -135,13 +199,24 @@ class CloudRecordings:
 
     def get_play_info(self, call, conference):
         self._check(call, conference, ("mediaId", "regionId", "unionId"))
-        video = next((video for video in self._visible(conference["conference_id"])
-                      if video["media_id"] == call.query["mediaId"] and video["region_id"] == call.query["regionId"]), None)
+        video = next(
+            (
+                video
+                for video in self._visible(conference["conference_id"])
+                if video["media_id"] == call.query["mediaId"] and video["region_id"] == call.query["regionId"]
+            ),
+            None,
+        )
         if video is None:
             raise self.api_error(400, "cloudRecordNotFound", "cloud record not found")
         lifetime = self.config["link_lifetime"]
-        return {"mp4FileUrl": self.store.sign(video["media_id"], lifetime), "playUrl": self.store.sign(video["media_id"] + ".m3u8", lifetime),
-                "duration": video["duration"], "fileSize": video["file_size"], "status": 0}
+        return {
+            "mp4FileUrl": self.store.sign(video["media_id"], lifetime),
+            "playUrl": self.store.sign(video["media_id"] + ".m3u8", lifetime),
+            "duration": video["duration"],
+            "fileSize": video["file_size"],
+            "status": 0,
+        }
 
     def get_texts(self, call, conference):
         self._check(call, conference, ("unionId",))
@@ -160,8 +235,7 @@ class CloudRecordings:
         if call.query.get("direction") == "1":
             paragraphs.reverse()
         paragraphs = [paragraph for paragraph in paragraphs if (paragraph["startTime"] or 0) >= start_time]
-        page = [dict(paragraph, nextTtoken=position + 1)
-                for position, paragraph in enumerate(paragraphs[start:start + max_results], start)]
+        page = [dict(paragraph, nextTtoken=position + 1) for position, paragraph in enumerate(paragraphs[start : start + max_results], start)]
         return {"hasMore": start + max_results < len(paragraphs), "paragraphList": page}
 
     # ----- admin (snake_case) ------------------------------------------------------------------------
@@ -182,10 +256,17 @@ class CloudRecordings:
 
     def admin_list(self, query):
         conference_ids = [query["conference_id"]] if query.get("conference_id") else sorted(set(self.videos) | set(self.transcripts))
-        return {"recordings": [{"conference_id": conference_id,
-                                "videos": [self._admin_video(video) for video in self.videos.get(conference_id, [])],
-                                "transcript_paragraphs": len(self.transcripts.get(conference_id, [])),
-                                "closed": conference_id in self.closed} for conference_id in conference_ids]}
+        return {
+            "recordings": [
+                {
+                    "conference_id": conference_id,
+                    "videos": [self._admin_video(video) for video in self.videos.get(conference_id, [])],
+                    "transcript_paragraphs": len(self.transcripts.get(conference_id, [])),
+                    "closed": conference_id in self.closed,
+                }
+                for conference_id in conference_ids
+            ]
+        }
 
     def _admin_video(self, video):
         shown = {key: value for key, value in video.items() if key != "visible_at"}

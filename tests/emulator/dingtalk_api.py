@@ -65,17 +65,29 @@ def documented_error(status, code, detail=""):
 # confInfo of the conference query: every field of its documentation page and of the SDK's
 # QueryConferenceInfoResponseBodyConfInfo, with the admin key that sets it.
 CONF_INFO_FIELDS = (
-    ("conferenceId", "conference_id"), ("title", "title"), ("status", "status"),
-    ("cloudRecordStatus", "cloud_record_status"), ("cloudRecordOwnerUnionId", "cloud_record_owner_union_id"),
-    ("creatorId", "host_union_id"), ("creatorNick", "creator_nick"), ("roomCode", "room_code"),
-    ("externalLinkUrl", "external_link_url"), ("bizType", "biz_type"), ("activeNum", "active_num"),
-    ("attendNum", "attend_num"), ("invitedNum", "invited_num"), ("startTime", "start_time"), ("endTime", "end_time"),
-    ("confDuration", "conf_duration"), ("minutesStatus", "minutes_status"), ("minutesOwnerUnionId", "minutes_owner_union_id"),
-    ("scheduleConferenceId", "schedule_conference_id"), ("extensionAppSettings", "extension_app_settings"),
+    ("conferenceId", "conference_id"),
+    ("title", "title"),
+    ("status", "status"),
+    ("cloudRecordStatus", "cloud_record_status"),
+    ("cloudRecordOwnerUnionId", "cloud_record_owner_union_id"),
+    ("creatorId", "host_union_id"),
+    ("creatorNick", "creator_nick"),
+    ("roomCode", "room_code"),
+    ("externalLinkUrl", "external_link_url"),
+    ("bizType", "biz_type"),
+    ("activeNum", "active_num"),
+    ("attendNum", "attend_num"),
+    ("invitedNum", "invited_num"),
+    ("startTime", "start_time"),
+    ("endTime", "end_time"),
+    ("confDuration", "conf_duration"),
+    ("minutesStatus", "minutes_status"),
+    ("minutesOwnerUnionId", "minutes_owner_union_id"),
+    ("scheduleConferenceId", "schedule_conference_id"),
+    ("extensionAppSettings", "extension_app_settings"),
 )
 # The items of extensionAppSettings: admin key -> confInfo key.
-EXTENSION_APP_KEYS = {"app_code": "appCode", "app_id": "appId", "auto_open_mode": "autoOpenMode",
-                      "extension_app_biz_data": "extensionAppBizData"}
+EXTENSION_APP_KEYS = {"app_code": "appCode", "app_id": "appId", "auto_open_mode": "autoOpenMode", "extension_app_biz_data": "extensionAppBizData"}
 
 
 class DingTalkApi:
@@ -158,8 +170,7 @@ class DingTalkApi:
 
     def _api_access_token(self, call):
         body = self._token_body(call, ("appKey", "appSecret"))
-        self._authenticate_app(call, body["appKey"], body["appSecret"],
-                               ApiError(400, "invalidClientIdOrSecret", "invalid clientId or clientSecret"))
+        self._authenticate_app(call, body["appKey"], body["appSecret"], ApiError(400, "invalidClientIdOrSecret", "invalid clientId or clientSecret"))
         return {"accessToken": self._reuse_app_token(body["appKey"]), "expireIn": TOKEN_LIFETIME}
 
     def _api_unified_token(self, call):
@@ -201,8 +212,7 @@ class DingTalkApi:
 
     def _api_corp_access_token(self, call):
         body = self._token_body(call, ("suiteKey", "suiteSecret", "authCorpId", "suiteTicket"))
-        suite = self._authenticate_suite(body["suiteKey"], body["suiteSecret"],
-                                         ApiError(400, "invalidSuiteKey", "invalid suiteKey or suiteSecret"))
+        suite = self._authenticate_suite(body["suiteKey"], body["suiteSecret"], ApiError(400, "invalidSuiteKey", "invalid suiteKey or suiteSecret"))
         if suite["suite_ticket"] != body["suiteTicket"]:
             raise ApiError(400, "invalidSuiteTicket", "invalid suiteTicket")
         if body["authCorpId"] not in suite["corp_ids"]:
@@ -212,9 +222,14 @@ class DingTalkApi:
     def new_token(self, owner, region, lifetime, value=None, permissions=None):
         """Issue a token for ``owner`` (``{"app_key"}`` or ``{"suite_key", "corp_id"}``) and keep it in the store."""
         number = self.store.next_number("token")
-        token = dict(owner, token=value or "emu%06d%s" % (number, format(number * 2654435761 % 2 ** 32, "08x")),
-                     principal=owner.get("app_key") or "%s/%s" % (owner["suite_key"], owner["corp_id"]),
-                     region=region, expires_at=self.store.now() + lifetime, permissions=permissions)
+        token = dict(
+            owner,
+            token=value or "emu%06d%s" % (number, format(number * 2654435761 % 2**32, "08x")),
+            principal=owner.get("app_key") or "%s/%s" % (owner["suite_key"], owner["corp_id"]),
+            region=region,
+            expires_at=self.store.now() + lifetime,
+            permissions=permissions,
+        )
         self.store.tokens[token["token"]] = token
         return token
 
@@ -237,8 +252,7 @@ class DingTalkApi:
             raise ApiError(self.store.config["invalid_auth_status"], "InvalidAuthentication", "access token is invalid or expired")
         call.principal = token["principal"]
         self._check_limits(token, call.name)
-        denied = ApiError(403, PERMISSION_DENIED, "the app lacks the permission point %s" % permission,
-                          accessdenieddetail={"requiredScopes": [permission]})
+        denied = ApiError(403, PERMISSION_DENIED, "the app lacks the permission point %s" % permission, accessdenieddetail={"requiredScopes": [permission]})
         if permission not in self._token_permissions(token):
             raise denied
         if token["region"] != self.store.config["region"]:
@@ -250,14 +264,32 @@ class DingTalkApi:
         """A meeting as DingTalk starts one, not stored yet; the admin API sets its fields to a scenario's."""
         # Every confInfo field DingTalk's query example shows has a value, so a client reads them all under test.
         room_code = "5%08d" % self.store.next_number("room")
-        return {"conference_id": conference_id or "emuconf%08d" % self.store.next_number("conference"),
-                "title": "Emulated meeting", "host_union_id": None, "status": CONF_IN_PROGRESS,
-                "cloud_record_status": RECORD_NONE, "cloud_record_owner_union_id": None, "record_mode": None,
-                "small_window_position": None, "start_time": self.store.now_ms(), "end_time": None, "active_num": 1, "ends_at": None,
-                "corp_id": None, "creator_nick": "Emulated host", "room_code": room_code,
-                "external_link_url": "https://meeting.dingtalk.com/j/emu" + room_code, "biz_type": "0",
-                "attend_num": 1, "invited_num": 0, "conf_duration": None, "minutes_status": None,
-                "minutes_owner_union_id": None, "schedule_conference_id": None, "extension_app_settings": None}
+        return {
+            "conference_id": conference_id or "emuconf%08d" % self.store.next_number("conference"),
+            "title": "Emulated meeting",
+            "host_union_id": None,
+            "status": CONF_IN_PROGRESS,
+            "cloud_record_status": RECORD_NONE,
+            "cloud_record_owner_union_id": None,
+            "record_mode": None,
+            "small_window_position": None,
+            "start_time": self.store.now_ms(),
+            "end_time": None,
+            "active_num": 1,
+            "ends_at": None,
+            "corp_id": None,
+            "creator_nick": "Emulated host",
+            "room_code": room_code,
+            "external_link_url": "https://meeting.dingtalk.com/j/emu" + room_code,
+            "biz_type": "0",
+            "attend_num": 1,
+            "invited_num": 0,
+            "conf_duration": None,
+            "minutes_status": None,
+            "minutes_owner_union_id": None,
+            "schedule_conference_id": None,
+            "extension_app_settings": None,
+        }
 
     def _find_conference(self, conference_id):
         if not conference_id:
@@ -298,8 +330,7 @@ class DingTalkApi:
         elif info["confDuration"] is None and conference["end_time"] is not None:
             info["confDuration"] = max(0, conference["end_time"] - conference["start_time"])
         if info["extensionAppSettings"] is not None:
-            info["extensionAppSettings"] = [{EXTENSION_APP_KEYS[key]: value for key, value in setting.items()}
-                                            for setting in info["extensionAppSettings"]]
+            info["extensionAppSettings"] = [{EXTENSION_APP_KEYS[key]: value for key, value in setting.items()} for setting in info["extensionAppSettings"]]
         return {"confInfo": {key: value for key, value in info.items() if value is not None}}
 
     def _api_stop_recording(self, call):
@@ -343,8 +374,12 @@ class DingTalkApi:
             raise documented_error(404, "recordStartPermissionError", "only the meeting host may start a cloud recording")
         if conference["cloud_record_status"] in (RECORD_RECORDING, RECORD_PAUSED):
             raise documented_error(404, "recordStartError", "a cloud recording is already running or paused")
-        conference.update(cloud_record_status=RECORD_RECORDING, cloud_record_owner_union_id=union_id,
-                          record_mode=body.get("mode"), small_window_position=body.get("smallWindowPosition"))
+        conference.update(
+            cloud_record_status=RECORD_RECORDING,
+            cloud_record_owner_union_id=union_id,
+            record_mode=body.get("mode"),
+            small_window_position=body.get("smallWindowPosition"),
+        )
         return {"code": "200"}
 
     def _api_create_conference(self, call):
@@ -355,8 +390,14 @@ class DingTalkApi:
             raise params_error
         conference = dict(self.new_conference(), host_union_id=body["userId"], title=body["confTitle"])
         self.store.conferences[conference["conference_id"]] = conference
-        return {"conferenceId": conference["conference_id"], "conferencePassword": "", "hostPassword": "", "phoneNumbers": [],
-                "roomCode": conference["room_code"], "externalLinkUrl": conference["external_link_url"]}
+        return {
+            "conferenceId": conference["conference_id"],
+            "conferencePassword": "",
+            "hostPassword": "",
+            "phoneNumbers": [],
+            "roomCode": conference["room_code"],
+            "externalLinkUrl": conference["external_link_url"],
+        }
 
     def _api_close_conference(self, call):
         self._authorize(call, PERMISSION_WRITE)
@@ -396,8 +437,7 @@ class DingTalkApi:
                 ongoing.append((position, conference))
         page = [(position, conference) for position, conference in ongoing if position >= start][:page_size]
         has_more = bool(page) and ongoing[-1][0] > page[-1][0]
-        body = {"hasMore": has_more, "totalCount": len(ongoing),
-                "onGoingConfList": [self._org_list_item(conference) for _position, conference in page]}
+        body = {"hasMore": has_more, "totalCount": len(ongoing), "onGoingConfList": [self._org_list_item(conference) for _position, conference in page]}
         if has_more:
             body["nextToken"] = "emunext-%d" % (page[-1][0] + 1)
         return body
@@ -412,7 +452,15 @@ class DingTalkApi:
     @staticmethod
     def _org_list_item(conference):
         """The fields of the SDK's QueryOrgConferenceListResponseBodyOnGoingConfList; unset ones left out."""
-        item = {"conferenceId": conference["conference_id"], "title": conference["title"], "roomCode": conference["room_code"],
-                "status": conference["status"], "startTime": conference["start_time"], "endTime": conference["end_time"],
-                "creatorId": conference["host_union_id"], "creatorNick": conference["creator_nick"], "bizType": conference["biz_type"]}
+        item = {
+            "conferenceId": conference["conference_id"],
+            "title": conference["title"],
+            "roomCode": conference["room_code"],
+            "status": conference["status"],
+            "startTime": conference["start_time"],
+            "endTime": conference["end_time"],
+            "creatorId": conference["host_union_id"],
+            "creatorNick": conference["creator_nick"],
+            "bizType": conference["biz_type"],
+        }
         return {key: value for key, value in item.items() if value is not None}

@@ -60,9 +60,19 @@ def main(argv=None):
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     try:
-        server = EmulatorServer(host=args.host, port=args.port, region=args.region, qps_limit=args.qps_limit, latency=args.latency,
-                                tls_cert=args.tls_cert, tls_key=args.tls_key, state_file=args.state_file,
-                                port_file=args.port_file, verbose=args.verbose, file_host_port=args.file_host_port)
+        server = EmulatorServer(
+            host=args.host,
+            port=args.port,
+            region=args.region,
+            qps_limit=args.qps_limit,
+            latency=args.latency,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            state_file=args.state_file,
+            port_file=args.port_file,
+            verbose=args.verbose,
+            file_host_port=args.file_host_port,
+        )
     except (ApiError, OSError, ValueError, ssl.SSLError) as err:
         parser.error("cannot start: %s" % err)
     stop = threading.Event()

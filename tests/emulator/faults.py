@@ -36,8 +36,24 @@ class FaultInjector:
     def validate(rule):
         if not isinstance(rule, dict):
             raise admin_error("a fault rule must be an object")
-        known = {"api", "method", "path_regex", "kind", "status", "code", "message", "delay", "body", "body_base64",
-                 "content_type", "headers", "repeat", "times", "probability", "phase"}
+        known = {
+            "api",
+            "method",
+            "path_regex",
+            "kind",
+            "status",
+            "code",
+            "message",
+            "delay",
+            "body",
+            "body_base64",
+            "content_type",
+            "headers",
+            "repeat",
+            "times",
+            "probability",
+            "phase",
+        }
         unknown = set(rule) - known
         if unknown:
             raise admin_error("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
@@ -74,9 +90,9 @@ class FaultInjector:
                 raise admin_error("body_base64 is not base64: %s" % err) from err
         headers = checked["headers"]
         if not isinstance(headers, dict) or not all(
-                isinstance(name, str) and re.match(r"^[A-Za-z0-9-]+$", name)
-                and (value is None or isinstance(value, str) and not re.search(r"[\r\n]", value))
-                for name, value in headers.items()):
+            isinstance(name, str) and re.match(r"^[A-Za-z0-9-]+$", name) and (value is None or isinstance(value, str) and not re.search(r"[\r\n]", value))
+            for name, value in headers.items()
+        ):
             raise admin_error("headers must map header names to values without line breaks, or to null")
         if checked["path_regex"] is not None:
             try:

@@ -51,7 +51,7 @@ def object_bytes(key, size, start=0, end=None):
     block = pattern(key)
     repeats = (end - start) // PATTERN_BYTES + 2
     offset = start % PATTERN_BYTES
-    return (block * repeats)[offset:offset + end - start]
+    return (block * repeats)[offset : offset + end - start]
 
 
 def object_sha256(key, size):
@@ -62,7 +62,7 @@ def object_sha256(key, size):
     while position < size:
         offset = position % PATTERN_BYTES
         length = min(WINDOW_BYTES, size - position)
-        digest.update(window[offset:offset + length])
+        digest.update(window[offset : offset + length])
         position += length
     return digest.hexdigest()
 
@@ -128,8 +128,16 @@ class FileStore:
             unknown = set(rule) - {"kind", "key", "times", "status", "after_bytes"}
             if unknown:
                 raise ValueError("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
-            checked.append({"kind": rule["kind"], "key": rule.get("key"), "times": rule.get("times"),
-                            "status": int(rule.get("status", 500)), "after_bytes": int(rule.get("after_bytes", 0)), "hits": 0})
+            checked.append(
+                {
+                    "kind": rule["kind"],
+                    "key": rule.get("key"),
+                    "times": rule.get("times"),
+                    "status": int(rule.get("status", 500)),
+                    "after_bytes": int(rule.get("after_bytes", 0)),
+                    "hits": 0,
+                }
+            )
         with self.lock:
             self.faults.extend(checked)
 
@@ -202,16 +210,25 @@ class FileHostHandler(BaseHTTPRequestHandler):
         path, _sep, raw_query = self.path.partition("?")
         store = self.server.store
         if path.startswith(ADMIN_PREFIX):
-            self._admin(store, path[len(ADMIN_PREFIX):])
+            self._admin(store, path[len(ADMIN_PREFIX) :])
         elif path.startswith(OBJECT_PREFIX) and self.command in ("GET", "HEAD"):
-            self._object(store, unquote(path[len(OBJECT_PREFIX):]), dict(parse_qsl(raw_query, keep_blank_values=True)))
+            self._object(store, unquote(path[len(OBJECT_PREFIX) :]), dict(parse_qsl(raw_query, keep_blank_values=True)))
         else:
             self._send_error(404, "NoSuchKey", "The specified key does not exist.")
 
     def _object(self, store, key, query):
-        entry = {"time": time.time(), "method": self.command, "key": key, "query_keys": sorted(query),
-                 "headers": {name.lower(): value for name, value in self.headers.items()}, "range": self.headers.get("Range"),
-                 "status": None, "bytes_sent": 0, "fault": None, "connection": "%s:%s" % self.client_address[:2]}
+        entry = {
+            "time": time.time(),
+            "method": self.command,
+            "key": key,
+            "query_keys": sorted(query),
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "range": self.headers.get("Range"),
+            "status": None,
+            "bytes_sent": 0,
+            "fault": None,
+            "connection": "%s:%s" % self.client_address[:2],
+        }
         store.begin()
         try:
             self._answer_object(store, key, query, entry)
@@ -241,12 +258,15 @@ class FileHostHandler(BaseHTTPRequestHandler):
         size = stored["size"]
         wanted = parse_range(self.headers.get("Range"), size)
         if wanted == "unsatisfiable":
-            entry["status"] = self._send_error(416, "InvalidRange", "The requested range is not satisfiable",
-                                               {"Content-Range": "bytes */%d" % size})
+            entry["status"] = self._send_error(416, "InvalidRange", "The requested range is not satisfiable", {"Content-Range": "bytes */%d" % size})
             return
         start, end = wanted or (0, size)
-        headers = {"Content-Type": stored["content_type"], "Content-Length": str(end - start), "Accept-Ranges": "bytes",
-                   "ETag": '"%s"' % hashlib.md5(("%s:%d" % (key, size)).encode("utf-8")).hexdigest()}
+        headers = {
+            "Content-Type": stored["content_type"],
+            "Content-Length": str(end - start),
+            "Accept-Ranges": "bytes",
+            "ETag": '"%s"' % hashlib.md5(("%s:%d" % (key, size)).encode("utf-8")).hexdigest(),
+        }
         if wanted:
             headers["Content-Range"] = "bytes %d-%d/%d" % (start, end - 1, size)
         entry["status"] = 206 if wanted else 200
@@ -269,7 +289,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
             while position < end:
                 offset = position % PATTERN_BYTES
                 length = min(WINDOW_BYTES, end - position)
-                self.wfile.write(window[offset:offset + length])
+                self.wfile.write(window[offset : offset + length])
                 position += length
             self.wfile.flush()
         except OSError:
@@ -277,8 +297,9 @@ class FileHostHandler(BaseHTTPRequestHandler):
         return position - start
 
     def _send_error(self, status, code, message, headers=None):
-        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message>"
-                "<HostId>files.emulator</HostId></Error>\n" % (code, message)).encode("utf-8")
+        body = (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><HostId>files.emulator</HostId></Error>\n" % (code, message)
+        ).encode("utf-8")
         self.send_response(status)
         for name, value in dict({"Content-Type": "application/xml", "Content-Length": str(len(body))}, **(headers or {})).items():
             self.send_header(name, value)

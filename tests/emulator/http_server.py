@@ -82,8 +82,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, status, body, content_type, request_id, declared_length=None, headers=None, repeat=1):
         # A rule's headers add to these, or replace them; null leaves one out.
-        all_headers = {"Content-Type": content_type, "Content-Length": str(len(body) * repeat if declared_length is None else declared_length),
-                       REQUEST_ID_HEADER: request_id}
+        all_headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(len(body) * repeat if declared_length is None else declared_length),
+            REQUEST_ID_HEADER: request_id,
+        }
         all_headers.update(headers or {})
         if all_headers["Content-Length"] is None:
             self.close_connection = True  # the body ends where the connection does
@@ -138,10 +141,23 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         call.name, call.params = match_route(API_ROUTES, self.command, segments)
         call.versioned = segments[:1] == ["v1.0"]
         started = time.monotonic()  # real time: the duration is how long the client waited
-        entry = {"time": store.now(), "method": self.command, "path": raw_path, "api": call.name, "query": call.query,
-                 "headers": {name.lower(): value for name, value in self.headers.items()}, "body": call.body,
-                 "status": None, "code": None, "fault": None, "fault_phase": None, "ip_blocked": False, "principal": None,
-                 "request_id": request_id, "connection": "%s:%s" % self.client_address[:2]}
+        entry = {
+            "time": store.now(),
+            "method": self.command,
+            "path": raw_path,
+            "api": call.name,
+            "query": call.query,
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "body": call.body,
+            "status": None,
+            "code": None,
+            "fault": None,
+            "fault_phase": None,
+            "ip_blocked": False,
+            "principal": None,
+            "request_id": request_id,
+            "connection": "%s:%s" % self.client_address[:2],
+        }
         store.count_in_flight(1)
         try:
             entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation, entry)
@@ -198,8 +214,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             body = {"status": 1111, "wait": 5, "source": "x5", "punish": "deny", "uuid": request_id.replace("-", "")}
             self._send_json(200, body, request_id)
         else:
-            page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Access denied</title></head><body>"
-                    "<p>Too many requests from your IP address. Access is denied; please try again later.</p></body></html>")
+            page = (
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Access denied</title></head><body>"
+                "<p>Too many requests from your IP address. Access is denied; please try again later.</p></body></html>"
+            )
             self._send(200, page.encode("utf-8"), "text/html;charset=utf-8", request_id)
         return 200
 
@@ -221,7 +239,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 payload = payload or {"code": rule["code"], "message": rule["message"], "requestid": request_id}
             encoded = (json.dumps(payload) if rule["body"] is None else rule["body"]).encode("utf-8")
             self.close_connection = True
-            self._send(status, encoded[:len(encoded) // 2], rule["content_type"], request_id, declared_length=len(encoded))
+            self._send(status, encoded[: len(encoded) // 2], rule["content_type"], request_id, declared_length=len(encoded))
             return status, None
         if rule["body_base64"] is not None:  # raw
             body = base64.b64decode(rule["body_base64"])
@@ -253,8 +271,21 @@ class EmulatorServer:
     ``clock`` replaces the emulator's time (clock.Clock, or anything with ``time()`` and ``monotonic()``).
     """
 
-    def __init__(self, host="127.0.0.1", port=0, region="io", qps_limit=20, latency=0.0, tls_cert=None, tls_key=None,
-                 state_file=None, port_file=None, verbose=False, file_host_port=0, clock=None):
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        region="io",
+        qps_limit=20,
+        latency=0.0,
+        tls_cert=None,
+        tls_key=None,
+        state_file=None,
+        port_file=None,
+        verbose=False,
+        file_host_port=0,
+        clock=None,
+    ):
         self.state = EmulatorStore(region=region, qps_limit=qps_limit, latency=latency, clock=clock)
         self.clock = self.state.clock
         self.dingtalk_api = DingTalkApi(self.state)

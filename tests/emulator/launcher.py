@@ -78,8 +78,9 @@ class EmulatorProcess:
         self.log_file = log_file or os.path.join(self._work_dir, 'emulator.log')
         arguments = command_line_options(options) + list(arguments)
         with open(self.log_file, 'wb') as log:
-            self.process = subprocess.Popen([python or sys.executable, EMULATOR, '--port-file', port_file] + arguments,
-                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [python or sys.executable, EMULATOR, '--port-file', port_file] + arguments, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             self.url = emulator_url(arguments, self._wait_for_port(port_file, start_timeout))
         except EmulatorStartError:
@@ -93,8 +94,11 @@ class EmulatorProcess:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 with open(self.log_file, encoding='utf-8', errors='replace') as log:
                     output = log.read()[-3000:]
-                raise EmulatorStartError('the DingTalk emulator did not start{0}:\n{1}'.format(
-                    '' if self.process.returncode is None else ' (exit status {0})'.format(self.process.returncode), output))
+                raise EmulatorStartError(
+                    'the DingTalk emulator did not start{0}:\n{1}'.format(
+                        '' if self.process.returncode is None else ' (exit status {0})'.format(self.process.returncode), output
+                    )
+                )
             time.sleep(0.02)
         with open(port_file, encoding='utf-8') as handle:
             return int(handle.read())
@@ -136,8 +140,10 @@ def run_command(command, url):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(
-        prog='launcher.py', usage='%(prog)s [--log FILE] [--integration-config FILE] [EMULATOR OPTION ...] -- COMMAND [ARG ...]',
-        description='Run COMMAND with a DingTalk emulator, its address in {0}.'.format(URL_VARIABLE))
+        prog='launcher.py',
+        usage='%(prog)s [--log FILE] [--integration-config FILE] [EMULATOR OPTION ...] -- COMMAND [ARG ...]',
+        description='Run COMMAND with a DingTalk emulator, its address in {0}.'.format(URL_VARIABLE),
+    )
     parser.add_argument('--log', help="the emulator's output (default: shown only if it does not start)")
     parser.add_argument('--integration-config', help='also write the address here, as dingtalk_emulator_url')
     if '--' not in argv or argv.index('--') == len(argv) - 1:
@@ -153,7 +159,7 @@ def main(argv=None):
         if options.integration_config:
             write_integration_config(options.integration_config, emulator.url)
         try:
-            return run_command(argv[split + 1:], emulator.url)
+            return run_command(argv[split + 1 :], emulator.url)
         except OSError as err:
             print('cannot run {0}: {1}'.format(argv[split + 1], err), file=sys.stderr)
             return 127

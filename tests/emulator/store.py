@@ -43,10 +43,20 @@ class EmulatorStore:
         self.lock = threading.RLock()
         self.clock = clock or Clock()
         # The limits beyond qps_limit are off (0) unless a test turns them on; see "Limits" in README.md.
-        self.defaults = {"region": check_choice(region, REGIONS, "region"), "qps_limit": int(qps_limit),
-                         "latency": float(latency), "invalid_auth_status": 400, "seed": 0,
-                         "qpm_limit": 0, "api_qps_limit": 0, "org_call_quota": 0,
-                         "ip_call_limit": 0, "ip_window_seconds": 20.0, "ip_block_seconds": 300.0, "ip_block_answer": "html"}
+        self.defaults = {
+            "region": check_choice(region, REGIONS, "region"),
+            "qps_limit": int(qps_limit),
+            "latency": float(latency),
+            "invalid_auth_status": 400,
+            "seed": 0,
+            "qpm_limit": 0,
+            "api_qps_limit": 0,
+            "org_call_quota": 0,
+            "ip_call_limit": 0,
+            "ip_window_seconds": 20.0,
+            "ip_block_seconds": 300.0,
+            "ip_block_answer": "html",
+        }
         # Counters survive reset so a token or id handed out before a reset never comes back to life.
         self._counters = collections.Counter()
         self.generation = 0
@@ -66,9 +76,16 @@ class EmulatorStore:
             self.org_calls = collections.Counter()
             self.ip_windows = collections.defaultdict(collections.deque)
             self.ip_blocked_since = {}
-            self.stats = {"requests": 0, "by_api": collections.Counter(), "by_status": collections.Counter(),
-                          "by_code": collections.Counter(), "tokens_issued": 0, "throttled": 0, "ip_blocked": 0,
-                          "faults_injected": 0}
+            self.stats = {
+                "requests": 0,
+                "by_api": collections.Counter(),
+                "by_status": collections.Counter(),
+                "by_code": collections.Counter(),
+                "tokens_issued": 0,
+                "throttled": 0,
+                "ip_blocked": 0,
+                "faults_injected": 0,
+            }
             self.recordings.reset()
 
     # ----- time and numbers --------------------------------------------------------------------------
@@ -169,10 +186,20 @@ class EmulatorStore:
             now = self.clock.monotonic()
             windows = (
                 (self.config["api_qps_limit"], 1.0, ("api", api), API_QPS_LIMITED, "API %s exceeded its global QPS limit" % api),
-                (self.config["qps_limit"], 1.0, ("second", principal, api), SUITE_QPS_LIMITED if third_party else QPS_LIMITED,
-                 "%s exceeded the QPS limit of API %s" % (principal, api)),
-                (self.config["qpm_limit"], 60.0, ("minute", principal, api), SUITE_QPM_LIMITED if third_party else QPM_LIMITED,
-                 "%s exceeded the QPM limit of API %s" % (principal, api)),
+                (
+                    self.config["qps_limit"],
+                    1.0,
+                    ("second", principal, api),
+                    SUITE_QPS_LIMITED if third_party else QPS_LIMITED,
+                    "%s exceeded the QPS limit of API %s" % (principal, api),
+                ),
+                (
+                    self.config["qpm_limit"],
+                    60.0,
+                    ("minute", principal, api),
+                    SUITE_QPM_LIMITED if third_party else QPM_LIMITED,
+                    "%s exceeded the QPM limit of API %s" % (principal, api),
+                ),
             )
             admitted = []
             for limit, span, key, code, message in windows:

@@ -34,6 +34,7 @@ def tls_certificate(tmp_path_factory):
     """``(certificate, key)`` paths of a throw-away self-signed certificate for 127.0.0.1 and localhost, made now."""
     # The TLS integration target's writer; cryptography (with ansible-core) is imported only when it is used.
     from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
+
     return write_self_signed_certificate(str(tmp_path_factory.mktemp('tls')))
 
 

@@ -49,20 +49,31 @@ class Dingtalk:
         self.emulator = EmulatorAdmin(server.url, timeout=5)
         self.file_host = FileHostAdmin(server.file_host_url, timeout=5)
         self.admin("POST", "reset")
-        self.admin("POST", "seed", {"apps": [{"app_key": "app", "app_secret": "secret"}],
-                                    "conferences": [{"conference_id": "conf-1", "host_union_id": HOST, "cloud_record_status": 1}]})
+        self.admin(
+            "POST",
+            "seed",
+            {
+                "apps": [{"app_key": "app", "app_secret": "secret"}],
+                "conferences": [{"conference_id": "conf-1", "host_union_id": HOST, "cloud_record_status": 1}],
+            },
+        )
         self.token = self.admin("POST", "tokens", {"app_key": "app"})["access_token"]
 
     def admin(self, method, path, body=None):
         return self.emulator.call(method, path, body)
 
     def get(self, call, conference_id="conf-1", **query):
-        return self.session.get(self.url + CONFERENCES + quote(conference_id, safe="") + "/cloudRecords/" + call,
-                                params=query, headers={"x-acs-dingtalk-access-token": self.token}, timeout=5)
+        return self.session.get(
+            self.url + CONFERENCES + quote(conference_id, safe="") + "/cloudRecords/" + call,
+            params=query,
+            headers={"x-acs-dingtalk-access-token": self.token},
+            timeout=5,
+        )
 
     def stop(self):
-        response = self.session.post(self.url + CONFERENCES + "conf-1/cloudRecords/stop", json={"unionId": HOST},
-                                     headers={"x-acs-dingtalk-access-token": self.token}, timeout=5)
+        response = self.session.post(
+            self.url + CONFERENCES + "conf-1/cloudRecords/stop", json={"unionId": HOST}, headers={"x-acs-dingtalk-access-token": self.token}, timeout=5
+        )
         assert response.status_code == 200, response.text
 
     def play_info(self, video):
@@ -125,8 +136,7 @@ def test_closed_resources_missing_parameters_and_unknown_media(dingtalk):
 
 def test_transcript_pages_follow_the_paragraph_cursor(dingtalk):
     dingtalk.admin("PUT", "recordings/config", {"transcript_paragraphs": 0})
-    dingtalk.admin("POST", "recordings", {"conference_id": "conf-1", "videos": [{}],
-                                          "transcript": [{"paragraph": "p%d" % number} for number in range(5)]})
+    dingtalk.admin("POST", "recordings", {"conference_id": "conf-1", "videos": [{}], "transcript": [{"paragraph": "p%d" % number} for number in range(5)]})
     first = dingtalk.get("getTexts", unionId=HOST, maxResults=2).json()
     assert ([p["paragraph"] for p in first["paragraphList"]], first["hasMore"]) == (["p0", "p1"], True)
     cursor = first["paragraphList"][-1]["nextTtoken"]
@@ -188,9 +198,18 @@ def test_file_host_faults_cut_a_body_off_and_answer_expired(dingtalk):
     assert [(entry["fault"], entry["bytes_sent"]) for entry in dingtalk.file_requests()] == [("expired", 0), ("cut", 10), (None, 256 * 1024)]
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, None), ("bytes=0-9", (0, 10)), ("bytes=5-", (5, 100)), ("bytes=-10", (90, 100)), ("bytes=95-200", (95, 100)),
-    ("bytes=100-", "unsatisfiable"), ("bytes=0-1,5-6", None), ("items=0-1", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, None),
+        ("bytes=0-9", (0, 10)),
+        ("bytes=5-", (5, 100)),
+        ("bytes=-10", (90, 100)),
+        ("bytes=95-200", (95, 100)),
+        ("bytes=100-", "unsatisfiable"),
+        ("bytes=0-1,5-6", None),
+        ("items=0-1", None),
+    ],
+)
 def test_range_headers_are_read_as_rfc_9110_says(value, expected):
     assert parse_range(value, 100) == expected

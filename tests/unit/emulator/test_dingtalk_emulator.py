@@ -31,10 +31,12 @@ except ImportError:
 CONFERENCES = "/v1.0/conference/videoConferences/"
 HOST = "host-union-id"
 SCENARIO = {
-    "apps": [{"app_key": "app-key", "app_secret": "app-secret"},
-             {"app_key": "read-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Read"]},
-             {"app_key": "write-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Write"]},
-             {"app_key": "mainland-app", "app_secret": "secret", "region": "com"}],
+    "apps": [
+        {"app_key": "app-key", "app_secret": "app-secret"},
+        {"app_key": "read-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Read"]},
+        {"app_key": "write-only", "app_secret": "secret", "permissions": ["VideoConference.Conference.Write"]},
+        {"app_key": "mainland-app", "app_secret": "secret", "region": "com"},
+    ],
     "suites": [{"suite_key": "suite-key", "suite_secret": "suite-secret", "suite_ticket": "ticket", "corp_ids": ["corp-1"]}],
     "conferences": [{"conference_id": "conf-1", "host_union_id": HOST, "title": "Weekly", "cloud_record_status": 1}],
 }
@@ -113,12 +115,15 @@ def test_internal_token_is_reused_and_extended(client, server):
     assert unified.json() == {"access_token": token, "expires_in": 7200}
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"appKey": "app-key", "appSecret": "wrong"}, "invalidClientIdOrSecret"),
-    ({"appKey": "nobody", "appSecret": "app-secret"}, "invalidClientIdOrSecret"),
-    ({"appKey": "mainland-app", "appSecret": "secret"}, "invalidClientIdOrSecret"),
-    ({"appSecret": "app-secret"}, "MissingappKey"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"appKey": "app-key", "appSecret": "wrong"}, "invalidClientIdOrSecret"),
+        ({"appKey": "nobody", "appSecret": "app-secret"}, "invalidClientIdOrSecret"),
+        ({"appKey": "mainland-app", "appSecret": "secret"}, "invalidClientIdOrSecret"),
+        ({"appSecret": "app-secret"}, "MissingappKey"),
+    ],
+)
 def test_internal_token_errors(client, body, code):
     assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body=body), 400, code)
 
@@ -133,10 +138,12 @@ def test_token_calls_reject_form_and_non_json_bodies(client):
 
 def test_unified_token_errors(client):
     path = "/v1.0/oauth2/corp-1/token"
-    for body in ({"client_id": "app-key", "client_secret": "x", "grant_type": "client_credentials"},
-                 {"client_id": "nobody", "client_secret": "app-secret", "grant_type": "client_credentials"},
-                 {"client_id": "suite-key", "client_secret": "x", "grant_type": "client_credentials"},
-                 {"client_secret": "app-secret", "grant_type": "client_credentials"}):
+    for body in (
+        {"client_id": "app-key", "client_secret": "x", "grant_type": "client_credentials"},
+        {"client_id": "nobody", "client_secret": "app-secret", "grant_type": "client_credentials"},
+        {"client_id": "suite-key", "client_secret": "x", "grant_type": "client_credentials"},
+        {"client_secret": "app-secret", "grant_type": "client_credentials"},
+    ):
         assert_error(client.api("POST", path, body=body), 400, "invalid.client")
     for grant in ("password", None):
         body = {"client_id": "app-key", "client_secret": "app-secret", "grant_type": grant}
@@ -164,12 +171,15 @@ def test_third_party_token_is_new_every_call(client):
     assert [entry["principal"] for entry in log] == ["suite-key/corp-1"] * 2
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"suiteKey": "other"}, "invalidSuiteKey"),
-    ({"suiteSecret": "wrong"}, "invalidSuiteKey"),
-    ({"suiteTicket": "stale"}, "invalidSuiteTicket"),
-    ({"authCorpId": "corp-2"}, "invalidAuthInfo"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"suiteKey": "other"}, "invalidSuiteKey"),
+        ({"suiteSecret": "wrong"}, "invalidSuiteKey"),
+        ({"suiteTicket": "stale"}, "invalidSuiteTicket"),
+        ({"authCorpId": "corp-2"}, "invalidAuthInfo"),
+    ],
+)
 def test_third_party_token_errors(client, change, code):
     body = dict({"suiteKey": "suite-key", "suiteSecret": "suite-secret", "authCorpId": "corp-1", "suiteTicket": "ticket"}, **change)
     assert_error(client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body), 400, code)
@@ -225,42 +235,79 @@ def test_query_conference(client):
 
 
 def test_conference_fields_are_settable(client):
-    fields = {"creator_nick": "Li Lei", "room_code": "512345678", "external_link_url": "https://meeting.dingtalk.com/j/x",
-              "biz_type": "3", "attend_num": 9, "invited_num": 12, "minutes_status": 1, "minutes_owner_union_id": HOST,
-              "schedule_conference_id": "schedule-1", "start_time": 1000, "end_time": 61000, "status": 1,
-              "extension_app_settings": [{"app_code": "c", "app_id": "i", "auto_open_mode": 1, "extension_app_biz_data": "d"}]}
+    fields = {
+        "creator_nick": "Li Lei",
+        "room_code": "512345678",
+        "external_link_url": "https://meeting.dingtalk.com/j/x",
+        "biz_type": "3",
+        "attend_num": 9,
+        "invited_num": 12,
+        "minutes_status": 1,
+        "minutes_owner_union_id": HOST,
+        "schedule_conference_id": "schedule-1",
+        "start_time": 1000,
+        "end_time": 61000,
+        "status": 1,
+        "extension_app_settings": [{"app_code": "c", "app_id": "i", "auto_open_mode": 1, "extension_app_biz_data": "d"}],
+    }
     client.admin("PATCH", "conferences/conf-1", fields)
     info = client.conference(client.token()).json()["confInfo"]
-    assert {key: info[key] for key in ("creatorNick", "roomCode", "externalLinkUrl", "bizType", "attendNum", "invitedNum",
-                                       "minutesStatus", "minutesOwnerUnionId", "scheduleConferenceId", "endTime")} == {
-        "creatorNick": "Li Lei", "roomCode": "512345678", "externalLinkUrl": "https://meeting.dingtalk.com/j/x", "bizType": "3",
-        "attendNum": 9, "invitedNum": 12, "minutesStatus": 1, "minutesOwnerUnionId": HOST, "scheduleConferenceId": "schedule-1",
-        "endTime": 61000}
+    assert {
+        key: info[key]
+        for key in (
+            "creatorNick",
+            "roomCode",
+            "externalLinkUrl",
+            "bizType",
+            "attendNum",
+            "invitedNum",
+            "minutesStatus",
+            "minutesOwnerUnionId",
+            "scheduleConferenceId",
+            "endTime",
+        )
+    } == {
+        "creatorNick": "Li Lei",
+        "roomCode": "512345678",
+        "externalLinkUrl": "https://meeting.dingtalk.com/j/x",
+        "bizType": "3",
+        "attendNum": 9,
+        "invitedNum": 12,
+        "minutesStatus": 1,
+        "minutesOwnerUnionId": HOST,
+        "scheduleConferenceId": "schedule-1",
+        "endTime": 61000,
+    }
     assert info["confDuration"] == 60000  # derived from the start and the end unless set
     assert info["extensionAppSettings"] == [{"appCode": "c", "appId": "i", "autoOpenMode": 1, "extensionAppBizData": "d"}]
     client.admin("PATCH", "conferences/conf-1", {"conf_duration": 5})
     assert client.conference(client.token()).json()["confInfo"]["confDuration"] == 5
-    for bad in ({"attend_num": "9"}, {"attend_num": -1}, {"invited_num": True}, {"room_code": 512345678},
-                {"extension_app_settings": [{"app_kode": "c"}]}, {"extension_app_settings": [{"auto_open_mode": "1"}]}):
+    for bad in (
+        {"attend_num": "9"},
+        {"attend_num": -1},
+        {"invited_num": True},
+        {"room_code": 512345678},
+        {"extension_app_settings": [{"app_kode": "c"}]},
+        {"extension_app_settings": [{"auto_open_mode": "1"}]},
+    ):
         response = client.emulator.request("PATCH", "conferences/conf-1", json=bad)
         assert response.status_code == 400, bad
 
 
 def test_an_ended_meeting_always_has_an_end(client):
-    client.admin("POST", "conferences", {"conference_id": "conf-over", "host_union_id": HOST, "status": 1, "cloud_record_status": 0,
-                                         "start_time": 1000})
+    client.admin("POST", "conferences", {"conference_id": "conf-over", "host_union_id": HOST, "status": 1, "cloud_record_status": 0, "start_time": 1000})
     info = client.conference(client.token(), "conf-over").json()["confInfo"]
     assert info["cloudRecordStatus"] == 0 and info["endTime"] > 1000 and info["confDuration"] == info["endTime"] - 1000
 
 
 def test_conference_errors_carry_the_documented_messages(client):
     token = client.token()
-    assert_error(client.stop(token, union_id="someone-else"), 400, "recordStopPermissionError",
-                 "you can't operator, please contact meeting manager")
+    assert_error(client.stop(token, union_id="someone-else"), 400, "recordStopPermissionError", "you can't operator, please contact meeting manager")
     assert_error(client.start(token), 404, "recordStartError", "recordStartError:a cloud recording is already running or paused")
     client.admin("PATCH", "conferences/conf-1", {"cloud_record_status": 0})
-    assert_error(client.start(token, unionId="someone-else"), 404, "recordStartPermissionError",
-                 "permissionError:only the meeting host may start a cloud recording")
+    assert_error(
+        client.start(token, unionId="someone-else"), 404, "recordStartPermissionError", "permissionError:only the meeting host may start a cloud recording"
+    )
     assert client.start(token, mode="cinema").json()["message"].startswith("error:")
     client.admin("PATCH", "conferences/conf-1", {"status": 1})
     assert_error(client.stop(token), 400, "roomClosed", "the meeting has ended")
@@ -350,8 +397,7 @@ def test_qps_window(client):
 
 
 def test_third_party_apps_are_throttled_per_organisation_with_their_own_code(client):
-    client.admin("POST", "suites", {"suite_key": "suite-key", "suite_secret": "suite-secret", "suite_ticket": "ticket",
-                                    "corp_ids": ["corp-1", "corp-2"]})
+    client.admin("POST", "suites", {"suite_key": "suite-key", "suite_secret": "suite-secret", "suite_ticket": "ticket", "corp_ids": ["corp-1", "corp-2"]})
     first = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
     second = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-2"})["access_token"]
     client.admin("PUT", "config", {"qps_limit": 1})
@@ -360,15 +406,17 @@ def test_third_party_apps_are_throttled_per_organisation_with_their_own_code(cli
     assert client.conference(second).status_code == 200  # another authorising organisation has its own window
     body = {"suiteKey": "suite-key", "suiteSecret": "suite-secret", "authCorpId": "corp-1", "suiteTicket": "ticket"}
     assert client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body).status_code == 200
-    assert_error(client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body), 403,
-                 "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi")
+    assert_error(client.api("POST", "/v1.0/oauth2/corpAccessToken", body=body), 403, "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi")
     assert client.admin("GET", "stats")["throttled"] == 2
 
 
-@pytest.mark.parametrize("owner, code", [
-    ({"app_key": "app-key"}, "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi"),
-    ({"suite_key": "suite-key", "corp_id": "corp-1"}, "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi"),
-])
+@pytest.mark.parametrize(
+    "owner, code",
+    [
+        ({"app_key": "app-key"}, "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi"),
+        ({"suite_key": "suite-key", "corp_id": "corp-1"}, "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi"),
+    ],
+)
 def test_per_minute_limit(client, owner, code):
     token = client.admin("POST", "tokens", owner)["access_token"]
     client.admin("PUT", "config", {"qpm_limit": 2})
@@ -391,8 +439,9 @@ def test_organisation_quota(client):
     token = client.token()  # the first call of the organisation
     assert client.conference(token).status_code == 200
     assert_error(client.conference(token), 403, "Forbidden.AccessDenied.ApiCountLimitForOrg")
-    assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 403,
-                 "Forbidden.AccessDenied.ApiCountLimitForOrg")
+    assert_error(
+        client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 403, "Forbidden.AccessDenied.ApiCountLimitForOrg"
+    )
     assert client.conference(client.token("other-org-app", "secret")).status_code == 200  # another organisation
 
 
@@ -428,10 +477,16 @@ def test_fault_error_times_and_hits(client):
 
 def test_fault_html_raw_and_admin_immunity(client):
     token = client.token()
-    client.admin("POST", "faults", {"rules": [
-        {"api": "conference.get", "kind": "html", "status": 403, "times": 1},
-        {"api": "*", "method": "GET", "path_regex": "conf-1$", "kind": "raw", "status": 200, "body": '{"confInfo": "oops"}', "times": 1},
-    ]})
+    client.admin(
+        "POST",
+        "faults",
+        {
+            "rules": [
+                {"api": "conference.get", "kind": "html", "status": 403, "times": 1},
+                {"api": "*", "method": "GET", "path_regex": "conf-1$", "kind": "raw", "status": 200, "body": '{"confInfo": "oops"}', "times": 1},
+            ]
+        },
+    )
     html = client.conference(token)
     assert html.status_code == 403 and html.headers["Content-Type"].startswith("text/html") and "<html>" in html.text
     raw = client.conference(token)
@@ -485,11 +540,17 @@ def test_fault_is_logged_when_the_client_gave_up(client, server):
 
 def test_fault_raw_bytes_repeat_and_headers(client):
     token = client.token()
-    client.admin("POST", "faults", {"rules": [
-        {"api": "conference.get", "kind": "raw", "body_base64": "/+7t", "times": 1},
-        {"api": "conference.get", "kind": "raw", "body": "0123456789", "repeat": 100000, "times": 1},
-        {"api": "conference.get", "kind": "raw", "status": 302, "headers": {"Location": "http://127.0.0.1:9/elsewhere"}, "times": 1},
-    ]})
+    client.admin(
+        "POST",
+        "faults",
+        {
+            "rules": [
+                {"api": "conference.get", "kind": "raw", "body_base64": "/+7t", "times": 1},
+                {"api": "conference.get", "kind": "raw", "body": "0123456789", "repeat": 100000, "times": 1},
+                {"api": "conference.get", "kind": "raw", "status": 302, "headers": {"Location": "http://127.0.0.1:9/elsewhere"}, "times": 1},
+            ]
+        },
+    )
     assert client.conference(token).content == b"\xff\xee\xed"
     big = client.conference(token)
     assert big.headers["Content-Length"] == "1000000" and big.content == b"0123456789" * 100000
@@ -498,8 +559,13 @@ def test_fault_raw_bytes_repeat_and_headers(client):
     client.admin("POST", "faults", {"rules": [{"api": "conference.get", "kind": "raw", "body": "abc", "headers": {"Content-Length": None}, "times": 1}]})
     unframed = client.conference(token)
     assert "Content-Length" not in unframed.headers and unframed.content == b"abc"
-    for bad in ({"kind": "raw", "body": "x", "body_base64": "eA=="}, {"kind": "raw", "body_base64": "not base64!"},
-                {"kind": "raw", "repeat": 0}, {"kind": "raw", "headers": {"X-Bad": "a\r\nb"}}, {"kind": "raw", "headers": ["x"]}):
+    for bad in (
+        {"kind": "raw", "body": "x", "body_base64": "eA=="},
+        {"kind": "raw", "body_base64": "not base64!"},
+        {"kind": "raw", "repeat": 0},
+        {"kind": "raw", "headers": {"X-Bad": "a\r\nb"}},
+        {"kind": "raw", "headers": ["x"]},
+    ):
         assert client.emulator.request("POST", "faults", json={"rules": [bad]}).status_code == 400
 
 
@@ -535,8 +601,7 @@ def test_request_straddling_a_reset_has_no_effect(client):
 
 def _attempt_stop(url):
     try:
-        requests.post(url + CONFERENCES + "conf-1/cloudRecords/stop", json={"unionId": HOST},
-                      headers={"x-acs-dingtalk-access-token": "fixed-token"}, timeout=5)
+        requests.post(url + CONFERENCES + "conf-1/cloudRecords/stop", json={"unionId": HOST}, headers={"x-acs-dingtalk-access-token": "fixed-token"}, timeout=5)
     except requests.ConnectionError:
         return "dropped"
     return "answered"
@@ -546,8 +611,7 @@ def test_request_log(client):
     token = client.token()
     client.admin("DELETE", "requests")
     client.stop(token, "a/b c")
-    client.session.post(client.url + CONFERENCES + "conf-1/cloudRecords/stop", data="not json",
-                        headers={"x-acs-dingtalk-access-token": token}, timeout=5)
+    client.session.post(client.url + CONFERENCES + "conf-1/cloudRecords/stop", data="not json", headers={"x-acs-dingtalk-access-token": token}, timeout=5)
     client.admin("GET", "stats")
     log = client.admin("GET", "requests")["requests"]
     assert len(log) == 2  # admin calls are not recorded
@@ -607,8 +671,13 @@ def test_admin_conferences_and_validation(client):
     created = client.admin("POST", "conferences", {"host_union_id": "h", "title": "T"})
     assert created["status"] == 2 and created["cloud_record_status"] == 0 and created["conference_id"]
     assert {item["conference_id"] for item in client.admin("GET", "conferences")["conferences"]} == {"conf-1", created["conference_id"]}
-    for path, body in (("conferences", {"host_union_id": "h", "status": 9}), ("conferences", {"title": "no host"}),
-                       ("apps", {"app_key": "k"}), ("config", {"qps": 1}), ("faults", {"rules": [{"kind": "explode"}]})):
+    for path, body in (
+        ("conferences", {"host_union_id": "h", "status": 9}),
+        ("conferences", {"title": "no host"}),
+        ("apps", {"app_key": "k"}),
+        ("config", {"qps": 1}),
+        ("faults", {"rules": [{"kind": "explode"}]}),
+    ):
         method = "PUT" if path == "config" else "POST"
         response = client.emulator.request(method, path, json=body)
         assert response.status_code == 400 and response.json()["code"] == "badRequest", path
@@ -632,22 +701,51 @@ def _make_certificate(directory):
     """A throw-away self-signed certificate for 127.0.0.1, from openssl or else the cryptography package."""
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     if shutil.which("openssl"):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )
         return cert, key
     x509 = pytest.importorskip("cryptography.x509", reason="making a certificate needs openssl or the cryptography package")
     import datetime
     import ipaddress
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+
     private_key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private_key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                   .sign(private_key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(private_key, hashes.SHA256())
+    )
     with open(cert, "wb") as handle:
         handle.write(certificate.public_bytes(serialization.Encoding.PEM))
     with open(key, "wb") as handle:
@@ -667,8 +765,11 @@ def test_tls(tmp_path):
 def test_command_line(tmp_path):
     state_file, port_file = tmp_path / "state.json", tmp_path / "port"
     state_file.write_text(json.dumps(SCENARIO), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, EMULATOR_SCRIPT, "--port-file", str(port_file), "--state-file", str(state_file),
-                                "--region", "com", "--qps-limit", "7"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, EMULATOR_SCRIPT, "--port-file", str(port_file), "--state-file", str(state_file), "--region", "com", "--qps-limit", "7"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         port = int(port_file.read_text(encoding="utf-8"))
@@ -690,10 +791,24 @@ def list_org(client, token, **query):
 
 
 def test_org_conferences_pages_with_next_token_and_total_count(client):
-    client.admin("POST", "seed", {"conferences": [
-        {"conference_id": "conf-%02d" % number, "host_union_id": HOST, "status": 1 if number % 4 == 0 else 2,
-         "title": "Meeting %d" % number, "room_code": "5123%05d" % number, "creator_nick": "Host", "biz_type": "3"}
-        for number in range(2, 14)]})
+    client.admin(
+        "POST",
+        "seed",
+        {
+            "conferences": [
+                {
+                    "conference_id": "conf-%02d" % number,
+                    "host_union_id": HOST,
+                    "status": 1 if number % 4 == 0 else 2,
+                    "title": "Meeting %d" % number,
+                    "room_code": "5123%05d" % number,
+                    "creator_nick": "Host",
+                    "biz_type": "3",
+                }
+                for number in range(2, 14)
+            ]
+        },
+    )
     token = client.token()
     listed, pages, next_token = [], [], None
     while True:
@@ -715,8 +830,16 @@ def test_org_conferences_pages_with_next_token_and_total_count(client):
     assert [len(page["onGoingConfList"]) for page in pages] == [4, 4, 2]
     assert {page["totalCount"] for page in pages} == {len(expected)}
     # The field names of the official SDK's QueryOrgConferenceListResponseBodyOnGoingConfList; unset ones left out.
-    assert listed[1] == {"conferenceId": "conf-02", "title": "Meeting 2", "roomCode": "512300002", "status": 2,
-                         "startTime": listed[1]["startTime"], "creatorId": HOST, "creatorNick": "Host", "bizType": "3"}
+    assert listed[1] == {
+        "conferenceId": "conf-02",
+        "title": "Meeting 2",
+        "roomCode": "512300002",
+        "status": 2,
+        "startTime": listed[1]["startTime"],
+        "creatorId": HOST,
+        "creatorNick": "Host",
+        "bizType": "3",
+    }
     # Every conference has a room code, a host nick and a kind; an ongoing one has no endTime yet.
     assert set(listed[0]) == {"conferenceId", "title", "roomCode", "status", "startTime", "creatorId", "creatorNick", "bizType"}
 
@@ -745,8 +868,16 @@ def test_org_conferences_defaults_and_bad_parameters(client):
 
 
 def test_org_conferences_are_those_of_the_callers_organisation(client):
-    client.admin("POST", "seed", {"conferences": [{"conference_id": "corp-1-meeting", "host_union_id": HOST, "corp_id": "corp-1"},
-                                                  {"conference_id": "corp-2-meeting", "host_union_id": HOST, "corp_id": "corp-2"}]})
+    client.admin(
+        "POST",
+        "seed",
+        {
+            "conferences": [
+                {"conference_id": "corp-1-meeting", "host_union_id": HOST, "corp_id": "corp-1"},
+                {"conference_id": "corp-2-meeting", "host_union_id": HOST, "corp_id": "corp-2"},
+            ]
+        },
+    )
     suite_token = client.admin("POST", "tokens", {"suite_key": "suite-key", "corp_id": "corp-1"})["access_token"]
     assert [item["conferenceId"] for item in list_org(client, suite_token).json()["onGoingConfList"]] == ["corp-1-meeting"]
     # An internal app's organisation is the one of conferences without a corp_id.

@@ -54,18 +54,25 @@ def test_a_command_runs_beside_the_emulator_and_its_status_is_the_launchers(tmp_
     seen = tmp_path / 'seen'
     # The admin client's command line finds the emulator in DINGTALK_EMULATOR_URL.
     command = '"$0" "$1" reset && printf %s "$DINGTALK_EMULATOR_URL" >"$2" && exit 3'
-    finished = subprocess.run([sys.executable, LAUNCHER, '--integration-config', str(config), '--qps-limit', '0', '--',
-                               'sh', '-c', command, sys.executable, ADMIN, str(seen)], check=False, capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, LAUNCHER, '--integration-config', str(config), '--qps-limit', '0', '--', 'sh', '-c', command, sys.executable, ADMIN, str(seen)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert finished.returncode == 3, finished.stderr
     url = seen.read_text(encoding='utf-8')
     assert config.read_text(encoding='utf-8') == '---\ndingtalk_emulator_url: {0}\n'.format(url)
     assert refuses_connections(url)  # stopped once the command ended
 
 
-@pytest.mark.parametrize('arguments, message', [
-    (['--qps-limit', '0'], 'give the command to run after --'),
-    (['--region', 'mars', '--', 'true'], "invalid choice: 'mars'"),
-])
+@pytest.mark.parametrize(
+    'arguments, message',
+    [
+        (['--qps-limit', '0'], 'give the command to run after --'),
+        (['--region', 'mars', '--', 'true'], "invalid choice: 'mars'"),
+    ],
+)
 def test_the_launcher_refuses_to_run_without_a_command_or_an_emulator(arguments, message):
     finished = subprocess.run([sys.executable, LAUNCHER] + arguments, check=False, capture_output=True, text=True)
     assert finished.returncode != 0 and message in finished.stderr
@@ -73,21 +80,19 @@ def test_the_launcher_refuses_to_run_without_a_command_or_an_emulator(arguments,
 
 def test_the_admin_client_as_a_command(emulator):
     def admin(*arguments):
-        return subprocess.run([sys.executable, ADMIN, '--url', emulator.url] + list(arguments), check=True, capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run([sys.executable, ADMIN, '--url', emulator.url] + list(arguments), check=True, capture_output=True, text=True).stdout.strip()
 
     assert admin('url') == emulator.url
     token = admin('mint-token', 'ding-app')
     assert [entry['access_token'] for entry in emulator.tokens()] == [token]
     admin('reset')
     assert emulator.tokens() == []
-    refused = subprocess.run([sys.executable, ADMIN, '--url', emulator.url, 'mint-token', 'no-such-app'], check=False,
-                             capture_output=True, text=True)
+    refused = subprocess.run([sys.executable, ADMIN, '--url', emulator.url, 'mint-token', 'no-such-app'], check=False, capture_output=True, text=True)
     assert refused.returncode == 1 and 'POST /_emulator/tokens answered 400' in refused.stderr
 
 
 def test_the_integration_targets_get_every_file_of_the_emulator():
     aliases = os.path.join(EMULATOR_DIR, '..', 'integration', 'targets', 'setup_emulator', 'aliases')
     with open(aliases, encoding='utf-8') as handle:
-        listed = {line.strip()[len('needs/file/'):] for line in handle if line.startswith('needs/file/')}
+        listed = {line.strip()[len('needs/file/') :] for line in handle if line.startswith('needs/file/')}
     assert listed == {'tests/emulator/' + os.path.basename(path) for path in glob.glob(os.path.join(EMULATOR_DIR, '*.py'))}

@@ -151,32 +151,42 @@ def headers(model, token):
 
 
 def query(sdk, conference_id, token):
-    return sdk.query_conference_info_with_options(
-        conference_id, headers(conference_models.QueryConferenceInfoHeaders, token), util_models.RuntimeOptions())
+    return sdk.query_conference_info_with_options(conference_id, headers(conference_models.QueryConferenceInfoHeaders, token), util_models.RuntimeOptions())
 
 
 def stop(sdk, conference_id, token, union_id=HOST):
     return sdk.stop_cloud_record_with_options(
-        conference_id, conference_models.StopCloudRecordRequest(union_id=union_id),
-        headers(conference_models.StopCloudRecordHeaders, token), util_models.RuntimeOptions())
+        conference_id,
+        conference_models.StopCloudRecordRequest(union_id=union_id),
+        headers(conference_models.StopCloudRecordHeaders, token),
+        util_models.RuntimeOptions(),
+    )
 
 
 def start(sdk, conference_id, token, union_id=HOST, **options):
     return sdk.start_cloud_record_with_options(
-        conference_id, conference_models.StartCloudRecordRequest(union_id=union_id, **options),
-        headers(conference_models.StartCloudRecordHeaders, token), util_models.RuntimeOptions())
+        conference_id,
+        conference_models.StartCloudRecordRequest(union_id=union_id, **options),
+        headers(conference_models.StartCloudRecordHeaders, token),
+        util_models.RuntimeOptions(),
+    )
 
 
 def create(sdk, token, user_id=HOST, title='Weekly sync'):
     return sdk.create_video_conference_with_options(
         conference_models.CreateVideoConferenceRequest(user_id=user_id, conf_title=title),
-        headers(conference_models.CreateVideoConferenceHeaders, token), util_models.RuntimeOptions())
+        headers(conference_models.CreateVideoConferenceHeaders, token),
+        util_models.RuntimeOptions(),
+    )
 
 
 def close(sdk, conference_id, token, union_id=HOST):
     return sdk.close_video_conference_with_options(
-        conference_id, conference_models.CloseVideoConferenceRequest(union_id=union_id),
-        headers(conference_models.CloseVideoConferenceHeaders, token), util_models.RuntimeOptions())
+        conference_id,
+        conference_models.CloseVideoConferenceRequest(union_id=union_id),
+        headers(conference_models.CloseVideoConferenceHeaders, token),
+        util_models.RuntimeOptions(),
+    )
 
 
 def suite_token_request(**change):
@@ -191,6 +201,7 @@ def unified_token_request(client_id='ding-app', client_secret='app-secret', gran
 
 # Access tokens -------------------------------------------------------------------------------------
 
+
 def test_internal_app_token(oauth2_sdk):
     # [token] accessToken and expireIn (7200 s); asked again while valid, the same token comes back.
     first = oauth2_sdk.get_access_token(oauth2_models.GetAccessTokenRequest(app_key='ding-app', app_secret='app-secret'))
@@ -202,13 +213,16 @@ def test_internal_app_token(oauth2_sdk):
     assert first.headers['content-type'] == 'application/json;charset=utf-8'
 
 
-@pytest.mark.parametrize('request_fields, code', [
-    # [token]: a wrong AppKey or AppSecret is invalidClientIdOrSecret.
-    ({'app_key': 'ding-app', 'app_secret': 'wrong-secret'}, 'invalidClientIdOrSecret'),
-    ({'app_key': 'no-such-app', 'app_secret': 'app-secret'}, 'invalidClientIdOrSecret'),
-    # A missing field is Missing<field> [A 6].
-    ({'app_secret': 'app-secret'}, 'MissingappKey'),
-])
+@pytest.mark.parametrize(
+    'request_fields, code',
+    [
+        # [token]: a wrong AppKey or AppSecret is invalidClientIdOrSecret.
+        ({'app_key': 'ding-app', 'app_secret': 'wrong-secret'}, 'invalidClientIdOrSecret'),
+        ({'app_key': 'no-such-app', 'app_secret': 'app-secret'}, 'invalidClientIdOrSecret'),
+        # A missing field is Missing<field> [A 6].
+        ({'app_secret': 'app-secret'}, 'MissingappKey'),
+    ],
+)
 def test_internal_app_token_errors(oauth2_sdk, request_fields, code):
     error = sdk_error(oauth2_sdk.get_access_token, oauth2_models.GetAccessTokenRequest(**request_fields))
     assert_sdk_error(error, 400, code)
@@ -223,13 +237,16 @@ def test_third_party_app_token(emulator, oauth2_sdk):
     assert oauth2_sdk.get_corp_access_token(suite_token_request()).body.access_token != first.body.access_token
 
 
-@pytest.mark.parametrize('change, code', [
-    # [token], third-party page: unknown suite or wrong secret, a stale ticket, an organisation without the app.
-    ({'suite_secret': 'wrong'}, 'invalidSuiteKey'),
-    ({'suite_key': 'other-suite'}, 'invalidSuiteKey'),
-    ({'suite_ticket': 'stale'}, 'invalidSuiteTicket'),
-    ({'auth_corp_id': 'corp-2'}, 'invalidAuthInfo'),
-])
+@pytest.mark.parametrize(
+    'change, code',
+    [
+        # [token], third-party page: unknown suite or wrong secret, a stale ticket, an organisation without the app.
+        ({'suite_secret': 'wrong'}, 'invalidSuiteKey'),
+        ({'suite_key': 'other-suite'}, 'invalidSuiteKey'),
+        ({'suite_ticket': 'stale'}, 'invalidSuiteTicket'),
+        ({'auth_corp_id': 'corp-2'}, 'invalidAuthInfo'),
+    ],
+)
 def test_third_party_app_token_errors(emulator, oauth2_sdk, change, code):
     emulator.post('/suites', SUITE)
     assert_sdk_error(sdk_error(oauth2_sdk.get_corp_access_token, suite_token_request(**change)), 400, code)
@@ -247,14 +264,17 @@ def test_unified_token_serves_internal_and_third_party_apps(emulator, oauth2_sdk
     assert third_party.body.access_token != internal.body.access_token
 
 
-@pytest.mark.parametrize('corp_id, request_fields, status, code', [
-    # [unified] error table, whose messages are the codes themselves.
-    ('ding-corp', {'client_secret': 'wrong'}, 400, 'invalid.client'),
-    ('ding-corp', {'client_id': 'no-such-app'}, 400, 'invalid.client'),
-    ('ding-corp', {'grant_type': 'password'}, 400, 'unsupported.grant.type'),
-    # unauthorized.client (401) for an organisation that has not installed the third-party app: [A 7].
-    ('corp-2', {'client_id': 'suite-key', 'client_secret': 'suite-secret'}, 401, 'unauthorized.client'),
-])
+@pytest.mark.parametrize(
+    'corp_id, request_fields, status, code',
+    [
+        # [unified] error table, whose messages are the codes themselves.
+        ('ding-corp', {'client_secret': 'wrong'}, 400, 'invalid.client'),
+        ('ding-corp', {'client_id': 'no-such-app'}, 400, 'invalid.client'),
+        ('ding-corp', {'grant_type': 'password'}, 400, 'unsupported.grant.type'),
+        # unauthorized.client (401) for an organisation that has not installed the third-party app: [A 7].
+        ('corp-2', {'client_id': 'suite-key', 'client_secret': 'suite-secret'}, 401, 'unauthorized.client'),
+    ],
+)
 def test_unified_token_errors(emulator, oauth2_sdk, corp_id, request_fields, status, code):
     emulator.post('/suites', SUITE)
     error = sdk_error(oauth2_sdk.get_token, corp_id, unified_token_request(**request_fields))
@@ -263,10 +283,10 @@ def test_unified_token_errors(emulator, oauth2_sdk, corp_id, request_fields, sta
 
 # Conference query -------------------------------------------------------------------------------
 
+
 def test_query_a_running_meeting(emulator, conference_sdk):
     # [query] answer: confInfo with the meeting's counts, creator, room code and link; no end yet.
-    emulator.add_conference('conf-1', cloud_record_owner_union_id=HOST, creator_nick='Li Lei', active_num=4, attend_num=6,
-                            invited_num=9)
+    emulator.add_conference('conf-1', cloud_record_owner_union_id=HOST, creator_nick='Li Lei', active_num=4, attend_num=6, invited_num=9)
     answer = query(conference_sdk, 'conf-1', emulator.mint_token())
     assert_parsed(conference_sdk, answer, conference_models.QueryConferenceInfoResponseBody)
     info = answer.body.conf_info
@@ -288,11 +308,25 @@ def test_query_an_ended_meeting(emulator, conference_sdk):
 
 def test_every_documented_conf_info_field_reaches_the_sdk(emulator, conference_sdk):
     # [query, SDK] every field of the SDK's confInfo model can be set through the admin API and parses as the model says.
-    emulator.add_conference('conf-full', status=1, cloud_record_status=3, start_time=1000, end_time=61000, conf_duration=59000,
-                            creator_nick='Li Lei', room_code='512345678', external_link_url='https://meeting.dingtalk.com/j/x',
-                            biz_type='3', attend_num=5, invited_num=7, minutes_status=1, minutes_owner_union_id=HOST,
-                            schedule_conference_id='schedule-1', cloud_record_owner_union_id=HOST,
-                            extension_app_settings=[{'app_code': 'c', 'app_id': 'a', 'auto_open_mode': 1, 'extension_app_biz_data': 'd'}])
+    emulator.add_conference(
+        'conf-full',
+        status=1,
+        cloud_record_status=3,
+        start_time=1000,
+        end_time=61000,
+        conf_duration=59000,
+        creator_nick='Li Lei',
+        room_code='512345678',
+        external_link_url='https://meeting.dingtalk.com/j/x',
+        biz_type='3',
+        attend_num=5,
+        invited_num=7,
+        minutes_status=1,
+        minutes_owner_union_id=HOST,
+        schedule_conference_id='schedule-1',
+        cloud_record_owner_union_id=HOST,
+        extension_app_settings=[{'app_code': 'c', 'app_id': 'a', 'auto_open_mode': 1, 'extension_app_biz_data': 'd'}],
+    )
     info = query(conference_sdk, 'conf-full', emulator.mint_token()).body.conf_info
     assert_fits_model(info, conference_sdk.raw_body['confInfo'], 'confInfo')
     model_fields = set(typing.get_type_hints(type(info).__init__))
@@ -300,16 +334,19 @@ def test_every_documented_conf_info_field_reaches_the_sdk(emulator, conference_s
     assert info.extension_app_settings[0].auto_open_mode == 1 and info.conf_duration == 59000
 
 
-@pytest.mark.parametrize('setup, status, code', [
-    # [query] error table: an unknown conference is roomNotFound (404).
-    ({'conference_id': 'no-such-conference'}, 404, 'roomNotFound'),
-    # [errors] a token without the read permission point is refused with 403.
-    ({'permissions': [WRITE]}, 403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied'),
-    # [errors] an invalid or expired token is InvalidAuthentication (400 by default) [A 10].
-    ({'expired': True}, 400, 'InvalidAuthentication'),
-    # A call without the token header: AuthenticationFailed.MissingParameter [seen].
-    ({'token': None}, 400, 'AuthenticationFailed.MissingParameter'),
-])
+@pytest.mark.parametrize(
+    'setup, status, code',
+    [
+        # [query] error table: an unknown conference is roomNotFound (404).
+        ({'conference_id': 'no-such-conference'}, 404, 'roomNotFound'),
+        # [errors] a token without the read permission point is refused with 403.
+        ({'permissions': [WRITE]}, 403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied'),
+        # [errors] an invalid or expired token is InvalidAuthentication (400 by default) [A 10].
+        ({'expired': True}, 400, 'InvalidAuthentication'),
+        # A call without the token header: AuthenticationFailed.MissingParameter [seen].
+        ({'token': None}, 400, 'AuthenticationFailed.MissingParameter'),
+    ],
+)
 def test_query_errors(emulator, conference_sdk, setup, status, code):
     emulator.add_conference('conf-1')
     token = emulator.mint_token(permissions=setup.get('permissions', [READ, WRITE]), expires_in=-1 if setup.get('expired') else 7200)
@@ -322,6 +359,7 @@ def test_query_errors(emulator, conference_sdk, setup, status, code):
 
 # Cloud recording ------------------------------------------------------------------------------
 
+
 def test_stop(emulator, conference_sdk):
     # [stop] success is HTTP 200 with code "200", a string; the meeting goes on.
     emulator.add_conference('conf-1')
@@ -331,15 +369,18 @@ def test_stop(emulator, conference_sdk):
     assert emulator.conference('conf-1')['status'] == 2
 
 
-@pytest.mark.parametrize('conference, union_id, status, code, message', [
-    # [stop] error table, with its messages: only the host may stop; a meeting that has ended.
-    ({}, 'not-the-host', 400, 'recordStopPermissionError', "you can't operator, please contact meeting manager"),
-    ({'status': 1, 'cloud_record_status': 3}, HOST, 400, 'roomClosed', 'the meeting has ended'),
-    # An unknown conference: roomNotFound as on the query page [A 4].
-    ({'conference_id': 'other'}, HOST, 404, 'roomNotFound', None),
-    # No unionId: paramsError, with the start page's message pattern [A 17].
-    ({}, None, 400, 'paramsError', 'error:unionId is mandatory'),
-])
+@pytest.mark.parametrize(
+    'conference, union_id, status, code, message',
+    [
+        # [stop] error table, with its messages: only the host may stop; a meeting that has ended.
+        ({}, 'not-the-host', 400, 'recordStopPermissionError', "you can't operator, please contact meeting manager"),
+        ({'status': 1, 'cloud_record_status': 3}, HOST, 400, 'roomClosed', 'the meeting has ended'),
+        # An unknown conference: roomNotFound as on the query page [A 4].
+        ({'conference_id': 'other'}, HOST, 404, 'roomNotFound', None),
+        # No unionId: paramsError, with the start page's message pattern [A 17].
+        ({}, None, 400, 'paramsError', 'error:unionId is mandatory'),
+    ],
+)
 def test_stop_errors(emulator, conference_sdk, conference, union_id, status, code, message):
     conference = dict(conference)
     emulator.add_conference(conference.pop('conference_id', 'conf-1'), **conference)
@@ -347,12 +388,15 @@ def test_stop_errors(emulator, conference_sdk, conference, union_id, status, cod
     assert_sdk_error(error, status, code, message)
 
 
-@pytest.mark.parametrize('code, status, message', [
-    # [stop] its codes for failures on DingTalk's side, with their messages, answered through fault rules.
-    ('systemError', 500, 'system error'),
-    ('innerSystemError', 500, 'The system is busy, please try again later'),
-    ('recordStopError', 400, 'record stop error, please try again'),
-])
+@pytest.mark.parametrize(
+    'code, status, message',
+    [
+        # [stop] its codes for failures on DingTalk's side, with their messages, answered through fault rules.
+        ('systemError', 500, 'system error'),
+        ('innerSystemError', 500, 'The system is busy, please try again later'),
+        ('recordStopError', 400, 'record stop error, please try again'),
+    ],
+)
 def test_stop_server_side_errors(emulator, conference_sdk, code, status, message):
     emulator.add_conference('conf-1')
     emulator.add_faults({'api': 'cloudRecord.stop', 'kind': 'error', 'status': status, 'code': code, 'message': message})
@@ -368,14 +412,17 @@ def test_start(emulator, conference_sdk):
     assert emulator.conference('conf-1')['cloud_record_status'] == 1
 
 
-@pytest.mark.parametrize('conference, options, status, code, message', [
-    # [start] error table and its message patterns ("error:%s", "recordStartError:%s", "permissionError:%s");
-    # what DingTalk puts into %s is not documented [A 17].
-    ({'cloud_record_status': 0}, {'mode': 'cinema'}, 400, 'paramsError', 'error:'),
-    ({'cloud_record_status': 1}, {}, 404, 'recordStartError', 'recordStartError:'),
-    ({'cloud_record_status': 0}, {'union_id': 'not-the-host'}, 404, 'recordStartPermissionError', 'permissionError:'),
-    ({'status': 1, 'cloud_record_status': 3}, {}, 400, 'roomClosed', 'the meeting has ended'),
-])
+@pytest.mark.parametrize(
+    'conference, options, status, code, message',
+    [
+        # [start] error table and its message patterns ("error:%s", "recordStartError:%s", "permissionError:%s");
+        # what DingTalk puts into %s is not documented [A 17].
+        ({'cloud_record_status': 0}, {'mode': 'cinema'}, 400, 'paramsError', 'error:'),
+        ({'cloud_record_status': 1}, {}, 404, 'recordStartError', 'recordStartError:'),
+        ({'cloud_record_status': 0}, {'union_id': 'not-the-host'}, 404, 'recordStartPermissionError', 'permissionError:'),
+        ({'status': 1, 'cloud_record_status': 3}, {}, 400, 'roomClosed', 'the meeting has ended'),
+    ],
+)
 def test_start_errors(emulator, conference_sdk, conference, options, status, code, message):
     emulator.add_conference('conf-1', **conference)
     error = sdk_error(start, conference_sdk, 'conf-1', emulator.mint_token(), **options)
@@ -384,6 +431,7 @@ def test_start_errors(emulator, conference_sdk, conference, options, status, cod
 
 
 # Creating and closing meetings (the tests' own set-up calls) ----------------------------------------
+
 
 def test_create_and_close(emulator, conference_sdk):
     # The create answer (SDK model CreateVideoConferenceResponseBody) names the conference, its room code and link,
@@ -401,17 +449,21 @@ def test_create_and_close(emulator, conference_sdk):
 
 # Limits ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('third_party, config, code', [
-    # [errors] the per-second limit per app and API, and for a third-party app per authorising organisation.
-    (False, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
-    (True, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
-    # [errors] the per-minute variants.
-    (False, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi'),
-    (True, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi'),
-    # [errors] the limit of the API over every caller, and the organisation's monthly call quota.
-    (False, {'api_qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForApi'),
-    (False, {'org_call_quota': 1}, 'Forbidden.AccessDenied.ApiCountLimitForOrg'),
-])
+
+@pytest.mark.parametrize(
+    'third_party, config, code',
+    [
+        # [errors] the per-second limit per app and API, and for a third-party app per authorising organisation.
+        (False, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
+        (True, {'qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
+        # [errors] the per-minute variants.
+        (False, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi'),
+        (True, {'qpm_limit': 1}, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi'),
+        # [errors] the limit of the API over every caller, and the organisation's monthly call quota.
+        (False, {'api_qps_limit': 1}, 'Forbidden.AccessDenied.QpsLimitForApi'),
+        (False, {'org_call_quota': 1}, 'Forbidden.AccessDenied.ApiCountLimitForOrg'),
+    ],
+)
 def test_limits(emulator, conference_sdk, third_party, config, code):
     emulator.add_conference('conf-1')
     if third_party:

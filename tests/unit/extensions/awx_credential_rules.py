@@ -35,8 +35,16 @@ CUSTOM_KINDS = ('cloud', 'net')
 # refused for custom types in CredentialTypeInputField.validate) and of each field, with their types.
 INPUTS_KEYS = ('fields', 'required')
 FIELD_KEY_TYPES = {
-    'id': str, 'label': str, 'type': str, 'format': str, 'choices': list, 'help_text': str,
-    'multiline': bool, 'secret': bool, 'ask_at_runtime': bool, 'default': object,
+    'id': str,
+    'label': str,
+    'type': str,
+    'format': str,
+    'choices': list,
+    'help_text': str,
+    'multiline': bool,
+    'secret': bool,
+    'ask_at_runtime': bool,
+    'default': object,
 }
 FIELD_REQUIRED_KEYS = ('id', 'label')
 FIELD_TYPES = {'string': str, 'boolean': bool}
@@ -54,11 +62,29 @@ ENV_VALUE = re.compile(r'^[\x00-\x7F]*$')  # pexpect, which runs the job, chokes
 EXTRA_VAR_NAME = re.compile(r'^[a-zA-Z_\{\}]+[a-zA-Z0-9_\{\}]*$')
 # CredentialTypeInjectorField.validate_env_var_allowed: the prefix and awx/main/constants.py ENV_BLOCKLIST.
 REFUSED_ENV_PREFIX = 'ANSIBLE_'
-ENV_BLOCKLIST = frozenset((
-    'VIRTUAL_ENV', 'PATH', 'PYTHONPATH', 'JOB_ID', 'INVENTORY_ID', 'INVENTORY_SOURCE_ID', 'INVENTORY_UPDATE_ID',
-    'AD_HOC_COMMAND_ID', 'REST_API_URL', 'REST_API_TOKEN', 'MAX_EVENT_RES', 'CALLBACK_QUEUE', 'CALLBACK_CONNECTION',
-    'CACHE', 'JOB_CALLBACK_DEBUG', 'INVENTORY_HOSTVARS', 'AWX_HOST', 'PROJECT_REVISION', 'SUPERVISOR_CONFIG_PATH',
-))
+ENV_BLOCKLIST = frozenset(
+    (
+        'VIRTUAL_ENV',
+        'PATH',
+        'PYTHONPATH',
+        'JOB_ID',
+        'INVENTORY_ID',
+        'INVENTORY_SOURCE_ID',
+        'INVENTORY_UPDATE_ID',
+        'AD_HOC_COMMAND_ID',
+        'REST_API_URL',
+        'REST_API_TOKEN',
+        'MAX_EVENT_RES',
+        'CALLBACK_QUEUE',
+        'CALLBACK_CONNECTION',
+        'CACHE',
+        'JOB_CALLBACK_DEBUG',
+        'INVENTORY_HOSTVARS',
+        'AWX_HOST',
+        'PROJECT_REVISION',
+        'SUPERVISOR_CONFIG_PATH',
+    )
+)
 # CredentialTypeInjectorField.validate renders every template with each defined field set to this.
 VALIDATION_VALUE = 'EXAMPLE'
 
@@ -107,8 +133,11 @@ def _inputs_problems(inputs):
 def _field_problems(label, field):
     problems = ['{0}: unknown key {1!r}'.format(label, key) for key in field if key not in FIELD_KEY_TYPES]
     problems.extend('{0}: {1} is required'.format(label, key) for key in FIELD_REQUIRED_KEYS if key not in field)
-    problems.extend('{0}: {1} must be a {2}'.format(label, key, FIELD_KEY_TYPES[key].__name__)
-                    for key, value in field.items() if key in FIELD_KEY_TYPES and not isinstance(value, FIELD_KEY_TYPES[key]))
+    problems.extend(
+        '{0}: {1} must be a {2}'.format(label, key, FIELD_KEY_TYPES[key].__name__)
+        for key, value in field.items()
+        if key in FIELD_KEY_TYPES and not isinstance(value, FIELD_KEY_TYPES[key])
+    )
     field_id = field.get('id')
     if isinstance(field_id, str) and not FIELD_ID.search(field_id):
         problems.append('{0}: {1} is an invalid variable name'.format(label, field_id))
@@ -120,13 +149,13 @@ def _field_problems(label, field):
     if 'format' in field and field['format'] not in FIELD_FORMATS:
         problems.append('{0}: format must be one of {1}'.format(label, ', '.join(FIELD_FORMATS)))
     choices = field.get('choices')
-    if isinstance(choices, list) and (not choices or len(set(map(repr, choices))) != len(choices)
-                                      or not all(isinstance(choice, str) for choice in choices)):
+    if isinstance(choices, list) and (not choices or len(set(map(repr, choices))) != len(choices) or not all(isinstance(choice, str) for choice in choices)):
         problems.append('{0}: choices must be a non-empty list of distinct strings'.format(label))
     if 'default' in field and not isinstance(field['default'], FIELD_TYPES[field_type]):
         problems.append('{0}: the default is not a {1}'.format(label, field_type))
-    problems.extend('{0}: {1} not allowed for {2} type'.format(label, key, field_type)
-                    for key in STRING_ONLY_FIELD_KEYS if key in field and field_type != 'string')
+    problems.extend(
+        '{0}: {1} not allowed for {2} type'.format(label, key, field_type) for key in STRING_ONLY_FIELD_KEYS if key in field and field_type != 'string'
+    )
     # awx/api/serializers.py, CredentialTypeSerializer.validate.
     if field.get('ask_at_runtime', False):
         problems.append("{0}: 'ask_at_runtime' is not supported for custom credentials".format(label))
@@ -191,8 +220,7 @@ def _extra_vars_template_problems(label, node, namespace):
             problems.extend(_extra_vars_template_problems('{0}.{1}'.format(label, key), value, namespace))
         return problems
     if isinstance(node, list):
-        return [problem for index, item in enumerate(node)
-                for problem in _extra_vars_template_problems('{0}[{1}]'.format(label, index), item, namespace)]
+        return [problem for index, item in enumerate(node) for problem in _extra_vars_template_problems('{0}[{1}]'.format(label, index), item, namespace)]
     return _template_problems(label, node, namespace)
 
 

@@ -81,9 +81,10 @@ def lookup_option_sources():
     lookup = lookup_loader.get('community.dingtalk.dingtalk_token')
     assert lookup is not None, 'the dingtalk_token lookup could not be loaded'
     definitions = C.config.get_configuration_definitions('lookup', lookup._load_name)
-    return dict((option, ([source['name'] for source in definition.get('env') or []],
-                          [source['name'] for source in definition.get('vars') or []]))
-                for option, definition in definitions.items())
+    return dict(
+        (option, ([source['name'] for source in definition.get('env') or []], [source['name'] for source in definition.get('vars') or []]))
+        for option, definition in definitions.items()
+    )
 
 
 def template_inputs(template):
@@ -101,6 +102,7 @@ def lookup_sources():
 
 
 # AWX's rules, applied to the shipped types -----------------------------------
+
 
 def test_two_credential_types_awx_can_tell_apart():
     assert [credential_type['name'] for credential_type in CREDENTIAL_TYPES] == ['DingTalk internal app', 'DingTalk third-party app']
@@ -178,6 +180,7 @@ def test_the_rules_refuse_what_awx_refuses():
 
 # The names the collection reads ----------------------------------------------
 
+
 @by_name
 def test_inputs_are_collection_options(credential_type):
     spec = common_argument_spec()
@@ -215,7 +218,9 @@ def test_injection_as_awx_renders_it_at_job_time(credential_type):
     for env_name, template in credential_type['injectors']['env'].items():
         assert injection.env[env_name] == inputs[template_inputs(template).pop()], env_name
     # An optional input left out, or left empty (AWX then leaves it undefined), injects the default host.
-    for without in (dict((name, value) for name, value in inputs.items() if name not in OPTIONAL_INPUTS),
-                    dict(inputs, **dict((name, '') for name in OPTIONAL_INPUTS))):
+    for without in (
+        dict((name, value) for name, value in inputs.items() if name not in OPTIONAL_INPUTS),
+        dict(inputs, **dict((name, '') for name in OPTIONAL_INPUTS)),
+    ):
         assert launch_problems(credential_type, without) == []
         assert inject(credential_type, without).env['DINGTALK_API_URL'] == DEFAULT_API_URL

@@ -68,10 +68,16 @@ GRACE_SECONDS = 10
 JOB_TIMEOUT_SECONDS = 300
 
 # What AWX puts in a job's inventory for a playbook that talks to an API from the execution node.
-INVENTORY = {'all': {'hosts': {'localhost': {
-    'ansible_connection': 'local',
-    'ansible_python_interpreter': '{{ ansible_playbook_python }}',
-}}}}
+INVENTORY = {
+    'all': {
+        'hosts': {
+            'localhost': {
+                'ansible_connection': 'local',
+                'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+            }
+        }
+    }
+}
 
 
 class JobError(Exception):
@@ -92,8 +98,9 @@ def load_yaml(path, loader=yaml.SafeLoader):
 
 def collection_root():
     """The collection as Ansible finds it: ansible-test runs this script from a copy of tests/integration only."""
-    listing = subprocess.run(['ansible-galaxy', 'collection', 'list', 'community.dingtalk', '--format', 'json'],
-                             check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    listing = subprocess.run(
+        ['ansible-galaxy', 'collection', 'list', 'community.dingtalk', '--format', 'json'], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ).stdout
     for collections_path, collections in json.loads(listing).items():
         if 'community.dingtalk' in collections:
             return os.path.join(collections_path, 'community', 'dingtalk')
@@ -106,13 +113,13 @@ def awx_rules():
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
     from ansible_collections.community.dingtalk.tests.unit.extensions import awx_credential_rules  # pylint: disable=import-outside-toplevel
+
     return awx_credential_rules
 
 
 def credential_types():
     path = os.path.join(collection_root(), 'extensions', 'awx', 'dingtalk_credential_types.yml')
-    return dict((credential_type['name'], credential_type)
-                for credential_type in load_yaml(path, _VarsFileLoader)['dingtalk_credential_types'])
+    return dict((credential_type['name'], credential_type) for credential_type in load_yaml(path, _VarsFileLoader)['dingtalk_credential_types'])
 
 
 def credentials():
@@ -158,6 +165,7 @@ def token_requests(stats):
 
 
 # The job user: an arbitrary UID with a HOME it cannot write -----------------------
+
 
 class JobUser:
     """Who jobs run as, and how to become them."""
@@ -241,6 +249,7 @@ class JobUser:
 
 # Commands -------------------------------------------------------------------
 
+
 def print_collection_root(_args):
     print(collection_root())
     return 0
@@ -259,18 +268,32 @@ def preflight(_args):
 def seed(args):
     internal = credentials()['DingTalk internal app']
     suite = credentials()['DingTalk third-party app']
-    conferences = [('conf-awx-internal', 'Weekly sync'), ('conf-awx-suite', 'Customer call'), ('conf-awx-lookup', 'Board meeting'),
-                   ('conf-awx-archive', 'Quarterly review')]
+    conferences = [
+        ('conf-awx-internal', 'Weekly sync'),
+        ('conf-awx-suite', 'Customer call'),
+        ('conf-awx-lookup', 'Board meeting'),
+        ('conf-awx-archive', 'Quarterly review'),
+    ]
     conferences += [('{0}{1}'.format(BATCH_PREFIX, number), 'Class {0}'.format(number)) for number in range(args.batch)]
     admin = emulator()
     admin.reset()
-    admin.seed({
-        'apps': [{'app_key': internal['app_key'], 'app_secret': internal['app_secret']}],
-        'suites': [{'suite_key': suite['suite_key'], 'suite_secret': suite['suite_secret'],
-                    'suite_ticket': suite['suite_ticket'], 'corp_ids': [suite['auth_corp_id']]}],
-        'conferences': [{'conference_id': conference_id, 'title': title, 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1}
-                        for conference_id, title in conferences],
-    })
+    admin.seed(
+        {
+            'apps': [{'app_key': internal['app_key'], 'app_secret': internal['app_secret']}],
+            'suites': [
+                {
+                    'suite_key': suite['suite_key'],
+                    'suite_secret': suite['suite_secret'],
+                    'suite_ticket': suite['suite_ticket'],
+                    'corp_ids': [suite['auth_corp_id']],
+                }
+            ],
+            'conferences': [
+                {'conference_id': conference_id, 'title': title, 'host_union_id': HOST_UNION_ID, 'status': 2, 'cloud_record_status': 1}
+                for conference_id, title in conferences
+            ],
+        }
+    )
     return 0
 
 
@@ -323,16 +346,26 @@ def run(args):
     private_data_dir = prepare_private_data_dir(args, injection)
     user.give(private_data_dir)
 
-    print('== job {0}: {1} with a "{2}" credential (injects {3}; extra vars {4}), as {5}'.format(
-        args.ident, os.path.basename(args.playbook), args.credential_type, ', '.join(sorted(injection.env)),
-        ', '.join(sorted(injection.extra_vars)) or 'none', user.describe()))
+    print(
+        '== job {0}: {1} with a "{2}" credential (injects {3}; extra vars {4}), as {5}'.format(
+            args.ident,
+            os.path.basename(args.playbook),
+            args.credential_type,
+            ', '.join(sorted(injection.env)),
+            ', '.join(sorted(injection.extra_vars)) or 'none',
+            user.describe(),
+        )
+    )
     before = settled_stats()
     if args.latency:
         emulator().configure(latency=args.latency)
     # The parameters AWX gives ansible-runner that matter here: its own ident, no output on the
     # worker's terminal, the job's verbosity.
-    command = user.command_prefix + [shutil.which('ansible-runner'), 'run', private_data_dir, '--ident', args.ident,
-                                     '-p', os.path.basename(args.playbook), '--quiet'] + ['-v'] * args.verbosity
+    command = (
+        user.command_prefix
+        + [shutil.which('ansible-runner'), 'run', private_data_dir, '--ident', args.ident, '-p', os.path.basename(args.playbook), '--quiet']
+        + ['-v'] * args.verbosity
+    )
     started = time.monotonic()
     runner = subprocess.Popen(command, env=user.environment(), start_new_session=True)  # pylint: disable=consider-using-with
     try:
@@ -358,13 +391,15 @@ def run(args):
         if status == 'successful':
             problems.append('the job was not interrupted')
     elif status != 'successful':
-        problems.extend('{0}: {1}'.format(event['event_data']['task'], event['event_data']['res'].get('msg'))
-                        for event in job_events(args.ident) if event['event'] in ('runner_on_failed', 'runner_on_unreachable'))
+        problems.extend(
+            '{0}: {1}'.format(event['event_data']['task'], event['event_data']['res'].get('msg'))
+            for event in job_events(args.ident)
+            if event['event'] in ('runner_on_failed', 'runner_on_unreachable')
+        )
         problems.append('the job did not succeed')
     # A cancelled job may have lost the notice with the result of the module it was in.
     expected_notices = (0, 1) if args.interrupt_after_stops else (1,)
-    problems.extend(token_cache_problems(args.ident, private_data_dir, user, token_requests(settled_stats()) - token_requests(before),
-                                         expected_notices))
+    problems.extend(token_cache_problems(args.ident, private_data_dir, user, token_requests(settled_stats()) - token_requests(before), expected_notices))
     for problem in problems:
         print('FAILED job {0}: {1}'.format(args.ident, problem))
     return 1 if problems else 0
@@ -448,8 +483,11 @@ def token_cache_problems(ident, private_data_dir, user, requested, expected_noti
     if os.listdir(user.home):
         problems.append('the job wrote to its HOME {0}'.format(user.home))
     if not problems:
-        print('   one token request; the token cache in {0} (0700), which the job said {1}'.format(
-            os.path.relpath(fallback, work_dir()), 'once' if notices else 'nothing of: cancelled before the task could report'))
+        print(
+            '   one token request; the token cache in {0} (0700), which the job said {1}'.format(
+                os.path.relpath(fallback, work_dir()), 'once' if notices else 'nothing of: cancelled before the task could report'
+            )
+        )
     return problems
 
 
@@ -468,7 +506,7 @@ def print_events(ident):
             outcome = ' ({0})'.format(data['res']['outcome']) if 'outcome' in data['res'] else ''
             outcomes = ' {0}'.format(json.dumps(data['res']['outcomes'], sort_keys=True)) if 'outcomes' in data['res'] else ''
             changed = 'changed' if data['res'].get('changed') else 'unchanged'
-            print('   {0}: {1} {2}{3}{4}'.format(data['task'], event['event'][len('runner_on_'):], changed, outcome, outcomes))
+            print('   {0}: {1} {2}{3}{4}'.format(data['task'], event['event'][len('runner_on_') :], changed, outcome, outcomes))
 
 
 def job_output(ident):
@@ -510,8 +548,11 @@ def expect(args):
         return 1
     changed = args.changed == 'yes'
     if bool(result.get('changed')) != changed or result.get('outcome') != args.outcome:
-        print('job {0}, "{1}": expected changed={2} outcome={3}, got changed={4} outcome={5}'.format(
-            args.ident, args.task, changed, args.outcome, result.get('changed'), result.get('outcome')))
+        print(
+            'job {0}, "{1}": expected changed={2} outcome={3}, got changed={4} outcome={5}'.format(
+                args.ident, args.task, changed, args.outcome, result.get('changed'), result.get('outcome')
+            )
+        )
         return 1
     print('job {0}, "{1}": changed={2}, outcome={3}, as expected'.format(args.ident, args.task, changed, args.outcome))
     return 0
@@ -520,8 +561,11 @@ def expect(args):
 def batch_recording():
     """Batch conference id -> whether it is still recording, once no call is in flight."""
     settled_stats()
-    return dict((conference['conference_id'], conference['cloud_record_status'] == 1)
-                for conference in emulator().conferences() if conference['conference_id'].startswith(BATCH_PREFIX))
+    return dict(
+        (conference['conference_id'], conference['cloud_record_status'] == 1)
+        for conference in emulator().conferences()
+        if conference['conference_id'].startswith(BATCH_PREFIX)
+    )
 
 
 def still_recording(args):
@@ -529,8 +573,11 @@ def still_recording(args):
     remaining = sorted(conference_id for conference_id, is_recording in recording.items() if is_recording)
     with open(args.file, 'w', encoding='utf-8') as recording_file:
         json.dump(remaining, recording_file)
-    print('{0} of {1} batch conferences stopped before the job was cancelled, {2} still recording'.format(
-        len(recording) - len(remaining), len(recording), len(remaining)))
+    print(
+        '{0} of {1} batch conferences stopped before the job was cancelled, {2} still recording'.format(
+            len(recording) - len(remaining), len(recording), len(remaining)
+        )
+    )
     if not remaining or len(remaining) == len(recording):
         print('FAILED: the job was not cancelled in the middle of its batch')
         return 1
@@ -548,8 +595,9 @@ def expect_batch(args):
     changed = set(item['conference_id'] for item in result['results'] if item['changed'])
     problems = []
     if changed != expected:
-        problems.append('changed for {0} conferences that were not recording, and not for {1} that were'.format(
-            len(changed - expected), len(expected - changed)))
+        problems.append(
+            'changed for {0} conferences that were not recording, and not for {1} that were'.format(len(changed - expected), len(expected - changed))
+        )
     if result['outcomes'] != {'stopped': len(expected), 'not_recording': len(result['results']) - len(expected)}:
         problems.append('outcomes {0}'.format(result['outcomes']))
     left = sorted(conference_id for conference_id, is_recording in batch_recording().items() if is_recording)
@@ -558,8 +606,9 @@ def expect_batch(args):
     for problem in problems:
         print('FAILED job {0}, "{1}": {2}'.format(args.ident, args.task, problem))
     if not problems:
-        print('job {0}, "{1}": changed exactly the {2} conferences still recording when it began; none records now'.format(
-            args.ident, args.task, len(expected)))
+        print(
+            'job {0}, "{1}": changed exactly the {2} conferences still recording when it began; none records now'.format(args.ident, args.task, len(expected))
+        )
     return 1 if problems else 0
 
 
@@ -598,14 +647,20 @@ def scan(_args):
             visible = json.dumps([record['command'], record['cwd']])
             leaks += ['{0} (command line): {1}'.format(path, name) for name, value in secrets.items() if value in visible]
             for variable, value in record['env'].items():
-                leaks += ['{0} (environment variable {1}): {2}'.format(path, variable, name) for name, secret in secrets.items()
-                          if secret in value and not (name.startswith('DingTalk') and injected.get(variable) == value == secret)]
+                leaks += [
+                    '{0} (environment variable {1}): {2}'.format(path, variable, name)
+                    for name, secret in secrets.items()
+                    if secret in value and not (name.startswith('DingTalk') and injected.get(variable) == value == secret)
+                ]
         else:
             leaks += ['{0}: {1}'.format(path, name) for name, value in secrets.items() if value in content]
 
     event_files = [path for path in files if os.sep + 'job_events' + os.sep in path]
-    print('scanned {0} artifact files ({1} job events) for {2} secrets and {3} tokens: {4} leaks, {5} tracebacks'.format(
-        len(files), len(event_files), len(secrets) - len(tokens), len(tokens), len(leaks), len(tracebacks)))
+    print(
+        'scanned {0} artifact files ({1} job events) for {2} secrets and {3} tokens: {4} leaks, {5} tracebacks'.format(
+            len(files), len(event_files), len(secrets) - len(tokens), len(tokens), len(leaks), len(tracebacks)
+        )
+    )
     for leak in leaks:
         print('LEAK: ' + leak)
     for path in tracebacks:

@@ -76,8 +76,7 @@ def files_under(paths):
 
 
 def in_any(path, directories):
-    return any(os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory)
-               for directory in directories)
+    return any(os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory) for directory in directories)
 
 
 def leaks_in(path, content, values, allow_tokens):
@@ -131,10 +130,11 @@ def main():
         cache_file = in_any(path, args.token_cache)
         leaks += ['{0} line {1}: {2}'.format(path, line, kind) for line, kind in leaks_in(path, content, values, allow_tokens=cache_file)]
 
-    summary = {'label': args.label, 'files': len(files), 'bytes': scanned_bytes, 'secrets': len(secrets), 'tokens': len(tokens),
-               'leaks': len(leaks)}
-    print('secret scan of {label}: {files} files ({bytes} bytes) searched for {secrets} secrets, {tokens} issued tokens and '
-          'token-shaped values: {leaks} leaks'.format(**summary))
+    summary = {'label': args.label, 'files': len(files), 'bytes': scanned_bytes, 'secrets': len(secrets), 'tokens': len(tokens), 'leaks': len(leaks)}
+    print(
+        'secret scan of {label}: {files} files ({bytes} bytes) searched for {secrets} secrets, {tokens} issued tokens and '
+        'token-shaped values: {leaks} leaks'.format(**summary)
+    )
     for leak in leaks:
         print('LEAK: ' + leak)
     if args.summary:

@@ -24,14 +24,25 @@ from ansible.template import Templar
 try:
     from ansible.template import trust_as_template
 except ImportError:  # ansible-core before 2.19 templates every string
+
     def trust_as_template(value):
         return value
+
 
 # <root>/ansible_collections/community/dingtalk/tests/unit/plugins/lookup/this_file.py
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
 
-AUTH_VARIABLES = ('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_SUITE_KEY', 'DINGTALK_SUITE_SECRET', 'DINGTALK_AUTH_CORP_ID',
-                  'DINGTALK_SUITE_TICKET', 'DINGTALK_API_URL', 'DINGTALK_CA_PATH', 'DINGTALK_TOKEN_CACHE_DIR')
+AUTH_VARIABLES = (
+    'DINGTALK_APP_KEY',
+    'DINGTALK_APP_SECRET',
+    'DINGTALK_SUITE_KEY',
+    'DINGTALK_SUITE_SECRET',
+    'DINGTALK_AUTH_CORP_ID',
+    'DINGTALK_SUITE_TICKET',
+    'DINGTALK_API_URL',
+    'DINGTALK_CA_PATH',
+    'DINGTALK_TOKEN_CACHE_DIR',
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +74,13 @@ def test_app_credentials_give_the_token_dingtalk_issued_and_later_lookups_reuse_
 
 def test_play_variables_are_templated_and_used(emulator):
     # Templates, as a play's YAML gives them: an unrelated variable that would fail to template is not touched.
-    variables = {'vault_secret': 'app-secret', 'dingtalk_app_key': 'ding-app', 'dingtalk_app_secret': trust_as_template('{{ vault_secret }}'),
-                 'dingtalk_api_url': emulator.url, 'unrelated': trust_as_template('{{ undefined_variable }}')}
+    variables = {
+        'vault_secret': 'app-secret',
+        'dingtalk_app_key': 'ding-app',
+        'dingtalk_app_secret': trust_as_template('{{ vault_secret }}'),
+        'dingtalk_api_url': emulator.url,
+        'unrelated': trust_as_template('{{ undefined_variable }}'),
+    }
     (token,) = dingtalk_token(variables=variables)
     assert token
     (request,) = issued_tokens(emulator)
@@ -81,20 +97,24 @@ def test_the_environment_awx_injects_is_read(emulator, monkeypatch):
 
 def test_a_third_party_app_gets_a_token_for_the_authorising_organisation(emulator):
     emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1', 'corp_ids': ['corp-1']})
-    (token,) = dingtalk_token(api_url=emulator.url, suite_key='suite-1', suite_secret='suite-secret', auth_corp_id='corp-1',
-                              suite_ticket='ticket-1')
+    (token,) = dingtalk_token(api_url=emulator.url, suite_key='suite-1', suite_secret='suite-secret', auth_corp_id='corp-1', suite_ticket='ticket-1')
     assert token
     (request,) = emulator.requests_log('oauth2.corpAccessToken')
     assert request['body']['authCorpId'] == 'corp-1'
 
 
-@pytest.mark.parametrize('options, message', [
-    ({}, 'dingtalk_token: app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required'),
-    ({'app_key': 'ding-app'}, 'dingtalk_token: internal app credentials need app_key, app_secret; missing app_secret'),
-    ({'app_key': 'ding-app', 'app_secret': 'app-secret', 'api_url': 'https://api.dingtalk.io/v1.0'},
-     'dingtalk_token: api_url must be scheme://host[:port] only, without a path, query or fragment'),
-    ({'app_key': 'ding-app', 'app_secret': 'app-secret', 'retries': 11}, 'dingtalk_token: retries must be between 0 and 10, got 11'),
-])
+@pytest.mark.parametrize(
+    'options, message',
+    [
+        ({}, 'dingtalk_token: app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required'),
+        ({'app_key': 'ding-app'}, 'dingtalk_token: internal app credentials need app_key, app_secret; missing app_secret'),
+        (
+            {'app_key': 'ding-app', 'app_secret': 'app-secret', 'api_url': 'https://api.dingtalk.io/v1.0'},
+            'dingtalk_token: api_url must be scheme://host[:port] only, without a path, query or fragment',
+        ),
+        ({'app_key': 'ding-app', 'app_secret': 'app-secret', 'retries': 11}, 'dingtalk_token: retries must be between 0 and 10, got 11'),
+    ],
+)
 def test_bad_options_are_named_and_nothing_is_called(emulator, options, message):
     options.setdefault('api_url', emulator.url)
     with pytest.raises(AnsibleLookupError) as caught:
@@ -143,8 +163,9 @@ except AnsibleLookupError as error:
 
 
 def test_without_requests_the_lookup_names_the_missing_library_and_calls_nothing(emulator):
-    run = subprocess.run([sys.executable, '-c', RUN_WITHOUT_REQUESTS, emulator.url, COLLECTIONS_ROOT], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, check=False, timeout=60)
+    run = subprocess.run(
+        [sys.executable, '-c', RUN_WITHOUT_REQUESTS, emulator.url, COLLECTIONS_ROOT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60
+    )
     assert run.returncode == 0, run.stderr.decode('utf-8')
     assert json.loads(run.stdout.decode('utf-8')) == 'dingtalk_token: {0}'.format(missing_required_lib('requests'))
     assert emulator.requests_log() == []

@@ -108,8 +108,7 @@ def videos_of(result):
 
 def test_every_video_is_written_by_media_id_and_is_byte_identical(recorded, tmp_path):
     # Two videos of one recording share a recordId: the media id names the file.
-    add_videos(recorded, {'record_id': 'rec-9', 'media_id': 'media-a', 'file_size': 70001},
-               {'record_id': 'rec-9', 'media_id': 'media-b', 'file_size': 1})
+    add_videos(recorded, {'record_id': 'rec-9', 'media_id': 'media-a', 'file_size': 70001}, {'record_id': 'rec-9', 'media_id': 'media-b', 'file_size': 1})
     result = archive(recorded, tmp_path)
     assert (result['changed'], result['outcome']) == (True, 'archived'), result
     videos = videos_of(result)
@@ -170,8 +169,21 @@ def test_a_file_host_with_another_size_than_dingtalk_lists_fails_that_video_and_
 # Ids from the server never lead out of dest ----------------------------------------------
 
 
-HOSTILE_MEDIA_IDS = ['..', '.', '../../outside', '/absolute', 'a/b', 'back\\slash', 'nul\x00byte', 'control\x01\x1f\x7fchars',
-                     '.hidden', '%2E%2E', '%2E.', 'line\nbreak', '会议']
+HOSTILE_MEDIA_IDS = [
+    '..',
+    '.',
+    '../../outside',
+    '/absolute',
+    'a/b',
+    'back\\slash',
+    'nul\x00byte',
+    'control\x01\x1f\x7fchars',
+    '.hidden',
+    '%2E%2E',
+    '%2E.',
+    'line\nbreak',
+    '会议',
+]
 
 
 def test_hostile_media_ids_are_written_inside_their_conference_directory_under_distinct_names(recorded, tmp_path):
@@ -278,8 +290,10 @@ def test_the_access_token_never_reaches_the_file_host_and_no_link_is_in_the_resu
     for entry in logged:
         assert TOKEN_HEADER not in entry['headers']
         assert not any(recorded.token in value for value in entry['headers'].values())
-        assert sorted(entry['headers']) in (['accept', 'accept-encoding', 'connection', 'host', 'user-agent'],
-                                            ['accept', 'accept-encoding', 'connection', 'host', 'range', 'user-agent'])
+        assert sorted(entry['headers']) in (
+            ['accept', 'accept-encoding', 'connection', 'host', 'user-agent'],
+            ['accept', 'accept-encoding', 'connection', 'host', 'range', 'user-agent'],
+        )
     assert len(seen_links) == 2 and all('Signature=' in link for link in seen_links)
     assert 'Signature' not in json.dumps(result) and recorded.token not in json.dumps(result)
 
@@ -343,8 +357,9 @@ def test_a_closed_recording_resource_fails_with_dingtalks_code(recorded, tmp_pat
 
 
 def test_the_transcript_is_written_whole_from_every_page_and_rewritten_only_when_it_changes(recorded, tmp_path):
-    recorded.post('/recordings', {'conference_id': CONFERENCE,
-                                  'transcript': [{'paragraph': 'said {0}'.format(number), 'start_time': number} for number in range(4500)]})
+    recorded.post(
+        '/recordings', {'conference_id': CONFERENCE, 'transcript': [{'paragraph': 'said {0}'.format(number), 'start_time': number} for number in range(4500)]}
+    )
     result = archive(recorded, tmp_path, transcript=True)
     transcript = result['files'][-1]
     assert (transcript['kind'], transcript['written'], transcript['paragraphs']) == ('transcript', True, 4503)

@@ -49,12 +49,15 @@ def test_no_credentials():
     assert credentials_from_options(options()) is None
 
 
-@pytest.mark.parametrize('values, message', [
-    (dict(SUITE, app_key='ding-app'), 'cannot be mixed; got app_key, suite_key'),
-    ({'app_key': 'ding-app'}, 'missing app_secret'),
-    ({'suite_key': 'suite-1', 'suite_ticket': 'ticket-1'}, 'missing suite_secret, auth_corp_id'),
-    ({'app_key': 'ding-app', 'app_secret': ' '}, 'app_secret must not be empty'),
-])
+@pytest.mark.parametrize(
+    'values, message',
+    [
+        (dict(SUITE, app_key='ding-app'), 'cannot be mixed; got app_key, suite_key'),
+        ({'app_key': 'ding-app'}, 'missing app_secret'),
+        ({'suite_key': 'suite-1', 'suite_ticket': 'ticket-1'}, 'missing suite_secret, auth_corp_id'),
+        ({'app_key': 'ding-app', 'app_secret': ' '}, 'app_secret must not be empty'),
+    ],
+)
 def test_bad_credential_sets_are_named(values, message):
     with pytest.raises(InvalidOptionError) as caught:
         credentials_from_options(options(**values))
@@ -77,8 +80,7 @@ def token_requests(emulator):
 
 def test_credential_tokens_are_shared_through_the_cache(emulator, tmp_path):
     seen = []
-    first = CredentialToken(Connection(api_url=emulator.url), AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)),
-                            on_new_token=seen.append)
+    first = CredentialToken(Connection(api_url=emulator.url), AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)), on_new_token=seen.append)
     second = CredentialToken(Connection(api_url=emulator.url), AppCredentials('ding-app', 'app-secret'), TokenCache(str(tmp_path)))
     assert first.get() == second.get() == seen[0]
     assert len(token_requests(emulator)) == 1

@@ -91,8 +91,13 @@ def test_an_interrupted_batch_starts_nothing_more_and_reports_what_it_finished()
 
 
 def item(conference_id, outcome, changed=False, failed=False, warnings=()):
-    result = {'conference_id': conference_id, 'outcome': outcome, 'changed': changed, 'warnings': list(warnings),
-              'diff': {'before': {'cloud_record_status': 'recording'}, 'after': {'cloud_record_status': 'finished'}}}
+    result = {
+        'conference_id': conference_id,
+        'outcome': outcome,
+        'changed': changed,
+        'warnings': list(warnings),
+        'diff': {'before': {'cloud_record_status': 'recording'}, 'after': {'cloud_record_status': 'finished'}},
+    }
     if failed:
         result.update(failed=True, msg='DingTalk error systemError: busy', error_code='systemError')
     return result

@@ -77,16 +77,19 @@ def make_client(emulator, token=None, **options):
     return DingTalkClient(Connection(api_url=emulator.url, **options), StaticToken(token or emulator.mint_token()))
 
 
-@pytest.mark.parametrize('value, segment', [
-    ('conf-1', 'conf-1'),
-    ('a/b', 'a%2Fb'),
-    ('a?b#c', 'a%3Fb%23c'),
-    ('100%', '100%25'),
-    ('with space', 'with%20space'),
-    ('会议', '%E4%BC%9A%E8%AE%AE'),
-    ('..', '%2E%2E'),
-    ('.', '%2E'),
-])
+@pytest.mark.parametrize(
+    'value, segment',
+    [
+        ('conf-1', 'conf-1'),
+        ('a/b', 'a%2Fb'),
+        ('a?b#c', 'a%3Fb%23c'),
+        ('100%', '100%25'),
+        ('with space', 'with%20space'),
+        ('会议', '%E4%BC%9A%E8%AE%AE'),
+        ('..', '%2E%2E'),
+        ('.', '%2E'),
+    ],
+)
 def test_path_segment_encodes_every_reserved_character(value, segment):
     assert path_segment(value) == segment
 
@@ -96,24 +99,30 @@ def test_path_segment_refuses_empty_value():
         path_segment('')
 
 
-@pytest.mark.parametrize('api_url, expected', [
-    ('https://api.dingtalk.io', 'https://api.dingtalk.io'),
-    ('https://api.dingtalk.com/', 'https://api.dingtalk.com'),
-    ('http://127.0.0.1:8080', 'http://127.0.0.1:8080'),
-])
+@pytest.mark.parametrize(
+    'api_url, expected',
+    [
+        ('https://api.dingtalk.io', 'https://api.dingtalk.io'),
+        ('https://api.dingtalk.com/', 'https://api.dingtalk.com'),
+        ('http://127.0.0.1:8080', 'http://127.0.0.1:8080'),
+    ],
+)
 def test_validate_api_url_accepts_scheme_and_host(api_url, expected):
     assert validate_api_url(api_url) == expected
 
 
-@pytest.mark.parametrize('api_url, complaint', [
-    ('ftp://api.dingtalk.io', 'http:// or https://'),
-    ('api.dingtalk.io', 'http:// or https://'),
-    ('', 'http:// or https://'),
-    ('https://user:secret@api.dingtalk.io', 'credentials'),
-    ('https://api.dingtalk.io/v1.0', 'without a path'),
-    ('https://api.dingtalk.io?x=1', 'without a path'),
-    ('https://api.dingtalk.io:99999', 'invalid port'),
-])
+@pytest.mark.parametrize(
+    'api_url, complaint',
+    [
+        ('ftp://api.dingtalk.io', 'http:// or https://'),
+        ('api.dingtalk.io', 'http:// or https://'),
+        ('', 'http:// or https://'),
+        ('https://user:secret@api.dingtalk.io', 'credentials'),
+        ('https://api.dingtalk.io/v1.0', 'without a path'),
+        ('https://api.dingtalk.io?x=1', 'without a path'),
+        ('https://api.dingtalk.io:99999', 'invalid port'),
+    ],
+)
 def test_validate_api_url_refuses_other_urls(api_url, complaint):
     with pytest.raises(InvalidOptionError, match='api_url') as caught:
         validate_api_url(api_url)
@@ -178,8 +187,9 @@ def test_permission_error_names_required_scope(emulator):
 
 def test_transient_errors_are_retried_with_growing_backoff(emulator):
     emulator.add_conference('conf-1')
-    emulator.add_faults({'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 2},
-                        {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1})
+    emulator.add_faults(
+        {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 2}, {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1}
+    )
     sleep = RecordedSleep()
     make_client(emulator, retries=3, sleep=sleep).stop_cloud_record('conf-1', 'host-union')
     assert [call['status'] for call in emulator.requests_log('cloudRecord.stop')][-1] == 200
@@ -199,14 +209,17 @@ def test_retries_are_bounded(emulator):
     assert len(emulator.requests_log('conference.get')) == 3
 
 
-@pytest.mark.parametrize('status, code, per_minute', [
-    (403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', False),
-    (403, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi', False),
-    (403, 'Forbidden.AccessDenied.QpsLimitForApi', False),
-    (429, 'system.busy', False),
-    (403, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', True),
-    (403, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi', True),
-])
+@pytest.mark.parametrize(
+    'status, code, per_minute',
+    [
+        (403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', False),
+        (403, 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi', False),
+        (403, 'Forbidden.AccessDenied.QpsLimitForApi', False),
+        (429, 'system.busy', False),
+        (403, 'Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', True),
+        (403, 'Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi', True),
+    ],
+)
 def test_every_throttling_code_backs_off_and_tells_the_rate_limiter(emulator, status, code, per_minute):
     emulator.add_conference('conf-1')
     emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': status, 'code': code, 'times': 1})
@@ -221,10 +234,13 @@ def test_every_throttling_code_backs_off_and_tells_the_rate_limiter(emulator, st
         assert THROTTLE_MIN_BACKOFF_SECONDS <= delay < PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
 
 
-@pytest.mark.parametrize('credentials, emulator_code', [
-    (AppCredentials('ding-app', 'app-secret'), 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
-    (SuiteCredentials('suite-1', 'suite-secret', 'corp-1', 'ticket-1'), 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
-])
+@pytest.mark.parametrize(
+    'credentials, emulator_code',
+    [
+        (AppCredentials('ding-app', 'app-secret'), 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
+        (SuiteCredentials('suite-1', 'suite-secret', 'corp-1', 'ticket-1'), 'Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi'),
+    ],
+)
 def test_a_throttled_third_party_app_backs_off_like_an_internal_one(emulator, credentials, emulator_code):
     """DingTalk's own limit (the emulator's, one call a second here), reached through the real token code of each app kind."""
     emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1', 'corp_ids': ['corp-1']})
@@ -254,10 +270,13 @@ def test_monthly_quota_used_up_is_final_and_says_so(emulator):
     assert len(emulator.requests_log('conference.get')) == 2  # no retry
 
 
-@pytest.mark.parametrize('answer, wording, answer_lost', [
-    ('html', 'with an HTML page, not a JSON object', True),  # an HTTP 200 page: the outcome is not certain
-    ('json', 'anti-abuse answer (status 1111, HTTP 200)', False),
-])
+@pytest.mark.parametrize(
+    'answer, wording, answer_lost',
+    [
+        ('html', 'with an HTML page, not a JSON object', True),  # an HTTP 200 page: the outcome is not certain
+        ('json', 'anti-abuse answer (status 1111, HTTP 200)', False),
+    ],
+)
 def test_egress_ip_block_is_final_and_named(emulator, answer, wording, answer_lost):
     emulator.add_conference('conf-1')
     emulator.configure(ip_call_limit=1, ip_block_answer=answer)

@@ -25,15 +25,18 @@ def client_for(emulator, app_key='ding-app'):
     return DingTalkClient(Connection(api_url=emulator.url, sleep=lambda seconds: None), StaticToken(emulator.mint_token(app_key)))
 
 
-@pytest.mark.parametrize('meeting_status, record_status, changed, outcome, final_record_status', [
-    (2, 1, True, 'stopped', 3),
-    (2, 2, True, 'stopped', 3),
-    (2, 0, False, 'not_recording', 0),
-    (2, 3, False, 'not_recording', 3),
-    (0, 0, False, 'not_recording', 0),
-    (1, 3, False, 'meeting_ended', 3),
-    (1, 1, False, 'meeting_ended', 1),
-])
+@pytest.mark.parametrize(
+    'meeting_status, record_status, changed, outcome, final_record_status',
+    [
+        (2, 1, True, 'stopped', 3),
+        (2, 2, True, 'stopped', 3),
+        (2, 0, False, 'not_recording', 0),
+        (2, 3, False, 'not_recording', 3),
+        (0, 0, False, 'not_recording', 0),
+        (1, 3, False, 'meeting_ended', 3),
+        (1, 1, False, 'meeting_ended', 1),
+    ],
+)
 def test_stop_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, outcome, final_record_status):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
     result = stop_recording(client_for(emulator), 'conf-1', 'host-union')
@@ -47,8 +50,10 @@ def test_check_mode_only_reads(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     result = stop_recording(client_for(emulator), 'conf-1', 'host-union', check_mode=True)
     assert result['changed'] is True
-    assert result['diff'] == {'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'},
-                              'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'finished'}}
+    assert result['diff'] == {
+        'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'},
+        'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'finished'},
+    }
     assert emulator.requests_log('cloudRecord.stop') == []
     assert emulator.conference('conf-1')['cloud_record_status'] == 1
 
@@ -94,21 +99,24 @@ def test_read_status_refuses_anything_else(value):
 
 # Starting ---------------------------------------------------------------------
 
+
 def start_calls(emulator):
     return emulator.requests_log('cloudRecord.start')
 
 
-@pytest.mark.parametrize('meeting_status, record_status, changed, failed, outcome, final_record_status', [
-    (2, 0, True, False, 'started', 1),
-    (2, 3, True, False, 'started', 1),
-    (0, 0, True, False, 'started', 1),
-    (2, 1, False, False, 'already_recording', 1),
-    (2, 2, False, True, 'paused', 2),
-    (1, 3, False, True, 'meeting_ended', 3),
-    (1, 0, False, True, 'meeting_ended', 0),
-])
-def test_start_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, failed, outcome,
-                                                         final_record_status):
+@pytest.mark.parametrize(
+    'meeting_status, record_status, changed, failed, outcome, final_record_status',
+    [
+        (2, 0, True, False, 'started', 1),
+        (2, 3, True, False, 'started', 1),
+        (0, 0, True, False, 'started', 1),
+        (2, 1, False, False, 'already_recording', 1),
+        (2, 2, False, True, 'paused', 2),
+        (1, 3, False, True, 'meeting_ended', 3),
+        (1, 0, False, True, 'meeting_ended', 0),
+    ],
+)
+def test_start_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, failed, outcome, final_record_status):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
     result = start_recording(client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
@@ -145,8 +153,10 @@ def test_start_check_mode_only_reads_and_predicts(emulator):
     emulator.add_conference('conf-1', cloud_record_status=0)
     result = start_recording(client_for(emulator), 'conf-1', 'host-union', mode='speech', check_mode=True)
     assert (result['changed'], result['outcome']) == (True, 'started')
-    assert result['diff'] == {'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'not_recording'},
-                              'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'}}
+    assert result['diff'] == {
+        'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'not_recording'},
+        'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'},
+    }
     assert start_calls(emulator) == []
     assert emulator.conference('conf-1')['cloud_record_status'] == 0
 
@@ -159,13 +169,18 @@ def test_start_check_mode_predicts_no_change_and_failures(emulator, record_statu
     assert start_calls(emulator) == []
 
 
-@pytest.mark.parametrize('options, body', [
-    ({}, {'unionId': 'host-union'}),
-    ({'mode': 'speech'}, {'unionId': 'host-union', 'mode': 'speech'}),
-    ({'small_window_position': 'float_bottom'}, {'unionId': 'host-union', 'smallWindowPosition': 'float_bottom'}),
-    ({'mode': 'full_screen', 'small_window_position': 'relative_right'},
-     {'unionId': 'host-union', 'mode': 'full_screen', 'smallWindowPosition': 'relative_right'}),
-])
+@pytest.mark.parametrize(
+    'options, body',
+    [
+        ({}, {'unionId': 'host-union'}),
+        ({'mode': 'speech'}, {'unionId': 'host-union', 'mode': 'speech'}),
+        ({'small_window_position': 'float_bottom'}, {'unionId': 'host-union', 'smallWindowPosition': 'float_bottom'}),
+        (
+            {'mode': 'full_screen', 'small_window_position': 'relative_right'},
+            {'unionId': 'host-union', 'mode': 'full_screen', 'smallWindowPosition': 'relative_right'},
+        ),
+    ],
+)
 def test_start_call_body_holds_the_optional_fields_only_when_given(emulator, options, body):
     emulator.add_conference('conf-1', cloud_record_status=0)
     result = start_recording(client_for(emulator), 'conf-1', 'host-union', **options)
@@ -225,14 +240,18 @@ def write_only_client(emulator):
     return client_for(emulator, 'write-only')
 
 
-@pytest.mark.parametrize('meeting_status, record_status, changed, failed, outcome, error_code', [
-    (2, 0, True, False, 'started', None),
-    (2, 1, False, False, 'already_recording', None),
-    (2, 2, False, False, 'already_recording', None),  # indistinguishable without the read permission: the warning says so
-    (1, 3, False, True, 'meeting_ended', 'roomClosed'),
-])
-def test_without_read_permission_it_starts_and_interprets_the_answer(emulator, write_only_client, meeting_status, record_status,
-                                                                     changed, failed, outcome, error_code):
+@pytest.mark.parametrize(
+    'meeting_status, record_status, changed, failed, outcome, error_code',
+    [
+        (2, 0, True, False, 'started', None),
+        (2, 1, False, False, 'already_recording', None),
+        (2, 2, False, False, 'already_recording', None),  # indistinguishable without the read permission: the warning says so
+        (1, 3, False, True, 'meeting_ended', 'roomClosed'),
+    ],
+)
+def test_without_read_permission_it_starts_and_interprets_the_answer(
+    emulator, write_only_client, meeting_status, record_status, changed, failed, outcome, error_code
+):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
     result = start_recording(write_only_client, 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
@@ -252,28 +271,35 @@ def test_without_read_permission_check_mode_predicts_a_start(emulator, write_onl
     assert start_calls(emulator) == []
 
 
-@pytest.mark.parametrize('state, mode, position', [
-    ('started', None, None),
-    ('started', 'grid', 'float_right'),
-    ('stopped', None, None),
-])
+@pytest.mark.parametrize(
+    'state, mode, position',
+    [
+        ('started', None, None),
+        ('started', 'grid', 'float_right'),
+        ('stopped', None, None),
+    ],
+)
 def test_valid_recording_options(state, mode, position):
     validate_recording_options(state, mode, position)
 
 
-@pytest.mark.parametrize('state, mode, position, message', [
-    ('stopped', 'grid', None, 'mode applies only to state=started'),
-    ('stopped', None, 'float_right', 'small_window_position applies only to state=started'),
-    ('stopped', 'grid', 'float_right', 'mode and small_window_position apply only to state=started'),
-    ('started', 'mosaic', None, 'mode must be one of grid, speech, full_screen'),
-    ('started', None, 'left', 'small_window_position must be one of relative_right, float_right, float_bottom'),
-])
+@pytest.mark.parametrize(
+    'state, mode, position, message',
+    [
+        ('stopped', 'grid', None, 'mode applies only to state=started'),
+        ('stopped', None, 'float_right', 'small_window_position applies only to state=started'),
+        ('stopped', 'grid', 'float_right', 'mode and small_window_position apply only to state=started'),
+        ('started', 'mosaic', None, 'mode must be one of grid, speech, full_screen'),
+        ('started', None, 'left', 'small_window_position must be one of relative_right, float_right, float_bottom'),
+    ],
+)
 def test_invalid_recording_options(state, mode, position, message):
     with pytest.raises(InvalidOptionError, match=message):
         validate_recording_options(state, mode, position)
 
 
 # Stopping as the recording's owner (no union_id) ---------------------------------------
+
 
 def stop_calls(emulator):
     return emulator.requests_log('cloudRecord.stop')
@@ -341,8 +367,7 @@ def test_an_owner_who_no_longer_hosts_is_named_and_the_current_host_suggested(em
     emulator.patch_conference('conf-1', host_union_id='host-b')  # the host role was handed on during the meeting
     result = stop_recording(client_for(emulator), 'conf-1')
     assert (result['failed'], result['outcome'], result['error_code']) == (True, 'failed', 'recordStopPermissionError')
-    assert result['msg'].startswith('The recording of conference conf-1 was stopped as its owner, host-a (cloudRecordOwnerUnionId), '
-                                    'and DingTalk refused')
+    assert result['msg'].startswith('The recording of conference conf-1 was stopped as its owner, host-a (cloudRecordOwnerUnionId), and DingTalk refused')
     assert "Pass the current host's unionId as union_id (the meeting's creator is host-b, if they still host it)." in result['msg']
     assert 'DingTalk error recordStopPermissionError' in result['msg']
     assert 'request id' in result['msg']

@@ -53,10 +53,20 @@ def queries(emulator):
 
 # Shaping ----------------------------------------------------------------------
 
+
 def test_a_running_meeting_is_shaped_with_snake_case_keys(emulator):
-    emulator.add_conference('conf-1', status=2, cloud_record_status=1, title='Weekly review', start_time=START_MS,
-                            active_num=7, cloud_record_owner_union_id='host-union', creator_nick='Li Lei', room_code='512345678',
-                            external_link_url='https://meeting.dingtalk.com/j/abcdef')
+    emulator.add_conference(
+        'conf-1',
+        status=2,
+        cloud_record_status=1,
+        title='Weekly review',
+        start_time=START_MS,
+        active_num=7,
+        cloud_record_owner_union_id='host-union',
+        creator_nick='Li Lei',
+        room_code='512345678',
+        external_link_url='https://meeting.dingtalk.com/j/abcdef',
+    )
     result = conference_info(client_for(emulator), 'conf-1')
     assert 'failed' not in result
     assert result['changed'] is False
@@ -88,16 +98,38 @@ def test_an_ended_meeting_has_an_end_time(emulator):
 
 
 def test_every_optional_field_dingtalk_may_send_is_kept():
-    conference = shape_conference({
-        'conferenceId': 'conf-9', 'title': 'All hands', 'status': '0', 'cloudRecordStatus': 2, 'creatorId': 'u-1',
-        'creatorNick': 'Li Lei', 'cloudRecordOwnerUnionId': 'u-2', 'startTime': str(START_MS), 'activeNum': '3',
-        'roomCode': 512345678, 'externalLinkUrl': 'https://meeting.dingtalk.com/j/x', 'unknownKey': 'ignored',
-    }, 'requested-id')
+    conference = shape_conference(
+        {
+            'conferenceId': 'conf-9',
+            'title': 'All hands',
+            'status': '0',
+            'cloudRecordStatus': 2,
+            'creatorId': 'u-1',
+            'creatorNick': 'Li Lei',
+            'cloudRecordOwnerUnionId': 'u-2',
+            'startTime': str(START_MS),
+            'activeNum': '3',
+            'roomCode': 512345678,
+            'externalLinkUrl': 'https://meeting.dingtalk.com/j/x',
+            'unknownKey': 'ignored',
+        },
+        'requested-id',
+    )
     assert conference == {
-        'conference_id': 'conf-9', 'title': 'All hands', 'meeting_status': 0, 'meeting_status_name': 'initializing',
-        'cloud_record_status': 2, 'cloud_record_status_name': 'paused', 'host_union_id': 'u-1', 'host_nick': 'Li Lei',
-        'cloud_record_owner_union_id': 'u-2', 'start_time': '2026-03-02T09:30:00Z', 'end_time': None,
-        'active_participants': 3, 'room_code': '512345678', 'external_link_url': 'https://meeting.dingtalk.com/j/x',
+        'conference_id': 'conf-9',
+        'title': 'All hands',
+        'meeting_status': 0,
+        'meeting_status_name': 'initializing',
+        'cloud_record_status': 2,
+        'cloud_record_status_name': 'paused',
+        'host_union_id': 'u-1',
+        'host_nick': 'Li Lei',
+        'cloud_record_owner_union_id': 'u-2',
+        'start_time': '2026-03-02T09:30:00Z',
+        'end_time': None,
+        'active_participants': 3,
+        'room_code': '512345678',
+        'external_link_url': 'https://meeting.dingtalk.com/j/x',
     }
 
 
@@ -105,8 +137,16 @@ def test_missing_optional_fields_are_none():
     conference = shape_conference({'status': 2, 'cloudRecordStatus': 0}, 'requested-id')
     assert conference['conference_id'] == 'requested-id'
     assert [key for key, value in conference.items() if value is None] == [
-        'title', 'host_union_id', 'host_nick', 'cloud_record_owner_union_id', 'start_time', 'end_time',
-        'active_participants', 'room_code', 'external_link_url']
+        'title',
+        'host_union_id',
+        'host_nick',
+        'cloud_record_owner_union_id',
+        'start_time',
+        'end_time',
+        'active_participants',
+        'room_code',
+        'external_link_url',
+    ]
 
 
 @pytest.mark.parametrize('conf_info', [{'cloudRecordStatus': 0}, {'status': 2}, {'status': 5, 'cloudRecordStatus': 0}])
@@ -115,20 +155,23 @@ def test_missing_or_unknown_statuses_are_refused(conf_info):
         shape_conference(conf_info, 'conf-1')
 
 
-@pytest.mark.parametrize('value, expected', [
-    (0, '1970-01-01T00:00:00Z'),
-    (START_MS, '2026-03-02T09:30:00Z'),
-    (END_MS, '2026-03-02T10:45:12Z'),
-    (float(START_MS), '2026-03-02T09:30:00Z'),
-    (' {0} '.format(START_MS), '2026-03-02T09:30:00Z'),
-    (None, None),
-    (-1, None),
-    (True, None),
-    ('yesterday', None),
-    ([START_MS], None),
-    (10 ** 30, None),
-    (float('nan'), None),
-])
+@pytest.mark.parametrize(
+    'value, expected',
+    [
+        (0, '1970-01-01T00:00:00Z'),
+        (START_MS, '2026-03-02T09:30:00Z'),
+        (END_MS, '2026-03-02T10:45:12Z'),
+        (float(START_MS), '2026-03-02T09:30:00Z'),
+        (' {0} '.format(START_MS), '2026-03-02T09:30:00Z'),
+        (None, None),
+        (-1, None),
+        (True, None),
+        ('yesterday', None),
+        ([START_MS], None),
+        (10**30, None),
+        (float('nan'), None),
+    ],
+)
 def test_iso_utc_from_ms(value, expected):
     assert iso_utc_from_ms(value) == expected
 
@@ -153,6 +196,7 @@ def test_an_app_without_read_permission_fails_naming_the_permission(emulator):
 
 # Waiting ----------------------------------------------------------------------
 
+
 def test_wait_for_a_state_already_reached_returns_after_one_query(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     fake = FakeTime()
@@ -171,8 +215,7 @@ def test_wait_for_ended_polls_until_the_meeting_ends(emulator):
             emulator.patch_conference('conf-1', status=1)
 
     fake = FakeTime(end_after_second_sleep)
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=60, poll_interval=5,
-                             sleep=fake.sleep, clock=fake.clock)
+    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=60, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert 'failed' not in result
     assert fake.sleeps == [5, 5]
     assert result['waited'] == 10.0
@@ -185,8 +228,7 @@ def test_wait_for_ended_polls_until_the_meeting_ends(emulator):
 def test_wait_times_out_with_the_last_state(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=12, poll_interval=5,
-                             sleep=fake.sleep, clock=fake.clock)
+    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=12, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert result['failed'] is True
     # The last sleep is cut short so that the last query happens at the deadline.
     assert fake.sleeps == [5, 5, 2]
@@ -194,8 +236,13 @@ def test_wait_times_out_with_the_last_state(emulator):
     assert result['waited'] == 12.0
     assert result['conference']['meeting_status_name'] == 'in_progress'
     assert 'error_code' not in result
-    for text in ('Timed out after 12.0 seconds', 'wait_timeout=12', 'conference conf-1 to end', 'wait_for=ended',
-                 'last observed: meeting in_progress, cloud recording recording'):
+    for text in (
+        'Timed out after 12.0 seconds',
+        'wait_timeout=12',
+        'conference conf-1 to end',
+        'wait_for=ended',
+        'last observed: meeting in_progress, cloud recording recording',
+    ):
         assert text in result['msg']
 
 
@@ -203,8 +250,7 @@ def test_wait_times_out_with_the_last_state(emulator):
 def test_not_recording_means_nothing_running_or_paused(emulator, record_status, satisfied):
     emulator.add_conference('conf-1', cloud_record_status=record_status)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='not_recording', wait_timeout=1, poll_interval=5,
-                             sleep=fake.sleep, clock=fake.clock)
+    result = conference_info(client_for(emulator), 'conf-1', wait_for='not_recording', wait_timeout=1, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert result.get('failed', False) is not satisfied
     assert fake.sleeps == ([] if satisfied else [1])
 
@@ -246,13 +292,16 @@ def test_valid_wait_options(wait_for, wait_timeout, poll_interval):
     validate_wait_options(wait_for, wait_timeout, poll_interval)
 
 
-@pytest.mark.parametrize('wait_for, wait_timeout, poll_interval, message', [
-    ('finished', 300, 5, 'wait_for must be one of ended, not_recording, recording'),
-    ('ended', 0, 5, 'wait_timeout must be greater than 0'),
-    ('ended', -3, 5, 'wait_timeout must be greater than 0'),
-    (None, 300, 0, 'poll_interval must be greater than 0'),
-    (None, 300, -1, 'poll_interval must be greater than 0'),
-])
+@pytest.mark.parametrize(
+    'wait_for, wait_timeout, poll_interval, message',
+    [
+        ('finished', 300, 5, 'wait_for must be one of ended, not_recording, recording'),
+        ('ended', 0, 5, 'wait_timeout must be greater than 0'),
+        ('ended', -3, 5, 'wait_timeout must be greater than 0'),
+        (None, 300, 0, 'poll_interval must be greater than 0'),
+        (None, 300, -1, 'poll_interval must be greater than 0'),
+    ],
+)
 def test_invalid_wait_options(wait_for, wait_timeout, poll_interval, message):
     with pytest.raises(InvalidOptionError, match=message):
         validate_wait_options(wait_for, wait_timeout, poll_interval)

@@ -42,8 +42,26 @@ HOST = 'host-union'
 STOP_OUTCOMES = ('stopped', 'not_recording', 'meeting_ended', 'failed')
 
 # Identifiers that have broken URL building in other clients, and ones hypothesis would rarely find.
-NASTY_IDS = ('..', '.', '/', '?', '#', '%', '%2F', '%%', ' ', 'a/../../oauth2/accessToken', '../../_emulator/reset',
-             'id?unionId=evil#x', 'tab\tid', 'line\r\nX-Injected: 1', '会议/ü', '\U0001f3a5 meeting', 'x' * 10240, '\x00')
+NASTY_IDS = (
+    '..',
+    '.',
+    '/',
+    '?',
+    '#',
+    '%',
+    '%2F',
+    '%%',
+    ' ',
+    'a/../../oauth2/accessToken',
+    '../../_emulator/reset',
+    'id?unionId=evil#x',
+    'tab\tid',
+    'line\r\nX-Injected: 1',
+    '会议/ü',
+    '\U0001f3a5 meeting',
+    'x' * 10240,
+    '\x00',
+)
 
 
 class Sleeps:
@@ -77,8 +95,12 @@ def make_client(admin, retries=0, **options):
 
 def answer(admin, api, body, status=200, content_type='application/json', **extra):
     """Let the next call of ``api`` get exactly these bytes."""
-    admin.add_faults(dict({'api': api, 'kind': 'raw', 'status': status, 'content_type': content_type, 'times': 1,
-                           'body_base64': base64.b64encode(body).decode('ascii')}, **extra))
+    admin.add_faults(
+        dict(
+            {'api': api, 'kind': 'raw', 'status': status, 'content_type': content_type, 'times': 1, 'body_base64': base64.b64encode(body).decode('ascii')},
+            **extra,
+        )
+    )
 
 
 def body_is_json_object(body):
@@ -99,6 +121,7 @@ def assert_reportable(result):
 
 
 # Identifiers ---------------------------------------------------------------------
+
 
 @BOUNDED
 @given(conference_id=st.text(min_size=1, max_size=120) | st.sampled_from(NASTY_IDS))
@@ -152,17 +175,21 @@ def test_tokens_that_would_break_a_header_are_never_sent(dingtalk, token):
 
 # api_url -------------------------------------------------------------------------
 
-@pytest.mark.parametrize('api_url, complaint', [
-    ('http://[::1', 'not a valid URL'),
-    ('http://host name', 'white space or control characters'),
-    ('http://host\r\n.evil', 'white space or control characters'),
-    ('javascript:alert(1)', 'http:// or https://'),
-    ('file:///etc/passwd', 'http:// or https://'),
-    ('http://user@api.dingtalk.io', 'credentials'),
-    ('https://api.dingtalk.io/../oauth2', 'without a path'),
-    ('https://api.dingtalk.io#x', 'without a path'),
-    ('http://\u0080', 'invalid host name'),
-])
+
+@pytest.mark.parametrize(
+    'api_url, complaint',
+    [
+        ('http://[::1', 'not a valid URL'),
+        ('http://host name', 'white space or control characters'),
+        ('http://host\r\n.evil', 'white space or control characters'),
+        ('javascript:alert(1)', 'http:// or https://'),
+        ('file:///etc/passwd', 'http:// or https://'),
+        ('http://user@api.dingtalk.io', 'credentials'),
+        ('https://api.dingtalk.io/../oauth2', 'without a path'),
+        ('https://api.dingtalk.io#x', 'without a path'),
+        ('http://\u0080', 'invalid host name'),
+    ],
+)
 def test_hostile_api_urls_are_refused_naming_the_option(api_url, complaint):
     with pytest.raises(InvalidOptionError) as caught:
         validate_api_url(api_url)
@@ -170,8 +197,12 @@ def test_hostile_api_urls_are_refused_naming_the_option(api_url, complaint):
     assert complaint in str(caught.value)
 
 
-URL_LIKE = st.builds('{0}://{1}{2}'.format, st.sampled_from(['http', 'https', 'ftp', 'HTTP']), st.text(max_size=30),
-                     st.sampled_from(['', '/', ':443', ':0', ':99999', '/x', '?q', '@h']))
+URL_LIKE = st.builds(
+    '{0}://{1}{2}'.format,
+    st.sampled_from(['http', 'https', 'ftp', 'HTTP']),
+    st.text(max_size=30),
+    st.sampled_from(['', '/', ':443', ':0', ':99999', '/x', '?q', '@h']),
+)
 
 
 @BOUNDED
@@ -198,17 +229,37 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8,
 )
-STATUS_VALUES = JSON_VALUES | st.sampled_from([0, 1, 2, 3, '1', ' 2 ', '²', '1.0', True, 2.0, -1, 10 ** 30])
-CONF_INFOS = st.fixed_dictionaries({}, optional={
-    'status': STATUS_VALUES, 'cloudRecordStatus': STATUS_VALUES, 'conferenceId': JSON_VALUES, 'title': JSON_VALUES,
-    'creatorId': JSON_VALUES, 'startTime': STATUS_VALUES, 'endTime': STATUS_VALUES, 'activeNum': STATUS_VALUES,
-})
+STATUS_VALUES = JSON_VALUES | st.sampled_from([0, 1, 2, 3, '1', ' 2 ', '²', '1.0', True, 2.0, -1, 10**30])
+CONF_INFOS = st.fixed_dictionaries(
+    {},
+    optional={
+        'status': STATUS_VALUES,
+        'cloudRecordStatus': STATUS_VALUES,
+        'conferenceId': JSON_VALUES,
+        'title': JSON_VALUES,
+        'creatorId': JSON_VALUES,
+        'startTime': STATUS_VALUES,
+        'endTime': STATUS_VALUES,
+        'activeNum': STATUS_VALUES,
+    },
+)
 BODIES = st.one_of(
     st.fixed_dictionaries({'confInfo': CONF_INFOS | JSON_VALUES}).map(json.dumps).map(str.encode),
     JSON_VALUES.map(json.dumps).map(str.encode),
     st.binary(max_size=64),
-    st.sampled_from([b'', b'{', b'{"confInfo": {"status": 2', b'\xff\xfe{}', '{"confInfo": "会"}'.encode('utf-16'),
-                     b'[' * 100000, b'{"a":' * 50000, b'1' * 5000, b'<html>502</html>']),
+    st.sampled_from(
+        [
+            b'',
+            b'{',
+            b'{"confInfo": {"status": 2',
+            b'\xff\xfe{}',
+            '{"confInfo": "会"}'.encode('utf-16'),
+            b'[' * 100000,
+            b'{"a":' * 50000,
+            b'1' * 5000,
+            b'<html>502</html>',
+        ]
+    ),
 )
 STATUSES = st.sampled_from([200, 200, 200, 201, 204, 301, 302, 307, 400, 401, 403, 404, 429, 500, 502, 503])
 CONTENT_TYPES = st.sampled_from(['application/json', 'text/html; charset=utf-8', 'application/json; charset=latin-1', ''])
@@ -260,8 +311,9 @@ def test_any_query_answer_gives_conference_info_or_a_clear_failure(dingtalk, bod
         assert isinstance(result['msg'], str) and result['msg']
 
 
-TOKEN_BODIES = BODIES | st.fixed_dictionaries({'accessToken': JSON_VALUES | st.sampled_from(['tok\r\nX: 1', 'ok-token', '']),
-                                               'expireIn': STATUS_VALUES | st.sampled_from([7200, 0, -5, 10 ** 20])}).map(json.dumps).map(str.encode)
+TOKEN_BODIES = BODIES | st.fixed_dictionaries(
+    {'accessToken': JSON_VALUES | st.sampled_from(['tok\r\nX: 1', 'ok-token', '']), 'expireIn': STATUS_VALUES | st.sampled_from([7200, 0, -5, 10**20])}
+).map(json.dumps).map(str.encode)
 
 
 @BOUNDED
@@ -282,10 +334,19 @@ def test_any_token_answer_gives_a_usable_token_or_a_clear_error(dingtalk, body, 
         shutil.rmtree(cache_dir)
 
 
-ERROR_BODIES = st.fixed_dictionaries({}, optional={
-    'code': JSON_VALUES, 'message': JSON_VALUES | st.just('m' * 100000), 'requestid': JSON_VALUES,
-    'accessdenieddetail': JSON_VALUES | st.fixed_dictionaries({'requiredScopes': JSON_VALUES}),
-}).map(json.dumps).map(str.encode)
+ERROR_BODIES = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            'code': JSON_VALUES,
+            'message': JSON_VALUES | st.just('m' * 100000),
+            'requestid': JSON_VALUES,
+            'accessdenieddetail': JSON_VALUES | st.fixed_dictionaries({'requiredScopes': JSON_VALUES}),
+        },
+    )
+    .map(json.dumps)
+    .map(str.encode)
+)
 
 
 @BOUNDED
@@ -301,6 +362,7 @@ def test_any_error_answer_is_described_in_one_bounded_line(dingtalk, body, statu
 
 
 # Answers the property tests would rarely produce ------------------------------------
+
 
 def failure_and_peak_memory(call):
     """The DingTalkError that ``call()`` raises, and the most memory Python held while it ran."""
@@ -362,8 +424,9 @@ def test_a_lost_stop_answer_is_reported_as_possibly_done_and_a_rerun_tells(dingt
 
 def test_a_lost_answer_on_an_earlier_attempt_is_remembered(dingtalk):
     fresh(dingtalk)
-    dingtalk.add_faults({'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1},
-                        {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError'})
+    dingtalk.add_faults(
+        {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1}, {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError'}
+    )
     result = stop_recording(make_client(dingtalk, retries=2), 'conf-hostile', HOST)
     assert result['failed'] and result['error_code'] == 'systemError'
     assert 'may have carried it out anyway' in result['msg']

@@ -163,8 +163,9 @@ def test_an_https_proxy_url_is_spoken_to_over_tls_and_its_certificate_checked(ht
         with pytest.raises(DingTalkError) as caught:
             client(https, trust=tls_certificate[0]).get_conference('conf-1')
         assert untrusted_proxy.seen == []  # neither the credentials nor the request went to a proxy it could not trust
-    assert caught.value.describe().startswith('TLS certificate verification of {0} or of the proxy {1} failed (self-signed certificate)'.format(
-        https.url, untrusted_proxy.address))
+    assert caught.value.describe().startswith(
+        'TLS certificate verification of {0} or of the proxy {1} failed (self-signed certificate)'.format(https.url, untrusted_proxy.address)
+    )
 
 
 def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
@@ -190,8 +191,15 @@ def test_a_refused_tunnel_is_final_and_names_the_proxy_but_not_its_credentials(h
     assert https.requests_log() == []
 
 
-@pytest.mark.parametrize('proxy_value', ['socks5://proxy-user:s3cret@proxy.example:1080', 'ftp://proxy-user:s3cret@proxy.example:3128',
-                                         'http://proxy-user:s3cret@:3128', 'http://proxy-user:s3cret@proxy.example:99999'])
+@pytest.mark.parametrize(
+    'proxy_value',
+    [
+        'socks5://proxy-user:s3cret@proxy.example:1080',
+        'ftp://proxy-user:s3cret@proxy.example:3128',
+        'http://proxy-user:s3cret@:3128',
+        'http://proxy-user:s3cret@proxy.example:99999',
+    ],
+)
 def test_a_proxy_that_cannot_be_used_is_refused_before_any_call_without_its_password(emulator, monkeypatch, proxy_value):
     monkeypatch.setenv('HTTP_PROXY', proxy_value)
     with pytest.raises(InvalidOptionError) as caught:
@@ -237,14 +245,19 @@ def tls_handshake_with(certificate):
             context.wrap_socket(handler.connection, server_side=True).close()
         except (ssl.SSLError, OSError):
             pass  # the client gave up on the certificate
+
     return answer
 
 
 # A handshake that cannot succeed is final: retrying it would fail the same way.
-@pytest.mark.parametrize('answer_with, message', [
-    (lambda certificate: plain_http_answer, r'The TLS handshake with {url} failed \(.+\); is it an https:// server\?$'),
-    (tls_handshake_with, r'TLS certificate verification of {url} failed \(self-signed certificate\); set ca_path'),
-], ids=['plain-http-server-behind-https', 'untrusted-certificate'])
+@pytest.mark.parametrize(
+    'answer_with, message',
+    [
+        (lambda certificate: plain_http_answer, r'The TLS handshake with {url} failed \(.+\); is it an https:// server\?$'),
+        (tls_handshake_with, r'TLS certificate verification of {url} failed \(self-signed certificate\); set ca_path'),
+    ],
+    ids=['plain-http-server-behind-https', 'untrusted-certificate'],
+)
 def test_a_failed_tls_handshake_is_tried_once_and_named(tls_certificate, answer_with, message):
     with CountingServer(answer_with(tls_certificate)) as server:
         sleep = RecordedSleep()

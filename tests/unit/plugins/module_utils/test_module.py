@@ -20,6 +20,7 @@ from ansible_collections.community.dingtalk.plugins.modules import dingtalk_conf
 try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core before 2.19: the arguments are read from basic._ANSIBLE_ARGS
+
     @contextlib.contextmanager
     def patch_module_args(args):
         basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
@@ -28,8 +29,17 @@ except ImportError:  # ansible-core before 2.19: the arguments are read from bas
         finally:
             basic._ANSIBLE_ARGS = None
 
-AUTH_VARIABLES = ('DINGTALK_ACCESS_TOKEN', 'DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_SUITE_KEY', 'DINGTALK_SUITE_SECRET',
-                  'DINGTALK_AUTH_CORP_ID', 'DINGTALK_SUITE_TICKET', 'DINGTALK_API_URL')
+
+AUTH_VARIABLES = (
+    'DINGTALK_ACCESS_TOKEN',
+    'DINGTALK_APP_KEY',
+    'DINGTALK_APP_SECRET',
+    'DINGTALK_SUITE_KEY',
+    'DINGTALK_SUITE_SECRET',
+    'DINGTALK_AUTH_CORP_ID',
+    'DINGTALK_SUITE_TICKET',
+    'DINGTALK_API_URL',
+)
 
 
 @pytest.fixture(autouse=True)
@@ -73,14 +83,19 @@ def test_a_task_access_token_wins_over_app_credentials_in_the_environment(emulat
     assert token_requests(emulator) == []
 
 
-@pytest.mark.parametrize('auth, message', [
-    ({}, 'access_token, or app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required'),
-    ({'access_token': 'a-token', 'app_key': 'ding-app', 'app_secret': 'app-secret'},
-     'access_token cannot be combined with app credentials; give one or the other'),
-    ({'app_key': 'ding-app', 'suite_key': 'suite-1'}, 'internal app credentials (app_key, app_secret) and third-party app credentials'),
-    ({'access_token': 'two\nlines'}, 'access_token must be a non-empty string of visible ASCII characters'),
-    ({'app_key': 'ding-app', 'app_secret': 'app-secret', 'timeout': 0}, 'timeout must be greater than 0 seconds, got 0'),
-])
+@pytest.mark.parametrize(
+    'auth, message',
+    [
+        ({}, 'access_token, or app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket are required'),
+        (
+            {'access_token': 'a-token', 'app_key': 'ding-app', 'app_secret': 'app-secret'},
+            'access_token cannot be combined with app credentials; give one or the other',
+        ),
+        ({'app_key': 'ding-app', 'suite_key': 'suite-1'}, 'internal app credentials (app_key, app_secret) and third-party app credentials'),
+        ({'access_token': 'two\nlines'}, 'access_token must be a non-empty string of visible ASCII characters'),
+        ({'app_key': 'ding-app', 'app_secret': 'app-secret', 'timeout': 0}, 'timeout must be greater than 0 seconds, got 0'),
+    ],
+)
 def test_bad_auth_or_connection_options_fail_naming_the_option_and_call_nothing(emulator, capsys, auth, message):
     result, printed = run_conference_info(capsys, api_url=emulator.url, conference_id='conf-1', **auth)
     assert result['failed'] is True

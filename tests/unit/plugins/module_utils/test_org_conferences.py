@@ -35,8 +35,9 @@ def client_for(emulator, app_key='ding-app', **options):
 def add_conferences(emulator, count, prefix='org', **fields):
     ids = ['{0}-{1:03d}'.format(prefix, number) for number in range(count)]
     fields = dict({'status': 2, 'cloud_record_status': 0}, **fields)
-    emulator.post('/seed', {'conferences': [dict(conference_id=conference_id, host_union_id='host-{0}'.format(conference_id), **fields)
-                                            for conference_id in ids]})
+    emulator.post(
+        '/seed', {'conferences': [dict(conference_id=conference_id, host_union_id='host-{0}'.format(conference_id), **fields) for conference_id in ids]}
+    )
     return ids
 
 
@@ -49,9 +50,11 @@ def fake_page(emulator, body, times=None):
 
 # Listing --------------------------------------------------------------------------
 
+
 def test_every_page_is_followed_and_each_conference_shaped(emulator):
-    emulator.add_conference('first', title='Board meeting', start_time=START_MS, room_code='512345678', creator_nick='Li Lei',
-                            host_union_id='host-first', biz_type='3')
+    emulator.add_conference(
+        'first', title='Board meeting', start_time=START_MS, room_code='512345678', creator_nick='Li Lei', host_union_id='host-first', biz_type='3'
+    )
     ids = ['first'] + add_conferences(emulator, 44)
     conferences = list_ongoing_conferences(client_for(emulator), page_size=20)
     assert [conference['conference_id'] for conference in conferences] == ids
@@ -87,8 +90,7 @@ def test_an_empty_organisation_is_one_call(emulator):
 
 
 def test_a_third_party_app_lists_the_conferences_of_the_organisation_that_authorised_it(emulator):
-    emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1',
-                              'corp_ids': ['corp-1', 'corp-2']})
+    emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1', 'corp_ids': ['corp-1', 'corp-2']})
     mine = add_conferences(emulator, 25, prefix='corp1', corp_id='corp-1')
     add_conferences(emulator, 3, prefix='corp2', corp_id='corp-2')
     add_conferences(emulator, 3, prefix='internal')
@@ -134,12 +136,15 @@ def test_more_pages_without_a_next_token_fail(emulator, next_token):
     assert len(emulator.requests_log(LIST_API)) == 1
 
 
-@pytest.mark.parametrize('body, message', [
-    ({'hasMore': 'false', 'onGoingConfList': []}, "hasMore = 'false'"),
-    ({'hasMore': False, 'onGoingConfList': {'conferenceId': 'a'}}, 'onGoingConfList that is not a list'),
-    ({'hasMore': False, 'onGoingConfList': [{'title': 'no id'}]}, 'without a conferenceId'),
-    ({'hasMore': False, 'onGoingConfList': ['a']}, 'without a conferenceId'),
-])
+@pytest.mark.parametrize(
+    'body, message',
+    [
+        ({'hasMore': 'false', 'onGoingConfList': []}, "hasMore = 'false'"),
+        ({'hasMore': False, 'onGoingConfList': {'conferenceId': 'a'}}, 'onGoingConfList that is not a list'),
+        ({'hasMore': False, 'onGoingConfList': [{'title': 'no id'}]}, 'without a conferenceId'),
+        ({'hasMore': False, 'onGoingConfList': ['a']}, 'without a conferenceId'),
+    ],
+)
 def test_answers_that_cannot_be_followed_fail(emulator, body, message):
     fake_page(emulator, body)
     with pytest.raises(DingTalkError, match=message):
@@ -148,23 +153,34 @@ def test_answers_that_cannot_be_followed_fail(emulator, body, message):
 
 def test_listed_fields_dingtalk_sends_in_other_forms():
     shaped = shape_listed_conference({'conferenceId': 12345, 'status': '0', 'startTime': 'soon', 'title': ''})
-    assert shaped == {'conference_id': '12345', 'title': None, 'room_code': None, 'status': 0, 'creator_union_id': None,
-                      'creator_nick': None, 'start_time': None}
+    assert shaped == {
+        'conference_id': '12345',
+        'title': None,
+        'room_code': None,
+        'status': 0,
+        'creator_union_id': None,
+        'creator_nick': None,
+        'start_time': None,
+    }
     assert shape_listed_conference({'conferenceId': 'a', 'status': 7})['status'] is None
     assert shape_listed_conference({'conferenceId': 'a', 'status': True})['status'] is None
 
 
-@pytest.mark.parametrize('page_size, max_pages, message', [
-    (0, 10, 'page_size must be between 1 and 100, got 0'),
-    (101, 10, 'page_size must be between 1 and 100, got 101'),
-    (20, 0, 'max_pages must be at least 1, got 0'),
-])
+@pytest.mark.parametrize(
+    'page_size, max_pages, message',
+    [
+        (0, 10, 'page_size must be between 1 and 100, got 0'),
+        (101, 10, 'page_size must be between 1 and 100, got 101'),
+        (20, 0, 'max_pages must be at least 1, got 0'),
+    ],
+)
 def test_bad_listing_options(page_size, max_pages, message):
     with pytest.raises(InvalidOptionError, match=message):
         validate_listing_options(page_size, max_pages)
 
 
 # The module's result ----------------------------------------------------------------
+
 
 def test_record_status_and_owner_of_each_conference(emulator):
     emulator.add_conference('recording', cloud_record_status=1, cloud_record_owner_union_id='owner-1')

@@ -33,17 +33,37 @@ def add_recordings(emulator, **body):
 
 
 def test_recordings_are_listed_one_per_video_with_their_links(emulator, dingtalk):
-    add_recordings(emulator, videos=[
-        {'record_id': 'rec-1', 'media_id': 'media-1', 'region_id': 'cn-shanghai', 'record_type': 0, 'duration': 3601250,
-         'file_size': 1234, 'start_time': 1772443800000, 'end_time': 1772447401250, 'union_id': HOST},
-        {'record_id': 'rec-1', 'media_id': 'media-2', 'record_type': 1, 'file_size': 99},
-    ])
+    add_recordings(
+        emulator,
+        videos=[
+            {
+                'record_id': 'rec-1',
+                'media_id': 'media-1',
+                'region_id': 'cn-shanghai',
+                'record_type': 0,
+                'duration': 3601250,
+                'file_size': 1234,
+                'start_time': 1772443800000,
+                'end_time': 1772447401250,
+                'union_id': HOST,
+            },
+            {'record_id': 'rec-1', 'media_id': 'media-2', 'record_type': 1, 'file_size': 99},
+        ],
+    )
     result = recording_info(dingtalk, CONFERENCE, HOST)
     assert result['changed'] is False and 'failed' not in result
     first, second = result['recordings']
     links = {key: first.pop(key) for key in ('mp4_url', 'play_url')}
-    assert first == {'record_id': 'rec-1', 'media_id': 'media-1', 'region_id': 'cn-shanghai', 'record_type': 0, 'duration_ms': 3601250,
-                     'file_size': 1234, 'start_time': '2026-03-02T09:30:00Z', 'end_time': '2026-03-02T10:30:01Z'}
+    assert first == {
+        'record_id': 'rec-1',
+        'media_id': 'media-1',
+        'region_id': 'cn-shanghai',
+        'record_type': 0,
+        'duration_ms': 3601250,
+        'file_size': 1234,
+        'start_time': '2026-03-02T09:30:00Z',
+        'end_time': '2026-03-02T10:30:01Z',
+    }
     assert '/o/media-1?Expires=' in links['mp4_url'] and '/o/media-1.m3u8?Expires=' in links['play_url']
     assert (second['record_id'], second['media_id'], second['record_type']) == ('rec-1', 'media-2', 1)
     assert 'transcript' not in result
@@ -65,14 +85,33 @@ def test_a_conference_without_videos_has_no_recordings_and_does_not_fail(emulato
 
 
 def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
-    add_recordings(emulator, videos=[{'media_id': 'media-1'}],
-                   transcript=[{'paragraph': 'p{0}'.format(number), 'record_id': 7, 'union_id': HOST, 'nick_name': 'Li Lei',
-                                'start_time': 1000 + number, 'end_time': 2000 + number} for number in range(2001)])
+    add_recordings(
+        emulator,
+        videos=[{'media_id': 'media-1'}],
+        transcript=[
+            {
+                'paragraph': 'p{0}'.format(number),
+                'record_id': 7,
+                'union_id': HOST,
+                'nick_name': 'Li Lei',
+                'start_time': 1000 + number,
+                'end_time': 2000 + number,
+            }
+            for number in range(2001)
+        ],
+    )
     result = recording_info(dingtalk, CONFERENCE, HOST, transcript=True)
     assert len(result['transcript']) == 2001
     assert result['transcript'][0] == {
-        'record_id': '7', 'union_id': HOST, 'nick_name': 'Li Lei', 'paragraph': 'p0', 'start_time_ms': 1000, 'end_time_ms': 2000,
-        'status': 0, 'sentences': [{'sentence': 'p0', 'union_id': HOST, 'start_time_ms': 1000, 'end_time_ms': 2000}]}
+        'record_id': '7',
+        'union_id': HOST,
+        'nick_name': 'Li Lei',
+        'paragraph': 'p0',
+        'start_time_ms': 1000,
+        'end_time_ms': 2000,
+        'status': 0,
+        'sentences': [{'sentence': 'p0', 'union_id': HOST, 'start_time_ms': 1000, 'end_time_ms': 2000}],
+    }
     calls = emulator.requests_log(api='cloudRecord.getTexts')
     assert [call['query'] for call in calls] == [
         {'unionId': HOST, 'direction': '0', 'maxResults': '2000'},

@@ -104,8 +104,9 @@ def test_disabling_verification_warns_for_https_only():
 def test_a_ca_path_directory_prepared_with_c_rehash_trusts_the_certificate(https, tls_certificate, tmp_path):
     if shutil.which('openssl') is None:
         pytest.skip('needs the openssl command to name the certificate by its subject hash, as c_rehash does')
-    subject_hash = subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in', tls_certificate[0]], stdout=subprocess.PIPE,
-                                  check=True).stdout.decode('ascii').strip()
+    subject_hash = (
+        subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in', tls_certificate[0]], stdout=subprocess.PIPE, check=True).stdout.decode('ascii').strip()
+    )
     shutil.copy(tls_certificate[0], str(tmp_path / (subject_hash + '.0')))
     assert client(https, trust=str(tmp_path)).get_conference('conf-1')['conferenceId'] == 'conf-1'
 

@@ -82,6 +82,7 @@ def assert_no_secrets(warnings):
 
 # Hits, misses and expiry -----------------------------------------------------
 
+
 def test_miss_fetches_and_hit_reuses_across_instances(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher()
@@ -95,12 +96,15 @@ def test_miss_fetches_and_hit_reuses_across_instances(tmp_path):
     assert second.warnings == []
 
 
-@pytest.mark.parametrize('expires_in, refresh_margin, last_hit, first_miss', [
-    (7200, DEFAULT_REFRESH_MARGIN_SECONDS, 6899, 6900),   # full margin: 300 s before expiry
-    (600, DEFAULT_REFRESH_MARGIN_SECONDS, 299, 300),      # exactly 2x the margin: still the full margin
-    (100, DEFAULT_REFRESH_MARGIN_SECONDS, 89, 90),        # short-lived: a tenth of the lifetime
-    (7200, 60, 7139, 7140),                               # a custom margin
-])
+@pytest.mark.parametrize(
+    'expires_in, refresh_margin, last_hit, first_miss',
+    [
+        (7200, DEFAULT_REFRESH_MARGIN_SECONDS, 6899, 6900),  # full margin: 300 s before expiry
+        (600, DEFAULT_REFRESH_MARGIN_SECONDS, 299, 300),  # exactly 2x the margin: still the full margin
+        (100, DEFAULT_REFRESH_MARGIN_SECONDS, 89, 90),  # short-lived: a tenth of the lifetime
+        (7200, 60, 7139, 7140),  # a custom margin
+    ],
+)
 def test_token_is_reused_until_the_refresh_margin(tmp_path, expires_in, refresh_margin, last_hit, first_miss):
     directory = private_dir(tmp_path)
     clock = FakeClock()
@@ -156,6 +160,7 @@ def test_fetch_error_propagates_writes_nothing_and_releases_the_lock(tmp_path):
 
 # Keys and file contents ------------------------------------------------------
 
+
 def test_cache_key_changes_with_every_part():
     parts = ('https://api.dingtalk.io', 'app', APP_KEY, SECRET)
     assert KEY == cache_key(*parts)
@@ -165,13 +170,16 @@ def test_cache_key_changes_with_every_part():
     assert cache_key('https://other.example', 'app', APP_KEY, SECRET) != KEY
 
 
-@pytest.mark.parametrize('left, right', [
-    (('ab', 'c'), ('a', 'bc')),
-    (('a\0b',), ('a', 'b')),
-    (('a', ''), ('a',)),
-    (('a', None), ('a', '')),
-    (('1:a',), ('', 'a')),
-])
+@pytest.mark.parametrize(
+    'left, right',
+    [
+        (('ab', 'c'), ('a', 'bc')),
+        (('a\0b',), ('a', 'b')),
+        (('a', ''), ('a',)),
+        (('a', None), ('a', '')),
+        (('1:a',), ('', 'a')),
+    ],
+)
 def test_cache_key_joins_parts_unambiguously(left, right):
     assert cache_key(*left) != cache_key(*right)
 
@@ -234,6 +242,7 @@ def test_directory_and_files_are_private_whatever_the_umask(tmp_path):
 
 # Untrusted files and directories -------------------------------------------
 
+
 def planted_record(**changes):
     record = {'version': 1, 'access_token': PLANTED, 'expires_at': NOW + 7200.0, 'expires_in': 7200}
     record.update(changes)
@@ -277,10 +286,18 @@ def plant_foreign_owned(path, tmp_path):
     os.chown(path, OTHER_UID, OTHER_UID)
 
 
-@pytest.mark.parametrize('plant', [
-    plant_corrupt_json, plant_wrong_type, plant_wrong_version, plant_missing_field,
-    plant_group_readable, plant_symlink, plant_foreign_owned,
-])
+@pytest.mark.parametrize(
+    'plant',
+    [
+        plant_corrupt_json,
+        plant_wrong_type,
+        plant_wrong_version,
+        plant_missing_field,
+        plant_group_readable,
+        plant_symlink,
+        plant_foreign_owned,
+    ],
+)
 def test_untrusted_cache_file_is_ignored_and_replaced(tmp_path, plant):
     directory = private_dir(tmp_path)
     path = record_path(directory)
@@ -353,10 +370,13 @@ def make_symlink_to_private_dir(tmp_path):
     return link
 
 
-@pytest.mark.parametrize('make, reason', [
-    (make_regular_file, 'not a directory'),
-    (make_symlink_to_private_dir, 'symbolic link'),
-])
+@pytest.mark.parametrize(
+    'make, reason',
+    [
+        (make_regular_file, 'not a directory'),
+        (make_symlink_to_private_dir, 'symbolic link'),
+    ],
+)
 def test_path_that_is_no_plain_directory_is_not_used(tmp_path, make, reason):
     directory = make(tmp_path)
     fetch = Fetcher()
@@ -370,6 +390,7 @@ def test_path_that_is_no_plain_directory_is_not_used(tmp_path, make, reason):
 
 
 # Invalidation ---------------------------------------------------------------
+
 
 def test_invalidate_removes_only_the_rejected_token(tmp_path):
     directory = private_dir(tmp_path)
@@ -401,8 +422,10 @@ def test_late_invalidate_keeps_the_newer_token_of_another_process(tmp_path):
 
 # Locking between processes --------------------------------------------------
 
+
 def fetch_in_child(directory, counter_path, barrier, results):
     try:
+
         def fetch():
             time.sleep(0.2)
             with open(counter_path, 'a') as handle:
@@ -481,6 +504,7 @@ def test_without_fcntl_the_cache_works_unlocked(tmp_path, monkeypatch):
 
 # Default directory -----------------------------------------------------------
 
+
 def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv('HOME', str(tmp_path))
     monkeypatch.delenv('XDG_CACHE_HOME', raising=False)
@@ -496,6 +520,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 # When the default directory cannot be used ---------------------------------
+
 
 @pytest.fixture
 def unwritable_home(monkeypatch, tmp_path):

@@ -44,13 +44,19 @@ dingtalk_cloud_record.main()
 
 def run_module(emulator, allowed):
     emulator.add_conference('conf-1', cloud_record_status=1)
-    module_args = {'ANSIBLE_MODULE_ARGS': {'api_url': emulator.url, 'conference_id': 'conf-1', 'union_id': 'host-union',
-                                           'access_token': emulator.mint_token()}}
+    module_args = {'ANSIBLE_MODULE_ARGS': {'api_url': emulator.url, 'conference_id': 'conf-1', 'union_id': 'host-union', 'access_token': emulator.mint_token()}}
     script = RUN_WITH_ONLY.format(allowed=('ansible', 'ansible_collections') + allowed)
     # ansible-core may come from the PYTHONPATH ansible-test sets, as for another Python than its own.
     python_path = os.pathsep.join([COLLECTIONS_ROOT] + [path for path in os.environ.get('PYTHONPATH', '').split(os.pathsep) if path])
-    run = subprocess.run([sys.executable, '-c', script], input=json.dumps(module_args).encode('utf-8'), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=python_path), check=False, timeout=60)
+    run = subprocess.run(
+        [sys.executable, '-c', script],
+        input=json.dumps(module_args).encode('utf-8'),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=python_path),
+        check=False,
+        timeout=60,
+    )
     assert run.stdout, run.stderr.decode('utf-8')
     return run, json.loads(run.stdout.decode('utf-8'))
 

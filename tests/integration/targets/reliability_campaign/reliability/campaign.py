@@ -36,8 +36,21 @@ from emulator.admin import EmulatorAdmin  # pylint: disable=import-error  # test
 from emulator.launcher import EmulatorProcess  # pylint: disable=import-error
 
 from .cases import (
-    APP_KEY, APP_SECRET, HOST, HOSTILE_IDS, RETRIES, SEED, SLOW_ANSWER, TIMEOUT, conference_kinds, fault_rules, hostile_answers,
-    hostile_options, hostile_union_id_conferences, seed_conferences, stop_vars,
+    APP_KEY,
+    APP_SECRET,
+    HOST,
+    HOSTILE_IDS,
+    RETRIES,
+    SEED,
+    SLOW_ANSWER,
+    TIMEOUT,
+    conference_kinds,
+    fault_rules,
+    hostile_answers,
+    hostile_options,
+    hostile_union_id_conferences,
+    seed_conferences,
+    stop_vars,
 )
 from .judge import Findings, StopRun
 from .report import write_report
@@ -58,10 +71,15 @@ class Campaign:
         for directory in (self.scanned, self.private):
             os.makedirs(directory, mode=0o700)
         self.ansible_playbook = ansible_playbook
-        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
-                        ANSIBLE_LOCAL_TEMP=os.path.join(self.scanned, 'ansible-local-tmp'),
-                        ANSIBLE_REMOTE_TEMP=os.path.join(self.scanned, 'ansible-remote-tmp'),
-                        DINGTALK_TOKEN_CACHE_DIR=os.path.join(self.scanned, 'token-cache'))
+        self.env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=collections_path,
+            ANSIBLE_NOCOLOR='1',
+            ANSIBLE_FORCE_COLOR='0',
+            ANSIBLE_LOCAL_TEMP=os.path.join(self.scanned, 'ansible-local-tmp'),
+            ANSIBLE_REMOTE_TEMP=os.path.join(self.scanned, 'ansible-remote-tmp'),
+            DINGTALK_TOKEN_CACHE_DIR=os.path.join(self.scanned, 'token-cache'),
+        )
         for name in ('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_ACCESS_TOKEN', 'DINGTALK_API_URL', 'DINGTALK_CA_PATH'):
             self.env.pop(name, None)
 
@@ -77,9 +95,13 @@ class Campaign:
         log = os.path.join(self.scanned, name + '.log')
         started = time.monotonic()
         with open(log, 'wb') as output:
-            run = subprocess.run([self.ansible_playbook, '-vvvv', '-i', os.path.join(PLAYBOOKS, 'inventory.yml'), '-e', '@' + vars_file,
-                                  os.path.join(PLAYBOOKS, playbook)], stdout=output, stderr=subprocess.STDOUT,
-                                 env=dict(self.env, **credentials), check=False)
+            run = subprocess.run(
+                [self.ansible_playbook, '-vvvv', '-i', os.path.join(PLAYBOOKS, 'inventory.yml'), '-e', '@' + vars_file, os.path.join(PLAYBOOKS, playbook)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=dict(self.env, **credentials),
+                check=False,
+            )
         elapsed = time.monotonic() - started
         print('{0}: ansible-playbook {1} took {2:.1f} s'.format(name, playbook, elapsed), flush=True)
         self.admin.settle(SLOW_ANSWER + 10)  # a slow answer finishes after the client gave up on it
@@ -113,9 +135,18 @@ class Campaign:
         truth_before = self.truth()
         self.start_phase(fault_rules())
         results, elapsed = self.playbook(name, playbook, stop_vars(kinds, retries), self.app_credentials())
-        return StopRun(name=name, description=description, kinds=kinds, results=results[result_key] if result_key else results,
-                       elapsed=elapsed, retries=retries, mode=mode, truth_before=truth_before, truth=self.truth(),
-                       calls=self.admin.requests_log())
+        return StopRun(
+            name=name,
+            description=description,
+            kinds=kinds,
+            results=results[result_key] if result_key else results,
+            elapsed=elapsed,
+            retries=retries,
+            mode=mode,
+            truth_before=truth_before,
+            truth=self.truth(),
+            calls=self.admin.requests_log(),
+        )
 
     def fault_campaign(self, conferences, loop_conferences):
         self.admin.add_app(APP_KEY, APP_SECRET)
@@ -125,13 +156,13 @@ class Campaign:
         judge(self.stop_run('batch', 'batch mode, retries {0}'.format(RETRIES), 'batch.yml', kinds, RETRIES, 'batch', 'results'))
 
         kinds = self.seed('loop', loop_conferences)
-        judge(self.stop_run('loop', 'loop mode (one module run per conference), retries {0}'.format(RETRIES), 'loop.yml', kinds,
-                            RETRIES, 'loop'))
+        judge(self.stop_run('loop', 'loop mode (one module run per conference), retries {0}'.format(RETRIES), 'loop.yml', kinds, RETRIES, 'loop'))
 
         kinds = self.seed('noretry', conferences)
         first = judge(self.stop_run('no_retries', 'batch mode, retries 0', 'batch.yml', kinds, 0, 'batch', 'results'))
-        second = judge(self.stop_run('rerun', 'the same conferences again, batch mode, retries {0}'.format(RETRIES), 'batch.yml',
-                                     kinds, RETRIES, 'batch', 'results'))
+        second = judge(
+            self.stop_run('rerun', 'the same conferences again, batch mode, retries {0}'.format(RETRIES), 'batch.yml', kinds, RETRIES, 'batch', 'results')
+        )
         self.findings.judge_rerun(kinds, first, second, self.truth())
 
     def seed(self, prefix, count):
@@ -151,15 +182,19 @@ class Campaign:
         answers = hostile_answers()
         union_id_conferences = hostile_union_id_conferences()
         conferences = [{'conference_id': conference_id, 'host_union_id': HOST, 'cloud_record_status': 1} for conference_id in HOSTILE_IDS]
-        conferences += [{'conference_id': conference_id, 'host_union_id': union_id, 'cloud_record_status': 1}
-                        for conference_id, union_id in union_id_conferences]
+        conferences += [
+            {'conference_id': conference_id, 'host_union_id': union_id, 'cloud_record_status': 1} for conference_id, union_id in union_id_conferences
+        ]
         conferences += [{'conference_id': answer['conference_id'], 'host_union_id': HOST, 'cloud_record_status': 1} for answer in answers]
         self.admin.seed({'conferences': conferences})
         self.start_phase([answer['rule'] for answer in answers])
-        variables = {'union_id': HOST, 'timeout': TIMEOUT, 'hostile_ids': list(HOSTILE_IDS),
-                     'hostile_union_ids': [{'conference_id': conference_id, 'union_id': union_id}
-                                           for conference_id, union_id in union_id_conferences],
-                     'answer_conference_ids': [answer['conference_id'] for answer in answers]}
+        variables = {
+            'union_id': HOST,
+            'timeout': TIMEOUT,
+            'hostile_ids': list(HOSTILE_IDS),
+            'hostile_union_ids': [{'conference_id': conference_id, 'union_id': union_id} for conference_id, union_id in union_id_conferences],
+            'answer_conference_ids': [answer['conference_id'] for answer in answers],
+        }
         results, elapsed = self.playbook('hostile_requests', 'hostile_requests.yml', variables, self.app_credentials())
         self.findings.hostile_elapsed += elapsed
         self.findings.judge_hostile_requests(results, answers, self.truth(), self.admin.requests_log())
@@ -167,9 +202,9 @@ class Campaign:
     def hostile_options(self, token):
         options = hostile_options(self.admin.url, self.scanned)
         self.start_phase([])
-        results, elapsed = self.playbook('hostile_options', 'hostile_options.yml', {'union_id': HOST, 'timeout': TIMEOUT,
-                                                                                    'hostile_options': options},
-                                         {'DINGTALK_ACCESS_TOKEN': token})
+        results, elapsed = self.playbook(
+            'hostile_options', 'hostile_options.yml', {'union_id': HOST, 'timeout': TIMEOUT, 'hostile_options': options}, {'DINGTALK_ACCESS_TOKEN': token}
+        )
         self.findings.hostile_elapsed += elapsed
         self.findings.judge_hostile_options(options, results, self.admin.requests_log())
 
@@ -180,9 +215,25 @@ class Campaign:
         with open(secrets_file, 'w', encoding='utf-8') as handle:
             json.dump({'app_secret': APP_SECRET}, handle)  # JSON is YAML
         summary_file = os.path.join(self.private, 'scan.json')
-        run = subprocess.run([sys.executable, SCANNER, '--label', 'reliability campaign', '--secrets-file', secrets_file,
-                              '--emulator', self.admin.url, '--token-cache', self.env['DINGTALK_TOKEN_CACHE_DIR'],
-                              '--summary', summary_file, self.scanned], stdout=subprocess.PIPE, check=False)
+        run = subprocess.run(
+            [
+                sys.executable,
+                SCANNER,
+                '--label',
+                'reliability campaign',
+                '--secrets-file',
+                secrets_file,
+                '--emulator',
+                self.admin.url,
+                '--token-cache',
+                self.env['DINGTALK_TOKEN_CACHE_DIR'],
+                '--summary',
+                summary_file,
+                self.scanned,
+            ],
+            stdout=subprocess.PIPE,
+            check=False,
+        )
         output = run.stdout.decode('utf-8', errors='replace')
         with open(summary_file, encoding='utf-8') as handle:
             summary = json.load(handle)
@@ -193,8 +244,7 @@ class Campaign:
         os.makedirs(canary_dir)
         with open(os.path.join(canary_dir, 'leak.log'), 'w', encoding='utf-8') as handle:
             handle.write('a task printed {0} here\n'.format(APP_SECRET))
-        canary = subprocess.run([sys.executable, SCANNER, '--label', 'canary', '--secrets-file', secrets_file, canary_dir],
-                                stdout=subprocess.PIPE, check=False)
+        canary = subprocess.run([sys.executable, SCANNER, '--label', 'canary', '--secrets-file', secrets_file, canary_dir], stdout=subprocess.PIPE, check=False)
         summary['canary_found'] = canary.returncode == 1 and b'LEAK: ' in canary.stdout
         if not summary['canary_found']:
             self.findings.problem('secrets', 'canary', 'the scanner missed a planted secret')
@@ -202,6 +252,7 @@ class Campaign:
 
 
 # Setting up ------------------------------------------------------------------------
+
 
 def find_collections_path(work_dir):
     """A directory with ansible_collections/community/dingtalk in it: ANSIBLE_COLLECTIONS_PATH when it holds the collection,
@@ -213,8 +264,9 @@ def find_collections_path(work_dir):
     if parts[-3:-1] == ['ansible_collections', 'community'] and parts[-1] == 'dingtalk':
         return os.sep.join(parts[:-3])
     stage = os.path.join(work_dir, 'collections')
-    subprocess.run([sys.executable, os.path.join(COLLECTION_ROOT, 'tools', 'stage_collection.py'), COLLECTION_ROOT, stage],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, os.path.join(COLLECTION_ROOT, 'tools', 'stage_collection.py'), COLLECTION_ROOT, stage], check=True, stdout=subprocess.DEVNULL
+    )
     return stage
 
 
@@ -226,8 +278,12 @@ def client_constants(collections_path):
     sys.path.insert(0, collections_path)
     # pylint: disable-next=import-outside-toplevel
     from ansible_collections.community.dingtalk.plugins.module_utils import _client, _errors, _rate_limit
-    return {'MAX_BACKOFF_SECONDS': _client.MAX_BACKOFF_SECONDS, 'THROTTLE_PAUSE_SECONDS': _rate_limit.THROTTLE_PAUSE_SECONDS,
-            'PER_SECOND_THROTTLING_CODES': _errors.PER_SECOND_THROTTLING_CODES}
+
+    return {
+        'MAX_BACKOFF_SECONDS': _client.MAX_BACKOFF_SECONDS,
+        'THROTTLE_PAUSE_SECONDS': _rate_limit.THROTTLE_PAUSE_SECONDS,
+        'PER_SECOND_THROTTLING_CODES': _errors.PER_SECOND_THROTTLING_CODES,
+    }
 
 
 def versions(ansible_playbook):
@@ -238,10 +294,15 @@ def versions(ansible_playbook):
 
 def print_summary(findings, scan):
     for phase in findings.phases:
-        print('{name}: {conferences} conferences, {calls} calls, {faults} faults, {recoveries} recoveries, {failed} failed, '
-              '{problems} problems, {elapsed:.1f} s (bound {bound:.0f} s)'.format(**phase))
-    print('hostile input: {0} tried, {1} as expected, {2:.1f} s'.format(
-        len(findings.hostile), sum(1 for case in findings.hostile if case['ok']), findings.hostile_elapsed))
+        print(
+            '{name}: {conferences} conferences, {calls} calls, {faults} faults, {recoveries} recoveries, {failed} failed, '
+            '{problems} problems, {elapsed:.1f} s (bound {bound:.0f} s)'.format(**phase)
+        )
+    print(
+        'hostile input: {0} tried, {1} as expected, {2:.1f} s'.format(
+            len(findings.hostile), sum(1 for case in findings.hostile if case['ok']), findings.hostile_elapsed
+        )
+    )
     print('secret scan: {files} files, {bytes} bytes, {leaks} leaks'.format(**scan))
     for phase, subject, text in findings.problems:
         print('PROBLEM {0}, {1}: {2}'.format(phase, subject, text))

@@ -24,12 +24,12 @@ APP_SECRET = 'reliability-app-secret-5d1f09'
 HOST = 'host-union-reliability'
 OTHER_HOST = 'host-union-somebody-else'
 
-TIMEOUT = 1             # seconds, the module's timeout option
-SLOW_ANSWER = 2.0       # seconds a slow answer takes: more than TIMEOUT
-RETRIES = 8             # a call fails all 9 attempts with a chance of 0.2 ** 9, about 5e-7
-RATE_LIMIT = 500        # calls a second per API: far above what the campaign needs, so it is not rate-bound
+TIMEOUT = 1  # seconds, the module's timeout option
+SLOW_ANSWER = 2.0  # seconds a slow answer takes: more than TIMEOUT
+RETRIES = 8  # a call fails all 9 attempts with a chance of 0.2 ** 9, about 5e-7
+RATE_LIMIT = 500  # calls a second per API: far above what the campaign needs, so it is not rate-bound
 CONCURRENCY = 16
-SEED = 20260401         # the emulator's fault generator
+SEED = 20260401  # the emulator's fault generator
 # Upper bounds of the time one ansible-playbook run and one module run take beyond their DingTalk calls.
 PLAYBOOK_OVERHEAD = 60
 MODULE_RUN_OVERHEAD = 5
@@ -73,9 +73,29 @@ FOREIGN_CODE = 'recordStopPermissionError'
 MAYBE_DONE = 'may have carried it out anyway'
 
 HOSTILE_IDS = (
-    '..', '.', '/', '?', '#', '%', '%2F', '%%', 'a/../../oauth2/accessToken', '../../_emulator/reset', 'id?unionId=evil#frag',
-    'tab\tid', 'line\r\nX-Injected: 1', '会议/ü', '\U0001f3a5 meeting', ' leading and trailing ', 'semi;colon=1', 'back\\slash',
-    'quote\'"', '<script>alert(1)</script>', '+plus+&amp;', '$(reboot)', 'x' * 10240,
+    '..',
+    '.',
+    '/',
+    '?',
+    '#',
+    '%',
+    '%2F',
+    '%%',
+    'a/../../oauth2/accessToken',
+    '../../_emulator/reset',
+    'id?unionId=evil#frag',
+    'tab\tid',
+    'line\r\nX-Injected: 1',
+    '会议/ü',
+    '\U0001f3a5 meeting',
+    ' leading and trailing ',
+    'semi;colon=1',
+    'back\\slash',
+    'quote\'"',
+    '<script>alert(1)</script>',
+    '+plus+&amp;',
+    '$(reboot)',
+    'x' * 10240,
 )
 HOSTILE_UNION_IDS = ('host\r\nX-Injected: 1', 'host\nx-acs-dingtalk-access-token: stolen', '"}, "unionId": "other', 'ü host \U0001f3a5')
 
@@ -98,8 +118,7 @@ def seed_conferences(kinds):
 
 def stop_vars(kinds, retries):
     """The playbook variables of a stop of the conferences of ``kinds``."""
-    return {'conference_ids': list(kinds), 'union_id': HOST, 'timeout': TIMEOUT, 'retries': retries,
-            'rate_limit': RATE_LIMIT, 'concurrency': CONCURRENCY}
+    return {'conference_ids': list(kinds), 'union_id': HOST, 'timeout': TIMEOUT, 'retries': retries, 'rate_limit': RATE_LIMIT, 'concurrency': CONCURRENCY}
 
 
 def fault_rules():
@@ -117,47 +136,113 @@ def hostile_answers():
     # (name, the call answered, the raw fault, what the result must say: "stopped" or a part of the failure message,
     #  whether a failed stop happened all the same: its answer was replaced after it)
     cases = (
-        ('cloudRecordStatus "1" (a number sent as a string)', 'conference.get', {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": "1"}}'},
-         'stopped', False),
-        ('cloudRecordStatus null', 'conference.get', {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": null}}'},
-         'confInfo.cloudRecordStatus = None', False),
-        ('cloudRecordStatus "²" (a digit Python cannot int())', 'conference.get',
-         {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": "\\u00b2"}}'}, 'confInfo.cloudRecordStatus', False),
+        (
+            'cloudRecordStatus "1" (a number sent as a string)',
+            'conference.get',
+            {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": "1"}}'},
+            'stopped',
+            False,
+        ),
+        (
+            'cloudRecordStatus null',
+            'conference.get',
+            {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": null}}'},
+            'confInfo.cloudRecordStatus = None',
+            False,
+        ),
+        (
+            'cloudRecordStatus "²" (a digit Python cannot int())',
+            'conference.get',
+            {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": "\\u00b2"}}'},
+            'confInfo.cloudRecordStatus',
+            False,
+        ),
         ('status true', 'conference.get', {'body': '{"confInfo": {"status": true, "cloudRecordStatus": 1}}'}, 'confInfo.status = True', False),
-        ('cloudRecordStatus 10**30', 'conference.get', {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1' + '0' * 30 + '}}'},
-         'confInfo.cloudRecordStatus', False),
+        (
+            'cloudRecordStatus 10**30',
+            'conference.get',
+            {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1' + '0' * 30 + '}}'},
+            'confInfo.cloudRecordStatus',
+            False,
+        ),
         ('no confInfo', 'conference.get', {'body': '{"requestId": "x"}'}, 'without a confInfo object', False),
         ('confInfo is a list', 'conference.get', {'body': '{"confInfo": [2, 1]}'}, 'without a confInfo object', False),
         ('a JSON array', 'conference.get', {'body': '[]'}, 'HTTP 200 with a body that is not a JSON object', False),
-        ('truncated body', 'conference.get', {'kind': 'truncated', 'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1}}'},
-         'was cut off', False),
+        ('truncated body', 'conference.get', {'kind': 'truncated', 'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1}}'}, 'was cut off', False),
         ('50 MB body', 'conference.get', {'body': 'x' * 1024, 'repeat': 50 * 1024}, 'larger than 4 MiB', False),
-        ('50 MB body without a length', 'conference.get', {'body': 'x' * 1024, 'repeat': 50 * 1024, 'headers': {'Content-Length': None}},
-         'larger than 4 MiB', False),
-        ('non-UTF-8 body', 'conference.get', {'body_base64': base64.b64encode(b'{"confInfo": "\xff\xfe"}').decode('ascii')},
-         'HTTP 200 with a body that is not a JSON object', False),
+        (
+            '50 MB body without a length',
+            'conference.get',
+            {'body': 'x' * 1024, 'repeat': 50 * 1024, 'headers': {'Content-Length': None}},
+            'larger than 4 MiB',
+            False,
+        ),
+        (
+            'non-UTF-8 body',
+            'conference.get',
+            {'body_base64': base64.b64encode(b'{"confInfo": "\xff\xfe"}').decode('ascii')},
+            'HTTP 200 with a body that is not a JSON object',
+            False,
+        ),
         ('JSON nested 100000 deep', 'conference.get', {'body': '[' * 100000}, 'HTTP 200 with a body that is not a JSON object', False),
-        ('an HTML page with HTTP 200', 'conference.get', {'body': '<html><body>maintenance</body></html>', 'content_type': 'text/html'},
-         'not a JSON object (text/html)', False),
-        ('a JSON answer labelled text/plain', 'conference.get',
-         {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1}}', 'content_type': 'text/plain'}, 'stopped', False),
-        ('an error with a 10 kB message', 'conference.get', {'status': 500, 'body': json.dumps({'code': 'systemError', 'message': 'm' * 10240})},
-         'DingTalk error systemError: mmm', False),
-        ('a redirect to another host', 'conference.get', {'status': 307, 'body': '{}', 'headers': {'Location': 'http://127.0.0.1:9/steal'}},
-         'a redirect, which is not followed', False),
-        ('the stop answered 302 {"code": "200"}', 'cloudRecord.stop', {'status': 302, 'body': '{"code": "200"}'},
-         'a redirect, which is not followed', False),
-        ('the stop answered HTTP 200 with HTML, after stopping', 'cloudRecord.stop',
-         {'body': '<html>ok</html>', 'content_type': 'text/html', 'phase': 'after'}, 'not a JSON object', True),
-        ('the stop answered with a 50 MB body, after stopping', 'cloudRecord.stop',
-         {'body': 'x' * 1024, 'repeat': 50 * 1024, 'phase': 'after'}, 'larger than 4 MiB', True),
+        (
+            'an HTML page with HTTP 200',
+            'conference.get',
+            {'body': '<html><body>maintenance</body></html>', 'content_type': 'text/html'},
+            'not a JSON object (text/html)',
+            False,
+        ),
+        (
+            'a JSON answer labelled text/plain',
+            'conference.get',
+            {'body': '{"confInfo": {"status": 2, "cloudRecordStatus": 1}}', 'content_type': 'text/plain'},
+            'stopped',
+            False,
+        ),
+        (
+            'an error with a 10 kB message',
+            'conference.get',
+            {'status': 500, 'body': json.dumps({'code': 'systemError', 'message': 'm' * 10240})},
+            'DingTalk error systemError: mmm',
+            False,
+        ),
+        (
+            'a redirect to another host',
+            'conference.get',
+            {'status': 307, 'body': '{}', 'headers': {'Location': 'http://127.0.0.1:9/steal'}},
+            'a redirect, which is not followed',
+            False,
+        ),
+        ('the stop answered 302 {"code": "200"}', 'cloudRecord.stop', {'status': 302, 'body': '{"code": "200"}'}, 'a redirect, which is not followed', False),
+        (
+            'the stop answered HTTP 200 with HTML, after stopping',
+            'cloudRecord.stop',
+            {'body': '<html>ok</html>', 'content_type': 'text/html', 'phase': 'after'},
+            'not a JSON object',
+            True,
+        ),
+        (
+            'the stop answered with a 50 MB body, after stopping',
+            'cloudRecord.stop',
+            {'body': 'x' * 1024, 'repeat': 50 * 1024, 'phase': 'after'},
+            'larger than 4 MiB',
+            True,
+        ),
     )
     answers = []
     for index, (name, api, rule, expect, stopped_anyway) in enumerate(cases):
         conference_id = 'answer-{0:02d}'.format(index + 1)
         rule = dict({'kind': 'raw', 'api': api, 'path_regex': '^' + re.escape(CONFERENCES + conference_id) + '(/|$)'}, **rule)
-        answers.append({'name': name, 'conference_id': conference_id, 'rule': rule, 'expect': expect, 'stopped_anyway': stopped_anyway,
-                        'stop_called': expect == 'stopped' or api == 'cloudRecord.stop'})
+        answers.append(
+            {
+                'name': name,
+                'conference_id': conference_id,
+                'rule': rule,
+                'expect': expect,
+                'stopped_anyway': stopped_anyway,
+                'stop_called': expect == 'stopped' or api == 'cloudRecord.stop',
+            }
+        )
     return answers
 
 

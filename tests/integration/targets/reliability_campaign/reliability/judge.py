@@ -19,8 +19,19 @@ import math
 from urllib.parse import quote, unquote
 
 from .cases import (
-    CONCURRENCY, CONFERENCES, EXPECTED, FAULTS, FOREIGN_CODE, HOSTILE_IDS, MAYBE_DONE, MODULE_RUN_OVERHEAD, PLAYBOOK_OVERHEAD,
-    RATE_LIMIT, TIMEOUT, hostile_union_id_conferences, printable,
+    CONCURRENCY,
+    CONFERENCES,
+    EXPECTED,
+    FAULTS,
+    FOREIGN_CODE,
+    HOSTILE_IDS,
+    MAYBE_DONE,
+    MODULE_RUN_OVERHEAD,
+    PLAYBOOK_OVERHEAD,
+    RATE_LIMIT,
+    TIMEOUT,
+    hostile_union_id_conferences,
+    printable,
 )
 
 
@@ -44,7 +55,7 @@ def conference_of(call):
     """The conference id a logged call was for, decoded from its path; None for other calls."""
     if not call['path'].startswith(CONFERENCES):
         return None
-    return unquote(call['path'][len(CONFERENCES):].split('/')[0])
+    return unquote(call['path'][len(CONFERENCES) :].split('/')[0])
 
 
 def fault_name(call):
@@ -152,11 +163,15 @@ class Findings:
         outcome, changed, record_status = expected
         got = (result.get('outcome'), bool(result.get('changed')), run.truth[conference_id]['cloud_record_status'])
         if got != expected:
-            self.problem(run.name, conference_id, 'a {0} conference: expected outcome {1}, changed {2}, status {3} afterwards; got {4}, {5}, {6}'
-                         ' ({7})'.format(kind, outcome, changed, record_status, got[0], got[1], got[2], result.get('msg', 'no message')))
+            self.problem(
+                run.name,
+                conference_id,
+                'a {0} conference: expected outcome {1}, changed {2}, status {3} afterwards; got {4}, {5}, {6} ({7})'.format(
+                    kind, outcome, changed, record_status, got[0], got[1], got[2], result.get('msg', 'no message')
+                ),
+            )
         if kind == 'foreign' and result.get('error_code') != FOREIGN_CODE:
-            self.problem(run.name, conference_id, 'a conference of another host failed with {0}, not {1}'.format(
-                result.get('error_code'), FOREIGN_CODE))
+            self.problem(run.name, conference_id, 'a conference of another host failed with {0}, not {1}'.format(result.get('error_code'), FOREIGN_CODE))
 
     def _check_failure(self, run, conference_id, result):
         """A conference reported failed: it claims no change, names the fault of its last call, and says when the stop may have happened."""
@@ -165,10 +180,8 @@ class Findings:
         # The failing call is the last to arrive (the log is in the order the answers ended).
         last = max((call for call in run.calls if conference_of(call) == conference_id), key=lambda call: call['time'], default=None)
         if not names_cause(result, last):
-            self.problem(run.name, conference_id, 'the failure "{0}" does not name the cause: {1}'.format(
-                result.get('msg'), describe_call(last)))
-        stopped_anyway = (run.truth_before[conference_id]['cloud_record_status'] in (1, 2)
-                          and run.truth[conference_id]['cloud_record_status'] == 3)
+            self.problem(run.name, conference_id, 'the failure "{0}" does not name the cause: {1}'.format(result.get('msg'), describe_call(last)))
+        stopped_anyway = run.truth_before[conference_id]['cloud_record_status'] in (1, 2) and run.truth[conference_id]['cloud_record_status'] == 3
         if stopped_anyway:
             self.stopped_anyway[run.name] += 1
             if MAYBE_DONE not in result.get('msg', ''):
@@ -181,12 +194,21 @@ class Findings:
         for call in calls:
             by_call[(conference_of(call), call['api'])].append(call)
         # A recovery: a call that met a fault and was then answered without one (by a retry).
-        recoveries = sum(1 for attempts in by_call.values() if any(call['fault'] for call in attempts)
-                         and any(not call['fault'] and call['status'] is not None for call in attempts))
+        recoveries = sum(
+            1
+            for attempts in by_call.values()
+            if any(call['fault'] for call in attempts) and any(not call['fault'] and call['status'] is not None for call in attempts)
+        )
         throttled = sum(1 for call in calls if call['status'] == 429 or call['code'] in self.constants['PER_SECOND_THROTTLING_CODES'])
         return {
-            'name': run.name, 'description': run.description, 'conferences': len(run.kinds), 'calls': len(calls),
-            'faults': sum(faults.values()), 'faults_by_kind': dict(faults), 'recoveries': recoveries, 'elapsed': run.elapsed,
+            'name': run.name,
+            'description': run.description,
+            'conferences': len(run.kinds),
+            'calls': len(calls),
+            'faults': sum(faults.values()),
+            'faults_by_kind': dict(faults),
+            'recoveries': recoveries,
+            'elapsed': run.elapsed,
             'bound': self.time_bound(len(run.kinds), run.retries, run.mode, throttled),
             'outcomes': dict(collections.Counter(result.get('outcome') for result in reported.values())),
             'changed': sum(1 for result in reported.values() if result.get('changed')),
@@ -210,8 +232,9 @@ class Findings:
     def judge_hostile_requests(self, results, answers, truth, calls):
         """Hostile ids reach exactly their own path, hostile union ids stay in the body, hostile answers fail as they must."""
         union_id_conferences = hostile_union_id_conferences()
-        intended = intended_paths(HOSTILE_IDS + tuple(conference_id for conference_id, _union_id in union_id_conferences)
-                                  + tuple(answer['conference_id'] for answer in answers))
+        intended = intended_paths(
+            HOSTILE_IDS + tuple(conference_id for conference_id, _union_id in union_id_conferences) + tuple(answer['conference_id'] for answer in answers)
+        )
         strays = [call['path'][:80] for call in calls if call['path'] not in intended]
         if strays:
             self.problem('hostile', 'paths', 'calls to unintended paths: {0}'.format(strays))
@@ -222,16 +245,17 @@ class Findings:
             paths = sorted(call['path'] for call in calls if call['path'] in intended and intended[call['path']] == conference_id)
             ok = (result.get('outcome'), result.get('changed'), truth[conference_id]['cloud_record_status']) == ('stopped', True, 3)
             ok = ok and len(paths) == 2 and all(unquote(path.split('/')[4]) == conference_id for path in paths)
-            self.hostile_case('conference id', printable(conference_id), 'stopped; the query and the stop went to its own encoded path',
-                              ok, result.get('msg'))
+            self.hostile_case('conference id', printable(conference_id), 'stopped; the query and the stop went to its own encoded path', ok, result.get('msg'))
 
         for (conference_id, union_id), result in zip(union_id_conferences, results['union_ids']):
             stops = [call for call in calls if call['api'] == 'cloudRecord.stop' and conference_of(call) == conference_id]
             ok = result.get('outcome') == 'stopped' and len(stops) == 1 and stops[0]['body'] == {'unionId': union_id}
-            ok = ok and not any(name in stops[0]['headers'] for name in ('x-injected',)) and stops[0]['headers'].get(
-                'x-acs-dingtalk-access-token', '').startswith('emu')
-            self.hostile_case('union id', printable(union_id), 'stopped; sent only in the JSON body, no header injected', ok,
-                              result.get('msg'))
+            ok = (
+                ok
+                and not any(name in stops[0]['headers'] for name in ('x-injected',))
+                and stops[0]['headers'].get('x-acs-dingtalk-access-token', '').startswith('emu')
+            )
+            self.hostile_case('union id', printable(union_id), 'stopped; sent only in the JSON body, no header injected', ok, result.get('msg'))
 
         by_id = dict((result['conference_id'], result) for result in results['answers']['results'])
         for answer in answers:
@@ -248,8 +272,9 @@ class Findings:
             msg = result.get('msg', '')
             ok = ok and result.get('failed') and not result.get('changed') and answer['expect'] in msg and len(msg) < 1500
             ok = ok and stopped == answer['stopped_anyway'] and (MAYBE_DONE in msg) == answer['stopped_anyway']
-            expectation = 'fails: "{0}"{1}'.format(answer['expect'], '; the stop happened, and the message says it may have'
-                                                   if answer['stopped_anyway'] else '; nothing was stopped')
+            expectation = 'fails: "{0}"{1}'.format(
+                answer['expect'], '; the stop happened, and the message says it may have' if answer['stopped_anyway'] else '; nothing was stopped'
+            )
         self.hostile_case('answer', answer['name'], expectation, ok, result.get('msg'))
 
     def judge_hostile_options(self, options, results, calls):

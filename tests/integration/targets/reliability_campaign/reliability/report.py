@@ -44,11 +44,13 @@ def write_report(path, findings, scan, started, versions):
         '| faults injected | {0} ({1:.1f} % of calls) |'.format(total['faults'], 100.0 * total['faults'] / max(1, total['calls'])),
         '| recoveries | {0} calls answered correctly after a fault |'.format(total['recoveries']),
         '| false reports | {0} (a recording reported stopped that runs, a stop reported twice, a failure without its cause) |'.format(
-            sum(phase['problems'] for phase in phases)),
+            sum(phase['problems'] for phase in phases)
+        ),
         '| hostile inputs tried | {0}, {1} handled as expected |'.format(len(findings.hostile), hostile_ok),
         '| secrets and tokens leaked | **{0}** in {1} files ({2} bytes) |'.format(scan['leaks'], scan['files'], scan['bytes']),
         '| time | {0:.0f} s for the fault campaign, whose bound is {1:.0f} s; {2:.0f} s for the hostile input |'.format(
-            total['elapsed'], total['bound'], findings.hostile_elapsed),
+            total['elapsed'], total['bound'], findings.hostile_elapsed
+        ),
         '',
         '## Fault campaign',
         '',
@@ -71,8 +73,10 @@ def write_report(path, findings, scan, started, versions):
     ]
     for phase in phases:
         outcomes = ', '.join('{0} {1}'.format(count, outcome) for outcome, count in sorted(phase['outcomes'].items()))
-        lines.append('| {description} | {conferences} | {calls} | {faults} | {recoveries} | {0} | {changed} | {failed} | {problems} | '
-                     '{elapsed:.1f} s | {bound:.0f} s |'.format(outcomes, **phase))
+        lines.append(
+            '| {description} | {conferences} | {calls} | {faults} | {recoveries} | {0} | {changed} | {failed} | {problems} | '
+            '{elapsed:.1f} s | {bound:.0f} s |'.format(outcomes, **phase)
+        )
     lines += [
         '',
         'Checked after each run, for every conference: it is reported once; the outcome, `changed` and the emulator\'s recording',
@@ -81,15 +85,18 @@ def write_report(path, findings, scan, started, versions):
         'call (the DingTalk code and HTTP status, the HTML page\'s status, the dropped connection, the timeout or the',
         'cut-off answer), and if the stop did happen before its answer was lost the message says that it may have (this',
         'time {0} of the failures). The re-run then reports each of those correctly, and no conference is reported stopped by'.format(
-            sum(findings.stopped_anyway.values())),
+            sum(findings.stopped_anyway.values())
+        ),
         'both runs.',
         '',
         'Loop mode costs a whole module run per conference (about a second at `-vvvv`), so it runs on a smaller set of',
         '{0} conferences; batch mode takes all of them. The bound of each run assumes every call uses all its attempts,'.format(
-            sum(phase['conferences'] for phase in phases if phase['name'] == 'loop')),
+            sum(phase['conferences'] for phase in phases if phase['name'] == 'loop')
+        ),
         'each attempt waits `timeout` for the connection, for the answer to begin and for the rest of it, every back-off is',
         'the longest (`retries` x {0} s), every throttling answer holds the API back {1} s, plus {2} s per playbook and'.format(
-            findings.constants['MAX_BACKOFF_SECONDS'], findings.constants['THROTTLE_PAUSE_SECONDS'], PLAYBOOK_OVERHEAD),
+            findings.constants['MAX_BACKOFF_SECONDS'], findings.constants['THROTTLE_PAUSE_SECONDS'], PLAYBOOK_OVERHEAD
+        ),
         '{0} s per module run: a limit that a hung retry loop would break, not a timing goal.'.format(MODULE_RUN_OVERHEAD),
         '',
         '## Hostile input',
@@ -102,17 +109,20 @@ def write_report(path, findings, scan, started, versions):
         '| input | value | expected | as expected |',
         '|---|---|---|---|',
     ]
-    lines += ['| {kind} | `{0}` | {expectation} | {1} |'.format(markdown_code(case['value']), 'yes' if case['ok'] else '**no**', **case)
-              for case in findings.hostile]
+    lines += [
+        '| {kind} | `{0}` | {expectation} | {1} |'.format(markdown_code(case['value']), 'yes' if case['ok'] else '**no**', **case) for case in findings.hostile
+    ]
     lines += [
         '',
         '## Secrets',
         '',
         'Every run above is at `-vvvv`. Its output, the results the checker read, Ansible\'s local and remote temporary',
         'directories and the token cache ({0} files, {1} bytes) were searched for the app secret, the {2} tokens the'.format(
-            scan['files'], scan['bytes'], scan['tokens']),
+            scan['files'], scan['bytes'], scan['tokens']
+        ),
         'emulator issued and anything shaped like an emulator token: **{0} leaks**. A planted secret was {1} by the same'.format(
-            scan['leaks'], 'found' if scan.get('canary_found') else '**not found**'),
+            scan['leaks'], 'found' if scan.get('canary_found') else '**not found**'
+        ),
         'scanner. The other integration targets scan their own `-vvvv` output the same way',
         '(`tests/integration/targets/setup_secret_scan`), and `awx_job_run` scans its ansible-runner artifacts.',
         '',
