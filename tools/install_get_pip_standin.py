@@ -22,7 +22,11 @@ def main():
     pip_version = get_venv_packages(python)['pip']
     cache_path = os.path.expanduser('~/.ansible/test/cache/get_pip_{0}.py'.format(pip_version.replace('.', '_')))
     os.makedirs(os.path.dirname(cache_path), exist_ok=True)
-    shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'get_pip_standin.py'), cache_path)
+    # make test sets up two virtualenvs at once: a copy under another name, then a rename, so that
+    # ansible-test never reads a half-written stand-in.
+    partial_path = '{0}.{1}.partial'.format(cache_path, os.getpid())
+    shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'get_pip_standin.py'), partial_path)
+    os.replace(partial_path, cache_path)
     print('ansible-test pip bootstrap stand-in: {0}'.format(cache_path))
 
 
