@@ -87,21 +87,9 @@ class CloudRecordings:
         now_ms = int(self.clock.time() * 1000)
         number = self._next()
         union_id = conference.get("cloud_record_owner_union_id") or conference["host_union_id"]
-        self._add_video(
-            conference["conference_id"],
-            {
-                "record_id": str(7000000 + number),
-                "media_id": "emumedia%06d" % number,
-                "region_id": REGION,
-                "record_type": 0,
-                "duration": 60000,
-                "file_size": self.config["recording_size"],
-                "start_time": now_ms - 60000,
-                "end_time": now_ms,
-                "union_id": union_id,
-                "ready_in_seconds": self.config["video_delay"],
-            },
-        )
+        # The recording's number names its video and its transcript; the rest is a default video of one minute ending now.
+        video = {"record_id": str(7000000 + number), "media_id": "emumedia%06d" % number, "union_id": union_id, "ready_in_seconds": self.config["video_delay"]}
+        self._add_video(conference["conference_id"], video)
         transcript = self.transcripts.setdefault(conference["conference_id"], [])
         for index in range(self.config["transcript_paragraphs"]):
             start = now_ms - 60000 + index * 1000

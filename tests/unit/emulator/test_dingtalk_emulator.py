@@ -5,7 +5,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -697,64 +696,8 @@ def test_reset_and_stats(client):
     assert_error(client.api("POST", "/v1.0/oauth2/accessToken", body={"appKey": "app-key", "appSecret": "app-secret"}), 400, "invalidClientIdOrSecret")
 
 
-def _make_certificate(directory):
-    """A throw-away self-signed certificate for 127.0.0.1, from openssl or else the cryptography package."""
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    if shutil.which("openssl"):
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                key,
-                "-out",
-                cert,
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return cert, key
-    x509 = pytest.importorskip("cryptography.x509", reason="making a certificate needs openssl or the cryptography package")
-    import datetime
-    import ipaddress
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .sign(private_key, hashes.SHA256())
-    )
-    with open(cert, "wb") as handle:
-        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
-    with open(key, "wb") as handle:
-        handle.write(private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return cert, key
-
-
-def test_tls(tmp_path):
-    cert, key = _make_certificate(str(tmp_path))
+def test_tls(tls_certificate):
+    cert, key = tls_certificate
     with start_in_thread(tls_cert=cert, tls_key=key) as emulator:
         assert emulator.url.startswith("https://127.0.0.1:")
         EmulatorAdmin(emulator.url, verify=cert).add_app("k", "s")

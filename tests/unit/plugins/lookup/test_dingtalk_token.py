@@ -32,24 +32,8 @@ except ImportError:  # ansible-core before 2.19 templates every string
 # <root>/ansible_collections/community/dingtalk/tests/unit/plugins/lookup/this_file.py
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
 
-AUTH_VARIABLES = (
-    'DINGTALK_APP_KEY',
-    'DINGTALK_APP_SECRET',
-    'DINGTALK_SUITE_KEY',
-    'DINGTALK_SUITE_SECRET',
-    'DINGTALK_AUTH_CORP_ID',
-    'DINGTALK_SUITE_TICKET',
-    'DINGTALK_API_URL',
-    'DINGTALK_CA_PATH',
-    'DINGTALK_TOKEN_CACHE_DIR',
-)
-
-
-@pytest.fixture(autouse=True)
-def no_dingtalk_environment(monkeypatch, tmp_path):
-    for name in AUTH_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv('DINGTALK_TOKEN_CACHE_DIR', str(tmp_path / 'token-cache'))
+# The developer's DINGTALK_* variables would reach the plugin as option values (tests/unit/plugins/conftest.py).
+pytestmark = pytest.mark.usefixtures('no_dingtalk_environment')
 
 
 def dingtalk_token(terms=(), variables=None, **options):

@@ -17,6 +17,8 @@ import json
 import os
 import re
 
+from emulator.hostile_ids import HOSTILE_CONFERENCE_IDS  # pylint: disable=import-error  # tests/ is on sys.path (tools/reliability_report.py)
+
 CONFERENCES = '/v1.0/conference/videoConferences/'
 
 APP_KEY = 'ding-reliability-app'
@@ -72,31 +74,7 @@ EXPECTED = {
 FOREIGN_CODE = 'recordStopPermissionError'
 MAYBE_DONE = 'may have carried it out anyway'
 
-HOSTILE_IDS = (
-    '..',
-    '.',
-    '/',
-    '?',
-    '#',
-    '%',
-    '%2F',
-    '%%',
-    'a/../../oauth2/accessToken',
-    '../../_emulator/reset',
-    'id?unionId=evil#frag',
-    'tab\tid',
-    'line\r\nX-Injected: 1',
-    '会议/ü',
-    '\U0001f3a5 meeting',
-    ' leading and trailing ',
-    'semi;colon=1',
-    'back\\slash',
-    'quote\'"',
-    '<script>alert(1)</script>',
-    '+plus+&amp;',
-    '$(reboot)',
-    'x' * 10240,
-)
+HOSTILE_IDS = HOSTILE_CONFERENCE_IDS
 HOSTILE_UNION_IDS = ('host\r\nX-Injected: 1', 'host\nx-acs-dingtalk-access-token: stolen', '"}, "unionId": "other', 'ü host \U0001f3a5')
 
 
