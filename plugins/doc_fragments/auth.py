@@ -72,7 +72,7 @@ options:
         set either, C($XDG_CACHE_HOME/community.dingtalk/tokens) (by default C(~/.cache/community.dingtalk/tokens)).
       - When that default directory cannot be used, for example because the home directory is not writable, the cache
         moves to C(community.dingtalk-tokens) in the private data directory of the ansible-runner job (as AWX runs
-        jobs), or else to C($TMPDIR/community.dingtalk-tokens-<uid>), and the task that creates it warns once. A
+        jobs), or else to C($TMPDIR/community.dingtalk-tokens-<uid>), with a warning that Ansible shows once per run. A
         directory set here or in E(DINGTALK_TOKEN_CACHE_DIR) is never replaced.
     type: path
 """

@@ -15,7 +15,8 @@ processes asking at once cause exactly one token request.
 
 When the default directory cannot be used (an AWX job may run as an arbitrary
 UID whose HOME it cannot write), the cache moves to a directory of the job's
-own, and the process that creates it says so. Any other problem with the
+own, and every task that uses it says so in the same words, which Ansible shows
+once per run. Any other problem with the
 cache ends in a warning and a direct token request: a broken cache costs one
 extra request, never a task. No message names a token or a secret. This is a
 private module: its interface may change without notice.
@@ -138,7 +139,7 @@ class TokenCache:
 
     Without ``directory`` and DINGTALK_TOKEN_CACHE_DIR, a default directory that
     cannot be used is replaced by the first usable of :func:`fallback_cache_dirs`
-    (``directory`` then names it); only the process that creates the fallback warns.
+    (``directory`` then names it), with a warning that is the same in every process.
     """
 
     def __init__(self, directory=None, clock=time.time, lock_timeout=120.0, refresh_margin=DEFAULT_REFRESH_MARGIN_SECONDS):
@@ -303,7 +304,7 @@ class TokenCache:
 
     def _settle_directory(self):
         """Prepare the cache directory, or a fallback for the default one; return whether there is one to use."""
-        problem = _prepare_directory(self.directory, self._warn, create_parents=True)[0]
+        problem = _prepare_directory(self.directory, self._warn, create_parents=True)
         if problem is None:
             return True
         if not self._may_fall_back:
@@ -312,14 +313,15 @@ class TokenCache:
         fallbacks = self._candidate_directories()[1:]
         for fallback in fallbacks:
             # A fallback's parent (the job's directory, the temporary directory) must exist already.
-            fallback_problem, created = _prepare_directory(fallback, self._warn, create_parents=False)
+            fallback_problem = _prepare_directory(fallback, self._warn, create_parents=False)
             if fallback_problem is None:
-                # Every task of a run is a process of its own: only the one that creates the
-                # fallback says so, which in a job's own directory is once per job.
-                if created:
-                    self._warn(
-                        'The token cache directory {0} cannot be used because {1}; tokens are cached in {2} instead.'.format(self.directory, problem, fallback)
-                    )
+                # Every task of a run is a process of its own, and each says so in the same words:
+                # Ansible shows a warning once per run however many tasks give it, and so the
+                # notice is there in every run, the first task of which may not be the one that
+                # created the fallback (an earlier run's in the temporary directory, a parallel task's).
+                self._warn(
+                    'The token cache directory {0} cannot be used because {1}; tokens are cached in {2} instead.'.format(self.directory, problem, fallback)
+                )
                 self.directory = fallback
                 return True
         self._warn(
@@ -380,33 +382,31 @@ def _check_key(key):
 
 
 def _prepare_directory(directory, warn, create_parents):
-    """Create or check a cache directory; return ``(why it cannot be used or None, whether it was created now)``.
+    """Create or check a cache directory; return why it cannot be used, or None.
 
     With ``create_parents``, missing parents are created too, private like the
     directory itself (the XDG base directory spec asks 0700 for ~/.cache).
     """
     if not hasattr(os, 'geteuid'):
-        return 'this platform cannot tell who owns a file', False
+        return 'this platform cannot tell who owns a file'
     if not os.path.isabs(directory):
-        return 'it is not an absolute path', False
-    created = False
+        return 'it is not an absolute path'
     try:
         _make_private_directory(directory, create_parents)
-        created = True
     except FileExistsError:
         pass  # checked below like a new one
     except OSError as exc:
-        return 'it could not be created ({0})'.format(exc.strerror), False
+        return 'it could not be created ({0})'.format(exc.strerror)
     try:
         info = os.lstat(directory)
     except OSError as exc:
-        return 'it could not be examined ({0})'.format(exc.strerror), created
+        return 'it could not be examined ({0})'.format(exc.strerror)
     if stat.S_ISLNK(info.st_mode):
-        return 'it is a symbolic link', created
+        return 'it is a symbolic link'
     if not stat.S_ISDIR(info.st_mode):
-        return 'it is not a directory', created
+        return 'it is not a directory'
     if info.st_uid != os.geteuid():
-        return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid()), created
+        return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid())
     permissions = stat.S_IMODE(info.st_mode) & 0o777
     if permissions != 0o700:
         # Only the directory itself needs to be private: its own 0700 keeps
@@ -414,10 +414,10 @@ def _prepare_directory(directory, warn, create_parents):
         try:
             os.chmod(directory, 0o700)
         except OSError as exc:
-            return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror), created
+            return 'its permissions {0:04o} could not be set to 0700 ({1})'.format(permissions, exc.strerror)
         if permissions & 0o077:
             warn('The token cache directory {0} was open to other users (permissions {1:04o}); they are now 0700.'.format(directory, permissions))
-    return None, created
+    return None
 
 
 def _make_private_directory(directory, create_parents):
