@@ -213,6 +213,11 @@ class EmulatorAdmin(_AdminClient):
         while self.stats()['in_flight'] and time.monotonic() < deadline:
             time.sleep(0.005)
 
+    def settled_stats(self, timeout=10):
+        """The statistics once the calls still being answered are counted in them (see requests_log)."""
+        self.settle(timeout)
+        return self.stats()
+
     def requests_log(self, api=None, since=None, settle_timeout=10):
         """The request log (of one API, after sequence number ``since``), once the calls still being answered are in it."""
         # A call is logged just after its answer is written: a client that has its answer may be a moment early.

@@ -153,8 +153,7 @@ def emulator_url():
 
 def settled_stats():
     """The emulator's counters once no API request is in flight (the log lags the answers a little)."""
-    emulator().settle(timeout=10)
-    stats = emulator().stats()
+    stats = emulator().settled_stats()
     if stats['in_flight']:
         raise JobError('the emulator still answers requests of a job that has ended')
     return stats
