@@ -146,47 +146,33 @@ def assert_sdk_error(error, status, code, message=None):
         assert error.data['message'] == message
 
 
-def headers(model, token):
-    return model(x_acs_dingtalk_access_token=token)
+def conference_call(sdk, operation, token, *arguments):
+    """``sdk.<operation>_with_options(*arguments, headers, runtime)``: the one form of the SDK's conference calls.
+
+    Its headers model is named after the operation (stop_cloud_record: StopCloudRecordHeaders).
+    """
+    headers_model = getattr(conference_models, ''.join(word.title() for word in operation.split('_')) + 'Headers')
+    return getattr(sdk, operation + '_with_options')(*arguments, headers_model(x_acs_dingtalk_access_token=token), util_models.RuntimeOptions())
 
 
 def query(sdk, conference_id, token):
-    return sdk.query_conference_info_with_options(conference_id, headers(conference_models.QueryConferenceInfoHeaders, token), util_models.RuntimeOptions())
+    return conference_call(sdk, 'query_conference_info', token, conference_id)
 
 
 def stop(sdk, conference_id, token, union_id=HOST):
-    return sdk.stop_cloud_record_with_options(
-        conference_id,
-        conference_models.StopCloudRecordRequest(union_id=union_id),
-        headers(conference_models.StopCloudRecordHeaders, token),
-        util_models.RuntimeOptions(),
-    )
+    return conference_call(sdk, 'stop_cloud_record', token, conference_id, conference_models.StopCloudRecordRequest(union_id=union_id))
 
 
 def start(sdk, conference_id, token, union_id=HOST, **options):
-    return sdk.start_cloud_record_with_options(
-        conference_id,
-        conference_models.StartCloudRecordRequest(union_id=union_id, **options),
-        headers(conference_models.StartCloudRecordHeaders, token),
-        util_models.RuntimeOptions(),
-    )
+    return conference_call(sdk, 'start_cloud_record', token, conference_id, conference_models.StartCloudRecordRequest(union_id=union_id, **options))
 
 
 def create(sdk, token, user_id=HOST, title='Weekly sync'):
-    return sdk.create_video_conference_with_options(
-        conference_models.CreateVideoConferenceRequest(user_id=user_id, conf_title=title),
-        headers(conference_models.CreateVideoConferenceHeaders, token),
-        util_models.RuntimeOptions(),
-    )
+    return conference_call(sdk, 'create_video_conference', token, conference_models.CreateVideoConferenceRequest(user_id=user_id, conf_title=title))
 
 
 def close(sdk, conference_id, token, union_id=HOST):
-    return sdk.close_video_conference_with_options(
-        conference_id,
-        conference_models.CloseVideoConferenceRequest(union_id=union_id),
-        headers(conference_models.CloseVideoConferenceHeaders, token),
-        util_models.RuntimeOptions(),
-    )
+    return conference_call(sdk, 'close_video_conference', token, conference_id, conference_models.CloseVideoConferenceRequest(union_id=union_id))
 
 
 def suite_token_request(**change):
