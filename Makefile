@@ -9,7 +9,7 @@
 # The stage lives outside the checkout: inside it, ansible-test would find the
 # checkout's git repository, in which the ignored stage has no files to test.
 #
-# `make test` = sanity units integration (ansible-core 2.19, .venv), the release
+# `make test` = sanity units integration (ansible-core 2.19, .venv) and, in a second lane, the release
 # checks (lint, docs, changelog, build, galaxy-importer, execution environment) and
 # units and integration again, alongside, on ansible-core 2.16 (.venv-2.16, its own stage), the
 # oldest version meta/runtime.yml promises. `make test-matrix` runs units and
@@ -104,19 +104,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.
 stage: venv
 	$(BIN)/python tools/stage_collection.py . $(BUILD_ROOT) >/dev/null
 
-# The ansible-core $(OLD_CORE) half runs beside the rest: the integration tests mostly wait for
-# ansible's processes to start and for the emulator, so the two share two cores well (each has its
-# own virtualenv, stage and emulator on a free port). Its output goes to its log, printed at the end.
-OLD_CORE_LOG = $(BUILD_ROOT)-test-$(OLD_CORE).log
+# make test runs in two lanes at once: the integration tests mostly wait for ansible's processes
+# to start and for the emulator, so two lanes share two cores well. Lane one: sanity, units and
+# integration on ansible-core 2.19. Lane two: units and integration on ansible-core $(OLD_CORE), then the
+# release checks, in a stage of their own ($(RELEASE_BUILD_ROOT)) so that they never read the stage
+# lane one's tests write in. Each lane has its own virtualenv, stage and emulator (on a free port);
+# both virtualenvs are made first, side by side. Lane two's output goes to its log, printed at the end.
+LANE_TWO_LOG = $(BUILD_ROOT)-lane-two.log
+RELEASE_BUILD_ROOT = $(BUILD_ROOT)-release
 test:
-	@mkdir -p $(dir $(OLD_CORE_LOG))
-	@echo "make test-$(OLD_CORE) runs alongside, into $(OLD_CORE_LOG); its output follows at the end"
-	$(MAKE) --no-print-directory test-$(OLD_CORE) >$(OLD_CORE_LOG) 2>&1 & old_core=$$!; \
-	current=0; $(MAKE) --no-print-directory sanity units integration release-checks || current=$$?; \
-	old=0; wait $$old_core || old=$$?; \
-	echo "===== make test-$(OLD_CORE) ($(OLD_CORE_LOG))"; cat $(OLD_CORE_LOG); \
-	echo "make test: sanity units integration release-checks exit $$current; test-$(OLD_CORE) exit $$old"; \
-	[ $$current -eq 0 ] && [ $$old -eq 0 ]
+	@mkdir -p $(dir $(LANE_TWO_LOG))
+	$(MAKE) --no-print-directory venv-core CORE=$(OLD_CORE) >$(LANE_TWO_LOG) 2>&1 & core_venv=$$!; \
+	$(MAKE) --no-print-directory venv; wait $$core_venv || { cat $(LANE_TWO_LOG); exit 1; }
+	@echo "Lane two (test-$(OLD_CORE), then release-checks) runs alongside, into $(LANE_TWO_LOG); its output follows at the end"
+	{ $(MAKE) --no-print-directory test-$(OLD_CORE) && \
+	  $(MAKE) --no-print-directory release-checks BUILD_ROOT=$(RELEASE_BUILD_ROOT); } >>$(LANE_TWO_LOG) 2>&1 & lane_two=$$!; \
+	one=0; $(MAKE) --no-print-directory sanity units integration || one=$$?; \
+	two=0; wait $$lane_two || two=$$?; \
+	echo "===== lane two: make test-$(OLD_CORE) release-checks ($(LANE_TWO_LOG))"; cat $(LANE_TWO_LOG); \
+	echo "make test: lane one (sanity units integration) exit $$one; lane two (test-$(OLD_CORE) release-checks) exit $$two"; \
+	[ $$one -eq 0 ] && [ $$two -eq 0 ]
 
 sanity: stage
 	$(ANSIBLE_TEST) sanity --python $(PY_VERSION) --color no
@@ -251,4 +258,4 @@ bench: venv
 	$(BIN)/python tests/benchmarks/run_benchmark.py --collections-path $(BENCH_BUILD_ROOT) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-* $(BUILD_ROOT) $(BUILD_ROOT)-core* $(BUILD_ROOT)-matrix $(BENCH_BUILD_ROOT)
+	rm -rf $(VENV) .venv-* $(BUILD_ROOT) $(RELEASE_BUILD_ROOT) $(BUILD_ROOT)-core* $(BUILD_ROOT)-matrix $(BENCH_BUILD_ROOT)
