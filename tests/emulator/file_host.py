@@ -149,15 +149,19 @@ class FileStore:
                 return use_rule(rule)
             return None
 
-    def begin(self):
-        with self.lock:
-            self.in_flight += 1
-
-    def log(self, entry):
+    def begin(self, entry):
+        """A request arrived: it is numbered now, so that the log is in the order requests came in."""
         with self.lock:
             self._seq += 1
             entry["seq"] = self._seq
+            self.in_flight += 1
+
+    def log(self, entry):
+        """A request was answered. Answers may end in another order than requests came (a client's next
+        request can be answered before the thread of its last one logs it): the log keeps arrival order."""
+        with self.lock:
             self.request_log.append(entry)
+            self.request_log.sort(key=lambda logged: logged["seq"])
             self.in_flight -= 1
 
     def settled_log(self, timeout=5.0):
@@ -229,7 +233,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
             "fault": None,
             "connection": "%s:%s" % self.client_address[:2],
         }
-        store.begin()
+        store.begin(entry)
         try:
             self._answer_object(store, key, query, entry)
         finally:
