@@ -7,6 +7,12 @@
 # At the end no secret, no token and no traceback may appear in any job event, stdout or artifact.
 set -eu
 
+# One AWX job run at a time on a machine (make test runs two ansible-core lines at once): a run opens
+# the virtualenv's parent directories to the job user and closes them at its end, which must not
+# happen under another run's jobs.
+exec 9>"${TMPDIR:-/tmp}/community.dingtalk-awx_job_run.lock"
+flock 9
+
 AWX_JOB_WORK_DIR=$(mktemp -d)
 # The job user finds ansible-runner and ansible-playbook on PATH, in the virtualenv under test; that lookup
 # uses access(2), which ignores the read capability awx_job.py gives the user. Parents of the virtualenv
@@ -33,7 +39,7 @@ export AWX_JOB_WORK_DIR
 export AWX_JOB_UID=$((1000680000 + RANDOM))
 export ANSIBLE_NOCOLOR=1
 
-job() { python awx_job.py "$@"; }
+job() { python awx_job.py "$@" 9>&-; }  # the lock is this script's alone: no job keeps it
 job_template="$(job collection-root)/docs/examples/awx_job_template.yml"
 stop_task="Stop the cloud recording"
 batch_task="Stop the cloud recordings"
