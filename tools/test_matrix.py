@@ -35,6 +35,7 @@ CORE_PYTHONS = {
 # The Pythons the modules promise to run on (tests/config.yml), as far as ansible-core 2.19 tests them.
 MODULE_PYTHONS = ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13')
 LOG_TAIL_LINES = 40
+PRINT_VERSION = 'print("%d.%d" % sys.version_info[:2])'
 SUMMARY_HEADER = ('What', 'Python', 'Units', 'Integration', 'Time')
 
 
@@ -46,14 +47,7 @@ def find_python(version):
     if on_path and os.sep + 'shims' + os.sep not in on_path:
         candidates.append(on_path)
     for candidate in candidates:
-        check = subprocess.run(
-            [candidate, '-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            check=False,
-            universal_newlines=True,
-        )
-        if check.returncode == 0 and check.stdout.strip() == version:
+        if python_output(candidate, 'import sys, venv, ensurepip; ' + PRINT_VERSION) == version:
             return candidate
     return None
 
@@ -63,14 +57,13 @@ def python_of(venv):
     python = os.path.join(venv, 'bin', 'python')
     if not os.path.exists(python):
         return None
-    check = subprocess.run(
-        [python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        universal_newlines=True,
-    )
-    return check.stdout.strip() or None
+    return python_output(python, 'import sys; ' + PRINT_VERSION) or None
+
+
+def python_output(python, code):
+    """What ``python -c code`` prints, stripped; '' when it fails."""
+    check = subprocess.run([python, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    return check.stdout.strip() if check.returncode == 0 else ''
 
 
 class Matrix:
@@ -162,14 +155,7 @@ def write_report(path, rows, totals, elapsed):
 
 def release_of(venv):
     """The ansible-core release installed in a virtualenv (2.16.19), or '?'."""
-    check = subprocess.run(
-        [os.path.join(venv, 'bin', 'python'), '-c', 'import ansible.release; print(ansible.release.__version__)'],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        universal_newlines=True,
-    )
-    return check.stdout.strip() or '?'
+    return python_output(os.path.join(venv, 'bin', 'python'), 'import ansible.release; print(ansible.release.__version__)') or '?'
 
 
 def python_of_interpreter(python):
