@@ -31,7 +31,7 @@ from collections import namedtuple
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._recordings import (
     play_info,
     read_transcript,
@@ -111,56 +111,64 @@ ArchiveOptions = namedtuple(
 )
 
 
-def archive_conference(client, file_host, conference_id, options):
-    """Archive every video of ``conference_id`` (and its transcript) under ``options.dest``; return the conference's result.
+# What archiving one conference did: ``outcome`` (``archived``, ``up_to_date``, ``no_recordings`` or ``failed``),
+# ``files`` (one entry per file: ``kind``, ``path``, ``size``, ``written``, and for a video its ``media_id`` and
+# ``record_id``; ``failed`` and ``msg`` when it failed; ``changed`` once file attributes were applied), the
+# seconds ``waited`` for a recording to be listed, and the warnings.
+ArchiveOutcome = namedtuple('ArchiveOutcome', ['conference_id', 'changed', 'outcome', 'files', 'waited', 'warnings'], defaults=(False, None, (), 0.0, ()))
 
-    The result has ``conference_id``, ``changed``, ``outcome`` (``archived``, ``up_to_date``, ``no_recordings`` or
-    ``failed``), ``files`` (one entry per file: ``kind``, ``path``, ``size``, ``written``, and for a video its
-    ``media_id`` and ``record_id``; ``failed`` and ``msg`` when it failed), ``waited`` and ``warnings``. A file
-    that fails does not stop the others; the conference fails if any did. In check mode nothing is written or
-    created, and ``written`` says what would be. ``on_link`` is given every signed link before it is used, so
-    that the module can keep it out of its output. A new file gets ``new_file_mode``; a replaced one keeps its mode.
+
+def archive_conference(client, file_host, conference_id, options):
+    """Archive every video of ``conference_id`` (and its transcript) under ``options.dest``: ArchiveOutcome.
+
+    A file that fails does not stop the others; the conference is refused (Refusal, with every file's entry)
+    if any did, or if it has no recording. In check mode nothing is written or created, and ``written`` says
+    what would be. ``on_link`` is given every signed link before it is used, so that the door can keep it
+    out of its output. A new file gets ``new_file_mode``; a replaced one keeps its mode.
     """
     union_id, dest, wait_timeout = options.union_id, options.dest, options.wait_timeout
-    result = {'conference_id': conference_id, 'changed': False, 'outcome': None, 'files': [], 'waited': 0.0, 'warnings': []}
+    seen = ArchiveOutcome(conference_id)
     directory = conference_directory(dest, conference_id)
     try:
-        videos, result['waited'] = wait_for_videos(
-            client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep, clock=options.clock
-        )
+        videos, waited = wait_for_videos(client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep, clock=options.clock)
     except DingTalkError as error:
-        result.update(error.as_result())
-        result.update(failed=True, outcome='failed', msg=error.describe())
-        return result
+        raise Refusal(error.describe(), seen._replace(outcome='failed'), error) from None
+    seen = seen._replace(waited=waited)
     if not videos:
-        waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(result['waited'], wait_timeout) if wait_timeout else ''
-        result.update(
-            failed=True, outcome='no_recordings', msg=NO_VIDEO_MESSAGE.format(conference_id, waited), error_code=None, http_status=None, request_id=None
-        )
-        return result
+        waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(waited, wait_timeout) if wait_timeout else ''
+        raise Refusal(NO_VIDEO_MESSAGE.format(conference_id, waited), seen._replace(outcome='no_recordings'))
 
     writer = _Writer(directory, options.check_mode, options.new_file_mode)
-    for video in videos:
-        result['files'].append(_archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link))
+    files = [_archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link) for video in videos]
     if options.transcript:
-        result['files'].append(_archive_transcript(client, conference_id, union_id, writer))
-
-    failures = [entry for entry in result['files'] if entry.get('failed')]
-    result['changed'] = any(entry['written'] for entry in result['files'])
+        files.append(_archive_transcript(client, conference_id, union_id, writer))
+    changed = any(entry['written'] for entry in files)
+    seen = seen._replace(files=tuple(files), changed=changed)
+    failures = [entry for entry in files if entry.get('failed')]
     if failures:
-        result.update(
-            failed=True,
-            outcome='failed',
-            error_code=None,
-            http_status=None,
-            request_id=None,
-            msg='{0} of {1} files of conference {2} could not be archived: {3}'.format(
-                len(failures), len(result['files']), conference_id, '; '.join(entry['msg'] for entry in failures[:3])
-            ),
+        message = '{0} of {1} files of conference {2} could not be archived: {3}'.format(
+            len(failures), len(files), conference_id, '; '.join(entry['msg'] for entry in failures[:3])
         )
-        return result
-    result['outcome'] = 'archived' if result['changed'] else 'up_to_date'
-    return result
+        raise Refusal(message, seen._replace(outcome='failed'))
+    return seen._replace(outcome='archived' if changed else 'up_to_date')
+
+
+def with_file_attributes(outcome, set_attributes):
+    """``outcome`` once each of its files has the mode, owner and group asked for; a change makes it changed.
+
+    ``set_attributes(path, changed)`` is the door's: it gives the file its attributes (or, in check mode, says
+    whether it would) and returns ``changed`` or whether it changed them. A file that failed, or that check mode
+    did not write, is left alone: it gets its attributes when it is written.
+    """
+    files = []
+    for entry in outcome.files:
+        entry = dict(entry, changed=entry['written'])
+        if not entry.get('failed') and entry['path'] is not None and os.path.exists(entry['path']):
+            entry['changed'] = set_attributes(entry['path'], entry['changed'])
+        files.append(entry)
+    changed = any(entry['changed'] for entry in files)
+    archived = 'archived' if changed and outcome.outcome == 'up_to_date' else outcome.outcome
+    return outcome._replace(files=tuple(files), changed=changed, outcome=archived)
 
 
 def _archive_video(client, file_host, conference_id, union_id, recording, writer, on_link):

@@ -6,8 +6,9 @@
 
 """One module run for many conferences: run a per-conference action concurrently and report on all of them.
 
-An Ansible loop pays a whole module execution per item; here the items share one
-process, one connection pool, one token and one rate limiter (see _rate_limit.py).
+An Ansible loop through the module door pays a whole module execution per item; here the items share
+one process, one connection pool, one token and one rate limiter (see _rate_limit.py). Each item's run
+is settled into a value (its outcome record or its failure); _results.py combines them into one result.
 This is a private module: its interface may change without notice.
 """
 
@@ -16,17 +17,11 @@ from __future__ import annotations
 import signal
 import threading
 
-from collections import Counter
-
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
-
-# A batch of hundreds must not drown the task output in identical advice.
-MAX_FAILURES_NAMED = 5
-MAX_WARNINGS_SHOWN = 3
 
 
 def concurrency_argument_spec():
@@ -112,77 +107,38 @@ def run_concurrently(action, items, concurrency=DEFAULT_CONCURRENCY):
     return results
 
 
+def settle(action, *args, **kwargs):
+    """``action(*args, **kwargs)``: its outcome record, or the Refusal or DingTalkError it raised, as a value."""
+    try:
+        return action(*args, **kwargs)
+    except (Refusal, DingTalkError) as failure:
+        return failure
+
+
+def failed(settled):
+    """Whether a settled run (see settle) failed."""
+    return isinstance(settled, (Refusal, DingTalkError))
+
+
+def run_batch(action, items, concurrency=DEFAULT_CONCURRENCY, progress=None):
+    """What ``action`` gives for each item (settled: an outcome record, or its failure), ``concurrency`` at a time, in item order.
+
+    ``progress`` (None: silent) is told of each item as it ends: ``progress.item_done(changed, failed)``, from the
+    thread that ran it. Interrupted, it raises BatchInterrupted with the settled items (see run_concurrently).
+    """
+
+    def one(item):
+        settled = settle(action, item)
+        if progress is not None:
+            progress.item_done(changed=not failed(settled) and bool(settled.changed), failed=failed(settled))
+        return settled
+
+    return tuple(run_concurrently(one, items, concurrency))
+
+
 def _ignore_further_interrupts():
     # A second SIGINT would only lose the report of what was done.
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread: it cannot have received the first one either
         pass
-
-
-def batch_result(results, fail_on_error=True):
-    """Combine per-conference results into one module result.
-
-    ``results`` holds the dicts the per-conference actions return (see
-    _cloud_record.py). The combined result is changed if any conference
-    changed, lists every conference in ``results`` with its own ``changed``,
-    ``outcome`` and error fields, counts ``outcomes``, and merges the diffs.
-    It fails if any conference failed, unless ``fail_on_error`` is false; then
-    the failures are a warning.
-    """
-    items = []
-    warnings = []
-    diff = {'before': {}, 'after': {}}
-    for result in results:
-        item = dict(result)
-        for warning in item.pop('warnings', []):
-            if warning not in warnings:
-                warnings.append(warning)
-        item_diff = item.pop('diff', None)
-        if item_diff is not None:
-            diff['before'][item['conference_id']] = item_diff['before']
-            diff['after'][item['conference_id']] = item_diff['after']
-        item['failed'] = bool(item.get('failed'))
-        items.append(item)
-
-    combined = {
-        'changed': any(item['changed'] for item in items),
-        'results': items,
-        'outcomes': dict(Counter(item['outcome'] for item in items)),
-        'diff': diff,
-        'warnings': _summarised(warnings),
-    }
-    failures = [item for item in items if item['failed']]
-    if failures:
-        message = _failure_message(failures, len(items))
-        if fail_on_error:
-            combined.update(failed=True, msg=message)
-        else:
-            combined['warnings'].append(message)
-    return combined
-
-
-def interrupted_batch_result(interrupted, fail_on_error=True):
-    """The module result of a batch interrupted part way: what was done, and a failure that says the rest was not."""
-    combined = batch_result(interrupted.results, fail_on_error)
-    done = len(interrupted.results)
-    combined['failed'] = True
-    combined['msg'] = (
-        'Interrupted: {0} of {1} conferences were handled (see results), the other {2} were not touched. Run the task '
-        'again: it acts only where something is left to do.{3}'.format(
-            done, interrupted.total, interrupted.total - done, ' ' + combined['msg'] if 'msg' in combined else ''
-        )
-    )
-    return combined
-
-
-def _failure_message(failures, total):
-    named = '; '.join('{0}: {1}'.format(item['conference_id'], item['msg']) for item in failures[:MAX_FAILURES_NAMED])
-    more = len(failures) - MAX_FAILURES_NAMED
-    return '{0} of {1} conferences failed (see results). {2}{3}'.format(len(failures), total, named, '; and {0} more'.format(more) if more > 0 else '')
-
-
-def _summarised(warnings):
-    if len(warnings) <= MAX_WARNINGS_SHOWN:
-        return warnings
-    return warnings[:MAX_WARNINGS_SHOWN] + ['... and {0} more warnings like these, for other conferences.'.format(len(warnings) - MAX_WARNINGS_SHOWN)]

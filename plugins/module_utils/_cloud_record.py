@@ -6,9 +6,10 @@
 
 """Bringing one conference's cloud recording to a wanted state, idempotently.
 
-Kept apart from the module so that single and batch runs decide the same way:
-nothing here knows AnsibleModule, and each call returns a result dict instead of
-raising. This is a private module: its interface may change without notice.
+Kept apart from the module so that single and batch runs, and both doors, decide the same way:
+nothing here knows Ansible. A stop or a start returns a RecordingOutcome, or raises Refusal (with
+the outcome observed so far) when it cannot reach the wanted state; _results.py turns either
+into the task's result. This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
     RECORDING,
     read_status,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import PERMISSION_DENIED_CODE, DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import PERMISSION_DENIED_CODE, DingTalkError, InvalidOptionError, Refusal
 
 # The values the start call documents for its optional body fields.
 RECORD_MODES = ('grid', 'speech', 'full_screen')
@@ -76,17 +77,22 @@ PAUSED_START_MESSAGE = (
     'or stop it with state=stopped and then start a new one.'
 )
 
-# What a decision step concludes: the outcome, and a failure message when the
-# wanted state cannot be reached (None: the task succeeds unchanged).
-Verdict = namedtuple('Verdict', ['outcome', 'failure'], defaults=(None,))
+# What one conference's run observed and did: ``outcome`` (None while only read), ``changed``, the states read
+# before acting (None when the app may not read them), whom the call is made as, the diff (None when there is
+# none to show), and the warnings. The result of a run, and the outcome a Refusal carries.
+RecordingOutcome = namedtuple(
+    'RecordingOutcome',
+    ['conference_id', 'outcome', 'changed', 'meeting_status', 'cloud_record_status', 'union_id', 'diff', 'warnings'],
+    defaults=(None, False, None, None, None, None, ()),
+)
+# The words a diff shows for a conference's state, before and after.
+RecordingState = namedtuple('RecordingState', ['meeting_status', 'cloud_record_status'])
+RecordingDiff = namedtuple('RecordingDiff', ['before', 'after'])
 
 
 def recording_state(meeting_status, cloud_record_status):
     """The words a diff shows for a conference's state."""
-    return {
-        'meeting_status': MEETING_STATUS_NAMES.get(meeting_status, 'unknown'),
-        'cloud_record_status': CLOUD_RECORD_STATUS_NAMES.get(cloud_record_status, 'unknown'),
-    }
+    return RecordingState(MEETING_STATUS_NAMES.get(meeting_status, 'unknown'), CLOUD_RECORD_STATUS_NAMES.get(cloud_record_status, 'unknown'))
 
 
 def validate_recording_options(state, mode=None, small_window_position=None):
@@ -115,7 +121,7 @@ def validate_union_id(state, union_id):
 
 
 def apply_recording_state(client, conference_id, union_id, state, mode=None, small_window_position=None, check_mode=False):
-    """Bring one conference's recording to ``state`` (``stopped`` or ``started``); the result of the matching function below.
+    """Bring one conference's recording to ``state`` (``stopped`` or ``started``): the record of the matching function below.
 
     ``union_id`` None (only with ``stopped``) stops each recording as its owner.
     """
@@ -128,196 +134,137 @@ def apply_recording_state(client, conference_id, union_id, state, mode=None, sma
 
 
 def stop_recording(client, conference_id, union_id=None, check_mode=False):
-    """Stop the cloud recording of ``conference_id`` if one is running or paused.
+    """Stop the cloud recording of ``conference_id`` if one is running or paused; return its RecordingOutcome.
 
-    Returns a result dict with ``changed``, ``outcome``, ``conference_id``, the
-    observed ``meeting_status``/``cloud_record_status``, the ``union_id`` the
-    stop is made as, a ``diff`` and ``warnings``. With ``union_id`` None, the
-    stop is made as the recording's owner that the query names; without the
-    read permission, or without an owner, that fails with outcome
-    ``owner_unknown``. A failed call gives ``failed: true`` with ``msg`` and the
-    DingTalk error fields instead of raising, so that a batch can report each
-    conference on its own.
+    With ``union_id`` None, the stop is made as the recording's owner that the query names; without the read
+    permission, or without an owner, that is refused with outcome ``owner_unknown``. A failed call raises
+    Refusal, its outcome ``failed`` with what was observed, so that a batch can report each conference on its own.
     """
-    return _converge(client, STOP, conference_id, union_id, check_mode)
-
-
-def _decide_stop(conference_id, meeting_status, record_status):
-    if meeting_status == MEETING_ENDED:
-        return Verdict('meeting_ended')
-    if record_status not in (RECORDING, PAUSED):
-        return Verdict('not_recording')
-    return None
-
-
-def _interpret_stop_error(conference_id, error, state_known):
-    if error.code == ROOM_CLOSED_CODE:
-        # The meeting ended between the query and the stop: nothing is recording any more.
-        return Verdict('meeting_ended')
-    return None
+    try:
+        seen, creator = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_WARNING)
+    except Refusal as refusal:
+        if refusal.error.code != ROOM_CLOSED_CODE:
+            raise
+        return refusal.outcome._replace(outcome='meeting_ended')
+    as_owner = union_id is None
+    if seen.meeting_status is not None or as_owner:
+        _require_state(seen, NO_READ_PERMISSION_OWNER_MESSAGE)
+        if seen.meeting_status == MEETING_ENDED:
+            return seen._replace(outcome='meeting_ended')
+        if seen.cloud_record_status not in (RECORDING, PAUSED):
+            return seen._replace(outcome='not_recording')
+        seen = _aiming_at(seen, FINISHED)
+    try:
+        if not check_mode:
+            client.stop_cloud_record(conference_id, seen.union_id)
+    except DingTalkError as error:
+        if error.code == ROOM_CLOSED_CODE:
+            # The meeting ended between the query and the stop: nothing is recording any more. DingTalk's
+            # answer, not the query, decided, so the predicted diff no longer holds.
+            return seen._replace(outcome='meeting_ended', diff=None)
+        message = error.describe()
+        if as_owner and error.code == RECORD_STOP_PERMISSION_CODE:
+            message = '{0} {1}'.format(_owner_refused_message(conference_id, seen.union_id, creator), message)
+        raise _call_failed(seen, 'stop', error, message) from None
+    return seen._replace(outcome='stopped', changed=True)
 
 
 # Starting --------------------------------------------------------------------
 
 
 def start_recording(client, conference_id, union_id, mode=None, small_window_position=None, check_mode=False):
-    """Start the cloud recording of ``conference_id`` unless one is already running.
+    """Start the cloud recording of ``conference_id`` unless one is already running; return its RecordingOutcome.
 
-    ``mode`` and ``small_window_position`` go into the start call only when
-    given (check them first with :func:`validate_recording_options`). The result
-    has the shape of :func:`stop_recording`'s. A meeting that has ended, or a
-    recording paused in the DingTalk client, fails without a start call: no
-    start can succeed there.
+    ``mode`` and ``small_window_position`` go into the start call only when given (check them first with
+    :func:`validate_recording_options`). A meeting that has ended, or a recording paused in the DingTalk
+    client, is refused without a start call: no start can succeed there.
     """
-    return _converge(client, START, conference_id, union_id, check_mode, {'mode': mode, 'small_window_position': small_window_position})
+    try:
+        seen, _creator = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_START_WARNING)
+    except Refusal as refusal:
+        return _start_refused(refusal.outcome, refusal.error, state_known=False, acted=False)
+    state_known = seen.meeting_status is not None
+    if state_known or union_id is None:
+        _require_state(seen, NO_READ_PERMISSION_OWNER_MESSAGE)
+        if seen.meeting_status == MEETING_ENDED:
+            raise Refusal(MEETING_ENDED_START_MESSAGE.format(conference_id), seen._replace(outcome='meeting_ended'))
+        if seen.cloud_record_status == RECORDING:
+            return seen._replace(outcome='already_recording')
+        if seen.cloud_record_status == PAUSED:
+            raise Refusal(PAUSED_START_MESSAGE.format(conference_id), seen._replace(outcome='paused'))
+        seen = _aiming_at(seen, RECORDING)
+    try:
+        if not check_mode:
+            client.start_cloud_record(conference_id, seen.union_id, mode=mode, small_window_position=small_window_position)
+    except DingTalkError as error:
+        return _start_refused(seen, error, state_known, acted=True)
+    return seen._replace(outcome='started', changed=True)
 
 
-def _decide_start(conference_id, meeting_status, record_status):
-    if meeting_status == MEETING_ENDED:
-        return Verdict('meeting_ended', MEETING_ENDED_START_MESSAGE.format(conference_id))
-    if record_status == RECORDING:
-        return Verdict('already_recording')
-    if record_status == PAUSED:
-        return Verdict('paused', PAUSED_START_MESSAGE.format(conference_id))
-    return None
-
-
-def _interpret_start_error(conference_id, error, state_known):
+def _start_refused(seen, error, state_known, acted):
+    """What DingTalk's refusal of the query (``acted`` false) or of the start means: an outcome, or Refusal raised."""
     if error.code == ROOM_CLOSED_CODE:
-        return Verdict('meeting_ended', MEETING_ENDED_START_MESSAGE.format(conference_id))
+        message = '{0} {1}'.format(MEETING_ENDED_START_MESSAGE.format(seen.conference_id), error.describe())
+        raise Refusal(message, seen._replace(outcome='meeting_ended', diff=None), error) from None
     if error.code == RECORD_START_ERROR_CODE and not state_known:
         # Without the read permission this is how DingTalk says "already recording" (or paused).
         # When the state was read, it contradicts what was seen, so it stays a failure.
-        return Verdict('already_recording')
-    return None
+        return seen._replace(outcome='already_recording', diff=None)
+    raise _call_failed(seen, 'start' if acted else None, error, error.describe()) from None
 
 
-# The shared decision skeleton ---------------------------------------------------
-
-# What moving a recording to a wanted state takes, described as data: the call (``act(client,
-# conference_id, union_id, **options)``), the state it leads to and the outcome that reports it,
-# ``decide(conference_id, meeting_status, record_status)`` returning a Verdict or None to act,
-# ``interpret_error(conference_id, error, state_known)`` turning a DingTalk error into a Verdict or
-# None to fail with it, and the warning for an app that may act but not read.
-Transition = namedtuple('Transition', ['action', 'act', 'target_status', 'done_outcome', 'decide', 'interpret_error', 'no_read_warning'])
-
-STOP = Transition(
-    action='stop',
-    act=lambda client, conference_id, union_id: client.stop_cloud_record(conference_id, union_id),
-    target_status=FINISHED,
-    done_outcome='stopped',
-    decide=_decide_stop,
-    interpret_error=_interpret_stop_error,
-    no_read_warning=NO_READ_PERMISSION_WARNING,
-)
-
-START = Transition(
-    action='start',
-    act=lambda client, conference_id, union_id, **options: client.start_cloud_record(conference_id, union_id, **options),
-    target_status=RECORDING,
-    done_outcome='started',
-    decide=_decide_start,
-    interpret_error=_interpret_start_error,
-    no_read_warning=NO_READ_PERMISSION_START_WARNING,
-)
+# The shared read ------------------------------------------------------------------
 
 
-def _converge(client, transition, conference_id, union_id, check_mode, options=None):
-    """Read the conference, let the transition decide or ask to act, then act unless in check mode.
+def read_recording(client, conference_id, union_id, no_read_warning):
+    """``(RecordingOutcome, creator)``: the conference's states as read before acting, no outcome yet.
 
-    With ``union_id`` None the call is made as the recording's owner that the query names. If the
-    call itself failed without ruling out that DingTalk carried it out, the failure says so.
+    ``union_id`` None: the outcome's ``union_id`` is the recording's owner that the query names. An app that may
+    act but not read gives no states (None), and, when ``union_id`` is given, ``no_read_warning``. A failed query
+    raises Refusal. ``creator`` is the unionId of the meeting's creator, for the message of a refused stop.
     """
-    result = {
-        'changed': False,
-        'conference_id': conference_id,
-        'outcome': None,
-        'meeting_status': None,
-        'cloud_record_status': None,
-        'union_id': union_id,
-        'warnings': [],
-    }
-    as_owner = union_id is None
-    state_known = acting = False
-    conf_info = None
+    seen = RecordingOutcome(conference_id=conference_id, union_id=union_id)
     try:
-        conf_info = _read_state(client, transition, conference_id, result)
-        state_known = conf_info is not None
-        verdict = _decide(transition, conference_id, result) if state_known or as_owner else None
-        if verdict is not None:
-            return _conclude(result, verdict)
-        if not check_mode:
-            acting = True
-            transition.act(client, conference_id, result['union_id'], **(options or {}))
-    except DingTalkError as error:
-        return _failed_call(result, transition, error, state_known, acting, as_owner, conf_info)
-    return _finish(result, transition.done_outcome, changed=True)
-
-
-def _read_state(client, transition, conference_id, result):
-    """The conference as read before acting, its states put into ``result``; None when the app may not read it."""
-    if result['union_id'] is None:
-        conf_info = _read_conference_for_owner(client, conference_id)
-        if conf_info is not None:
-            result['union_id'] = _recording_owner(conf_info)
-    else:
-        conf_info = _read_conference_if_permitted(client, conference_id, result, transition.no_read_warning)
-    if conf_info is not None:
-        meeting_status = result['meeting_status'] = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
-        record_status = result['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
-        before = recording_state(meeting_status, record_status)
-        result['diff'] = {'before': before, 'after': dict(before)}
-    return conf_info
-
-
-def _decide(transition, conference_id, result):
-    """The Verdict that ends the run without a call, or None to act (the diff then shows the target state)."""
-    if result['meeting_status'] is None:
-        # Stopping as the owner, and the app may not read the conference: whom to stop as is unknown.
-        return Verdict('owner_unknown', NO_READ_PERMISSION_OWNER_MESSAGE.format(conference_id))
-    verdict = transition.decide(conference_id, result['meeting_status'], result['cloud_record_status'])
-    if verdict is not None:
-        return verdict
-    if result['union_id'] is None:
-        return Verdict('owner_unknown', NO_OWNER_MESSAGE.format(conference_id))
-    result['diff']['after']['cloud_record_status'] = CLOUD_RECORD_STATUS_NAMES[transition.target_status]
-    return None
-
-
-def _failed_call(result, transition, error, state_known, acting, as_owner, conf_info):
-    """The result of a run whose query or call DingTalk refused: the Verdict the error stands for, or a failure."""
-    verdict = transition.interpret_error(result['conference_id'], error, state_known)
-    if verdict is not None:
-        # DingTalk's answer, not the query, decided: the predicted diff no longer holds.
-        result.pop('diff', None)
-        return _conclude(result, verdict, error)
-    _fail(result, error)
-    if as_owner and acting and error.code == RECORD_STOP_PERMISSION_CODE:
-        result['msg'] = '{0} {1}'.format(_owner_refused_message(result['conference_id'], result['union_id'], conf_info), error.describe())
-    if acting and error.answer_lost:
-        result['msg'] = '{0} {1}'.format(result['msg'], MAYBE_DONE_NOTE.format(transition.action))
-    return result
-
-
-def _read_conference_if_permitted(client, conference_id, result, no_read_warning=NO_READ_PERMISSION_WARNING):
-    """Return the conference, or None (with a warning) when the app may act but not read."""
-    try:
-        return client.get_conference(conference_id)
+        conf_info = client.get_conference(conference_id)
     except DingTalkError as error:
         if error.code != PERMISSION_DENIED_CODE:
-            raise
-    result['warnings'].append(no_read_warning.format(conference_id))
-    return None
-
-
-def _read_conference_for_owner(client, conference_id):
-    """Return the conference, or None when the app may not read it (then the owner is unknown)."""
+            raise _call_failed(seen, None, error, error.describe()) from None
+        return seen._replace(warnings=() if union_id is None else (no_read_warning.format(conference_id),)), None
+    if union_id is None:
+        seen = seen._replace(union_id=_recording_owner(conf_info))
     try:
-        return client.get_conference(conference_id)
+        meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
+        seen = seen._replace(meeting_status=meeting_status)
+        record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
     except DingTalkError as error:
-        if error.code != PERMISSION_DENIED_CODE:
-            raise
-    return None
+        raise _call_failed(seen, None, error, error.describe()) from None
+    before = recording_state(meeting_status, record_status)
+    seen = seen._replace(cloud_record_status=record_status, diff=RecordingDiff(before, before))
+    return seen, conf_info.get('creatorId')
+
+
+def _require_state(seen, no_read_message):
+    """Refuse with ``owner_unknown`` when the state could not be read: whom to act as is then unknown."""
+    if seen.meeting_status is None:
+        raise Refusal(no_read_message.format(seen.conference_id), seen._replace(outcome='owner_unknown'))
+
+
+def _aiming_at(seen, target_status):
+    """``seen`` about to act: it needs whom to act as, and its diff shows ``target_status``."""
+    if seen.union_id is None:
+        raise Refusal(NO_OWNER_MESSAGE.format(seen.conference_id), seen._replace(outcome='owner_unknown'))
+    after = seen.diff.before._replace(cloud_record_status=CLOUD_RECORD_STATUS_NAMES[target_status])
+    return seen._replace(diff=RecordingDiff(seen.diff.before, after))
+
+
+def _call_failed(seen, action, error, message):
+    """The Refusal of a query or call DingTalk refused; ``action`` (stop or start) when the call itself did, else None.
+
+    If the call got no answer that rules out that DingTalk carried it out, the message says so.
+    """
+    if action is not None and error.answer_lost:
+        message = '{0} {1}'.format(message, MAYBE_DONE_NOTE.format(action))
+    return Refusal(message, seen._replace(outcome='failed'), error)
 
 
 def _recording_owner(conf_info):
@@ -326,34 +273,8 @@ def _recording_owner(conf_info):
     return owner if isinstance(owner, str) and owner.strip() else None
 
 
-def _owner_refused_message(conference_id, owner, conf_info):
-    creator = conf_info.get('creatorId') if conf_info else None
+def _owner_refused_message(conference_id, owner, creator):
     creator_hint = ''
     if isinstance(creator, str) and creator.strip() and creator != owner:
         creator_hint = ' (the meeting\'s creator is {0}, if they still host it)'.format(creator)
     return OWNER_REFUSED_MESSAGE.format(conference_id, owner, creator_hint)
-
-
-def _conclude(result, verdict, error=None):
-    """Finish unchanged, or fail with the verdict's message (and the DingTalk error that led to it, if any)."""
-    if verdict.failure is None:
-        return _finish(result, verdict.outcome)
-    if error is None:
-        result.update(error_code=None, http_status=None, request_id=None, msg=verdict.failure)
-    else:
-        result.update(error.as_result())
-        result['msg'] = '{0} {1}'.format(verdict.failure, error.describe())
-    result.update(failed=True, outcome=verdict.outcome)
-    return result
-
-
-def _finish(result, outcome, changed=False):
-    result['outcome'] = outcome
-    result['changed'] = changed
-    return result
-
-
-def _fail(result, error):
-    result.update(error.as_result())
-    result.update(failed=True, outcome='failed', msg=error.describe())
-    return result

@@ -6,10 +6,10 @@
 
 """Reading a conference in a stable shape, waiting for it to reach a state, and listing the organisation's ongoing ones.
 
-Free of AnsibleModule, like _cloud_record, so that single and batch runs share
-it; the clock and sleep are parameters so that tests need not wait. The value
-converters, the field tables they serve and the polling loop are shared with
-_recordings. This is a private module: its interface may change without notice.
+Free of Ansible, like _cloud_record: a read returns a record and a failure raises Refusal
+(_results.py shapes either); the clock and sleep are parameters so that tests need not wait. The
+value converters, the field tables they serve and the polling loop are shared with _recordings.
+This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import datetime
 import re
 import time
 
+from collections import namedtuple
+
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import DEFAULT_CONCURRENCY, run_concurrently
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, Refusal
 
 # The states DingTalk's conference query reports (confInfo.status and confInfo.cloudRecordStatus).
 MEETING_ENDED = 1
@@ -196,56 +198,56 @@ def get_conference_info(client, conference_id):
     return shape_conference(client.get_conference(conference_id), conference_id)
 
 
+# What reading one conference found: the last conference read (None if none could be) and the seconds waited.
+ConferenceOutcome = namedtuple('ConferenceOutcome', ['conference', 'waited', 'changed'], defaults=(None, 0.0, False))
+
+
 def conference_info(
     client, conference_id, wait_for=None, wait_timeout=DEFAULT_WAIT_TIMEOUT, poll_interval=DEFAULT_POLL_INTERVAL, sleep=time.sleep, clock=time.monotonic
 ):
-    """Read ``conference_id``, polling until ``wait_for`` holds when it is given.
+    """Read ``conference_id``, polling until ``wait_for`` holds when it is given; return a ConferenceOutcome.
 
-    Returns a result dict with ``changed`` (always false), ``conference`` (the
-    last one read, None if none could be) and ``waited`` (seconds since the
-    first query). Failures (DingTalk errors, a timeout, a wait that can no longer
-    succeed) give ``failed: true`` and ``msg`` instead of raising. The total wait
-    is bounded by ``wait_timeout`` plus the duration of one query.
+    ``waited`` is the seconds since the first query. Failures (DingTalk errors, a timeout, a wait that can
+    no longer succeed) raise Refusal, with the last conference read. The total wait is bounded by
+    ``wait_timeout`` plus the duration of one query.
     """
-    result = {'changed': False, 'conference': None, 'waited': 0.0}
+    last_read = []
 
     def read():
         # Kept at once, so that a failed query later in the wait still returns the last state read.
-        result['conference'] = get_conference_info(client, conference_id)
-        return result['conference']
+        last_read[:] = [get_conference_info(client, conference_id)]
+        return last_read[0]
 
     started = clock()
     try:
-        conference, result['waited'] = poll_until(
+        conference, waited = poll_until(
             read, lambda conference: wait_outcome(conference, wait_for) is not None, wait_timeout, poll_interval, sleep=sleep, clock=clock
         )
     except DingTalkError as error:
-        result['waited'] = round(clock() - started, 3)
-        result.update(error.as_result())
-        return _fail(result, query_failure_message(conference_id, error))
+        seen = ConferenceOutcome(last_read[0] if last_read else None, round(clock() - started, 3))
+        raise Refusal(query_failure_message(conference_id, error), seen, error) from None
+    seen = ConferenceOutcome(conference, waited)
     outcome = wait_outcome(conference, wait_for)
     if outcome == WAIT_REACHED:
-        return result
+        return seen
     if outcome == WAIT_UNREACHABLE:
-        return _fail(
-            result,
-            'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} after {2:.1f} seconds.'.format(
-                conference_id, WAIT_DESCRIPTIONS[wait_for], result['waited']
-            ),
+        message = 'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} after {2:.1f} seconds.'.format(
+            conference_id, WAIT_DESCRIPTIONS[wait_for], waited
         )
-    return _fail(
-        result,
+        raise Refusal(message, seen, error_fields=False)
+    message = (
         'Timed out after {0:.1f} seconds (wait_timeout={1}) waiting for conference {2} {3} '
         '(wait_for={4}); last observed: meeting {5}, cloud recording {6}.'.format(
-            result['waited'],
+            waited,
             wait_timeout,
             conference_id,
             WAIT_DESCRIPTIONS[wait_for],
             wait_for,
             conference['meeting_status_name'],
             conference['cloud_record_status_name'],
-        ),
+        )
     )
+    raise Refusal(message, seen, error_fields=False)
 
 
 def query_failure_message(conference_id, error):
@@ -354,12 +356,13 @@ def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFA
     )
 
 
-def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
+def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY, progress=None):
     """Query each conference, ``concurrency`` at a time (within the client's rate limiter), for its recording.
 
     Sets ``cloud_record_status`` and ``cloud_record_owner_union_id`` on each
     conference dict (None where the query failed) and returns the failed ones
-    as ``[(conference_id, DingTalkError)]``, in list order.
+    as ``[(conference_id, DingTalkError)]``, in list order. ``progress`` (None:
+    silent) is told of each query as it ends: ``progress.item_done(changed, failed)``.
     """
 
     def query(conference):
@@ -368,32 +371,45 @@ def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY):
             conf_info = client.get_conference(conference['conference_id'])
             conference['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
         except DingTalkError as error:
+            _tell(progress, failed=True)
             return conference['conference_id'], error
         conference['cloud_record_owner_union_id'] = optional_text(conf_info.get('cloudRecordOwnerUnionId'))
+        _tell(progress, failed=False)
         return None
 
     return [failure for failure in run_concurrently(query, conferences, concurrency) if failure is not None]
 
 
-def org_conferences_info(client, include_record_status=False, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES, concurrency=DEFAULT_CONCURRENCY):
-    """The module result for the organisation's ongoing conferences: ``changed`` (false) and ``conferences``.
+def _tell(progress, failed):
+    if progress is not None:
+        progress.item_done(changed=False, failed=failed)
 
-    Failures give ``failed: true`` and ``msg`` instead of raising, with the
-    conferences listed (and queried) so far.
+
+# The organisation's ongoing conferences as listed (and, if asked, queried for their recording).
+OngoingConferences = namedtuple('OngoingConferences', ['conferences', 'changed'], defaults=((), False))
+
+
+def org_conferences_info(
+    client, include_record_status=False, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFAULT_MAX_PAGES, concurrency=DEFAULT_CONCURRENCY, progress=None
+):
+    """The organisation's ongoing conferences: OngoingConferences.
+
+    Failures raise Refusal, with the conferences listed (and queried) so far. ``progress`` (None: silent)
+    follows the queries of ``include_record_status``.
     """
-    result = {'changed': False, 'conferences': []}
+    listed = []
     try:
-        list_ongoing_conferences(client, page_size, max_pages, listed=result['conferences'])
+        list_ongoing_conferences(client, page_size, max_pages, listed=listed)
     except ListingError as error:
-        return _fail(result, str(error))
+        raise Refusal(str(error), OngoingConferences(tuple(listed)), error_fields=False) from None
     except DingTalkError as error:
-        result.update(error.as_result())
-        return _fail(result, 'Listing the ongoing conferences of the organisation failed: {0}'.format(error.describe()))
+        message = 'Listing the ongoing conferences of the organisation failed: {0}'.format(error.describe())
+        raise Refusal(message, OngoingConferences(tuple(listed)), error) from None
     if include_record_status:
-        failures = add_record_status(client, result['conferences'], concurrency)
+        failures = add_record_status(client, listed, concurrency, progress)
         if failures:
-            return _fail(result, record_status_failures_message(failures, len(result['conferences'])))
-    return result
+            raise Refusal(record_status_failures_message(failures, len(listed)), OngoingConferences(tuple(listed)), error_fields=False)
+    return OngoingConferences(tuple(listed))
 
 
 def record_status_failures_message(failures, queried):
@@ -403,8 +419,3 @@ def record_status_failures_message(failures, queried):
     return '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
         len(failures), queried, named, '; and {0} more'.format(more) if more > 0 else ''
     )
-
-
-def _fail(result, msg):
-    result.update(failed=True, msg=msg)
-    return result

@@ -142,6 +142,22 @@ class DingTalkError(Exception):
         }
 
 
+class Refusal(Exception):
+    """The engine did not reach what was asked, and says why.
+
+    ``outcome`` is the record of what was observed and done until then (None when nothing was), ``error``
+    the DingTalkError behind the refusal, if any. ``error_fields`` false: the failure is not about a
+    call, and its result carries no error code, HTTP status or request id (not even as null).
+    """
+
+    def __init__(self, message, outcome=None, error=None, error_fields=True):
+        super().__init__(message)
+        self.message = message
+        self.outcome = outcome
+        self.error = error
+        self.error_fields = error_fields
+
+
 class InvalidOptionError(ValueError):
     """An option's value is unusable; raised before any call is made."""
 

@@ -13,122 +13,45 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-
-# Where a module finds its credentials when the task gives none (what the AWX credential types inject).
-AUTH_ENVIRONMENT = {
-    'access_token': 'DINGTALK_ACCESS_TOKEN',
-    'app_key': 'DINGTALK_APP_KEY',
-    'app_secret': 'DINGTALK_APP_SECRET',
-    'suite_key': 'DINGTALK_SUITE_KEY',
-    'suite_secret': 'DINGTALK_SUITE_SECRET',
-    'auth_corp_id': 'DINGTALK_AUTH_CORP_ID',
-    'suite_ticket': 'DINGTALK_SUITE_TICKET',
-}
-SECRET_AUTH_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
-
-
-def common_argument_spec():
-    """The options of the community.dingtalk.connection, auth and access_token doc fragments.
-
-    The environment variables are the ones the collection's AWX credential type injects.
-    """
-    return dict(
-        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['DINGTALK_API_URL'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path', fallback=(env_fallback, ['DINGTALK_CA_PATH'])),
-        timeout=dict(type='int', default=DEFAULT_TIMEOUT),
-        retries=dict(type='int', default=DEFAULT_RETRIES),
-        # No env_fallback for these: DingTalkModule.auth_options() reads AUTH_ENVIRONMENT itself.
-        access_token=dict(type='str', no_log=True),
-        app_key=dict(type='str', no_log=False),
-        app_secret=dict(type='str', no_log=True),
-        suite_key=dict(type='str', no_log=False),
-        suite_secret=dict(type='str', no_log=True),
-        auth_corp_id=dict(type='str'),
-        suite_ticket=dict(type='str', no_log=True),
-        cache=dict(type='bool', default=True),
-        cache_dir=dict(type='path', fallback=(env_fallback, ['DINGTALK_TOKEN_CACHE_DIR'])),
-    )
+from ansible_collections.community.dingtalk.plugins.module_utils._specs import full_argument_spec
+from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
 
 
 class DingTalkModule(AnsibleModule):
-    """An AnsibleModule that also knows how to reach DingTalk."""
+    """The module door: an AnsibleModule with the options of one of _tasks.TASKS, and what a task run needs of its door (see _tasks.py)."""
 
-    def __init__(self, argument_spec, **kwargs):
-        spec = common_argument_spec()
-        spec.update(argument_spec)
-        super().__init__(argument_spec=spec, **kwargs)
+    def __init__(self, task):
+        spec = task.spec
+        super().__init__(argument_spec=full_argument_spec(spec), add_file_common_args=spec.file_attributes, supports_check_mode=True, **spec.rules)
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-        self._token_cache = None
+        self.task = task
+        self.environ = os.environ
 
-    def require_text(self, *names):
-        """Fail unless each named option (or each element of a list option), when given, holds more than white space."""
-        for name in names:
-            value = self.params.get(name)
-            if isinstance(value, list):
-                labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)]
-            else:
-                labelled = [(name, value)]
-            for label, text in labelled:
-                if text is not None and not text.strip():
-                    self.fail_json(msg='{0} must not be empty or only white space'.format(label))
+    def progress(self, label, total):
+        """Nothing reports progress through the module door: its output is read only when it ends."""
+        return None
 
-    def client(self, rate_limiter=None, pool_size=1):
-        """Check the connection and auth options and return a DingTalkClient.
-
-        Bad input fails the task here, before any call is made. ``pool_size``
-        is how many connections the client keeps open: one per concurrent caller.
-        """
-        try:
-            # A token this module requests itself is as secret as the app secret.
-            connected = connect(
-                self.params.get,
-                self.auth_options(),
-                'directly or through their DINGTALK_* environment variables',
-                rate_limiter=rate_limiter,
-                pool_size=pool_size,
-                on_new_token=self.no_log_values.add,
-            )
-        except InvalidOptionError as error:
-            self.fail_json(msg=str(error))
-        for warning in connected.warnings:
-            self.warn(warning)
-        self._token_cache = connected.token_cache
-        return connected.client
-
-    def auth_options(self):
-        """The access token or credentials the task gives; only when it gives none, those in the environment.
-
-        Taken as a whole, not option by option: in AWX a credential type injects
-        DINGTALK_APP_KEY and DINGTALK_APP_SECRET into every task, and a task that
-        passes its own access_token (say, from the lookup) must still be able to.
-        """
-        given = dict((name, self.params[name]) for name in AUTH_ENVIRONMENT if self.params[name] is not None)
-        if given:
-            return given
-        from_environment = dict((name, os.environ[variable]) for name, variable in AUTH_ENVIRONMENT.items() if os.environ.get(variable))
-        for name in SECRET_AUTH_OPTIONS:
-            if name in from_environment:
-                self.no_log_values.add(from_environment[name])
-        return from_environment
+    def set_file_attributes(self, path, changed):
+        """Give ``path`` the task's file attributes (in check mode: say whether it would); ``changed`` or whether they changed."""
+        return self.set_fs_attributes_if_different(self.load_file_common_arguments(self.params, path=path), changed)
 
     def exit_with_result(self, result):
-        """Exit with a result built by the collection's action helpers: fail if it says so, warn what it warns."""
+        """Exit with a task's result (see _tasks.run_task): fail if it says so, warn what it warns."""
         result = dict(result)
-        warnings = result.pop('warnings', [])
-        if self._token_cache is not None:
-            warnings.extend(self._token_cache.warnings)
-        for warning in warnings:
+        for warning in result.pop('warnings', []):
             self.warn(warning)
         if not self._diff:
             result.pop('diff', None)
         if result.pop('failed', False):
             self.fail_json(**result)
         self.exit_json(**result)
+
+
+def run_module(name):
+    """The whole of a module's main(): validate its options, run its task, exit with the result."""
+    module = DingTalkModule(TASKS[name])
+    module.exit_with_result(run_task(module.task, module.params, module))

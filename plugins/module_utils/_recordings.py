@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError
+from collections import namedtuple
+
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     iso_utc_from_ms,
     optional_count,
@@ -155,12 +157,16 @@ def shape_paragraph(paragraph):
     return shaped
 
 
-def recording_info(client, conference_id, union_id, transcript=False):
-    """The result of dingtalk_cloud_record_info: ``recordings`` (one per video, with its links) and, if asked, ``transcript``.
+# What dingtalk_cloud_record_info found: ``recordings`` (one per video, with its links) and, if asked, ``transcript``.
+RecordingsOutcome = namedtuple('RecordingsOutcome', ['conference_id', 'recordings', 'transcript', 'changed'], defaults=((), None, False))
 
-    Failures give ``failed: true``, ``msg`` and the DingTalk error fields instead of raising.
+
+def recording_info(client, conference_id, union_id, transcript=False):
+    """The recordings of ``conference_id`` with their links and, if asked, its transcript: RecordingsOutcome.
+
+    A failed call raises Refusal, with the recordings read until then.
     """
-    result = {'changed': False, 'conference_id': conference_id, 'recordings': []}
+    recordings = []
     try:
         for video in list_videos(client, conference_id, union_id):
             recording = shape_video(video)
@@ -168,10 +174,8 @@ def recording_info(client, conference_id, union_id, transcript=False):
             recording.update(mp4_url=links['mp4_url'], play_url=links['play_url'])
             if recording['file_size'] is None:
                 recording['file_size'] = links['file_size']
-            result['recordings'].append(recording)
-        if transcript:
-            result['transcript'] = [shape_paragraph(paragraph) for paragraph in read_transcript(client, conference_id, union_id)]
+            recordings.append(recording)
+        paragraphs = [shape_paragraph(paragraph) for paragraph in read_transcript(client, conference_id, union_id)] if transcript else None
     except DingTalkError as error:
-        result.update(error.as_result())
-        result.update(failed=True, msg=error.describe())
-    return result
+        raise Refusal(error.describe(), RecordingsOutcome(conference_id, tuple(recordings)), error) from None
+    return RecordingsOutcome(conference_id, tuple(recordings), None if paragraphs is None else tuple(paragraphs))

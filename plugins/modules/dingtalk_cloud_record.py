@@ -348,72 +348,11 @@ outcomes:
   sample: {"stopped": 480, "not_recording": 15, "meeting_ended": 5}
 """
 
-from functools import partial
-
-from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
-    BatchInterrupted,
-    batch_result,
-    concurrency_argument_spec,
-    interrupted_batch_result,
-    run_concurrently,
-    unique_in_order,
-    validate_concurrency_options,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
-from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
-    RECORD_MODES,
-    SMALL_WINDOW_POSITIONS,
-    apply_recording_state,
-    validate_recording_options,
-    validate_union_id,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._module import run_module
 
 
 def main():
-    argument_spec = dict(
-        conference_id=dict(type='str'),
-        conference_ids=dict(type='list', elements='str'),
-        union_id=dict(type='str'),
-        state=dict(type='str', default='stopped', choices=['started', 'stopped']),
-        mode=dict(type='str', choices=list(RECORD_MODES)),
-        small_window_position=dict(type='str', choices=list(SMALL_WINDOW_POSITIONS)),
-        fail_on_error=dict(type='bool', default=True),
-    )
-    argument_spec.update(concurrency_argument_spec())
-    module = DingTalkModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[('conference_id', 'conference_ids')],
-        required_one_of=[('conference_id', 'conference_ids')],
-        supports_check_mode=True,
-    )
-    params = module.params
-    module.require_text('conference_id', 'conference_ids', 'union_id')
-    try:
-        validate_recording_options(params['state'], params['mode'], params['small_window_position'])
-        validate_union_id(params['state'], params['union_id'])
-        validate_concurrency_options(params['rate_limit'], params['concurrency'])
-    except InvalidOptionError as error:
-        module.fail_json(msg=str(error))
-    client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
-
-    apply_state = partial(
-        apply_recording_state,
-        client,
-        union_id=params['union_id'],
-        state=params['state'],
-        mode=params['mode'],
-        small_window_position=params['small_window_position'],
-        check_mode=module.check_mode,
-    )
-    if params['conference_id'] is not None:
-        module.exit_with_result(apply_state(params['conference_id']))
-    try:
-        results = run_concurrently(apply_state, unique_in_order(params['conference_ids']), params['concurrency'])
-    except BatchInterrupted as interrupted:
-        module.exit_with_result(interrupted_batch_result(interrupted, params['fail_on_error']))
-    module.exit_with_result(batch_result(results, params['fail_on_error']))
+    run_module('dingtalk_cloud_record')
 
 
 if __name__ == '__main__':

@@ -293,115 +293,11 @@ outcomes:
   sample: {"archived": 12, "up_to_date": 88}
 """
 
-import os
-
-from functools import partial
-
-from ansible_collections.community.dingtalk.plugins.module_utils import _http
-from ansible_collections.community.dingtalk.plugins.module_utils._archive import ArchiveOptions, archive_conference, conference_directory
-from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
-    DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
-    batch_result,
-    run_concurrently,
-    unique_in_order,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._connect import trust_from_options
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
-from ansible_collections.community.dingtalk.plugins.module_utils._conference import DEFAULT_POLL_INTERVAL
-from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND, RateLimiter
-
-
-def check_options(params):
-    """Raise InvalidOptionError for unusable options; before any call."""
-    if not os.path.isdir(params['dest']):
-        raise InvalidOptionError('dest {0} is not an existing directory'.format(params['dest']))
-    if params['wait_timeout'] < 0:
-        raise InvalidOptionError('wait_timeout must be 0 or more seconds, got {0}'.format(params['wait_timeout']))
-    if params['poll_interval'] <= 0:
-        raise InvalidOptionError('poll_interval must be greater than 0 seconds, got {0}'.format(params['poll_interval']))
-    if params['rate_limit'] <= 0:
-        raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(params['rate_limit']))
-    if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
-        raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, params['concurrency']))
-    option = 'conference_id' if params['conference_id'] is not None else 'conference_ids'
-    for conference_id in [params['conference_id']] if params['conference_id'] is not None else params['conference_ids']:
-        try:
-            conference_directory(params['dest'], conference_id)
-        except InvalidOptionError as error:
-            raise InvalidOptionError('{0}: {1}'.format(option, error)) from None
-
-
-def default_file_mode():
-    """What a new file's permissions are by default: 0666 less the umask, read once before any thread runs."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def apply_file_attributes(module, result):
-    """Give each file of a conference's result the mode, owner and group asked for; a change makes it changed."""
-    for entry in result['files']:
-        entry['changed'] = entry['written']
-        if entry.get('failed') or entry['path'] is None or not os.path.exists(entry['path']):
-            continue  # in check mode, a file that would be written gets its attributes with it
-        file_args = module.load_file_common_arguments(module.params, path=entry['path'])
-        entry['changed'] = module.set_fs_attributes_if_different(file_args, entry['changed'])
-    result['changed'] = any(entry['changed'] for entry in result['files'])
-    if result['changed'] and result['outcome'] == 'up_to_date':
-        result['outcome'] = 'archived'
-    return result
+from ansible_collections.community.dingtalk.plugins.module_utils._module import run_module
 
 
 def main():
-    module = DingTalkModule(
-        argument_spec=dict(
-            conference_id=dict(type='str'),
-            conference_ids=dict(type='list', elements='str'),
-            union_id=dict(type='str', required=True),
-            dest=dict(type='path', required=True),
-            transcript=dict(type='bool', default=False),
-            wait_timeout=dict(type='int', default=0),
-            poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-            rate_limit=dict(type='float', default=DEFAULT_CALLS_PER_SECOND),
-            concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
-            fail_on_error=dict(type='bool', default=True),
-        ),
-        mutually_exclusive=[('conference_id', 'conference_ids')],
-        required_one_of=[('conference_id', 'conference_ids')],
-        add_file_common_args=True,
-        supports_check_mode=True,
-    )
-    params = module.params
-    module.require_text('conference_id', 'conference_ids', 'union_id')
-    try:
-        check_options(params)
-    except InvalidOptionError as error:
-        module.fail_json(msg=str(error))
-    client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
-    file_host = _http.FileHost(
-        trust=trust_from_options(params.get), timeout=params['timeout'], pool_size=params['concurrency'], headers={'User-Agent': 'community.dingtalk'}
-    )
-
-    options = ArchiveOptions(
-        union_id=params['union_id'],
-        dest=params['dest'],
-        transcript=params['transcript'],
-        wait_timeout=params['wait_timeout'],
-        poll_interval=params['poll_interval'],
-        check_mode=module.check_mode,
-        new_file_mode=default_file_mode(),
-        # A signed link is a bearer credential: should one reach any output, it is masked there.
-        on_link=module.no_log_values.add,
-    )
-    archive = partial(archive_conference, client, file_host, options=options)
-    # File attributes are set here, in the module's own thread, once the downloads are done: a failure to set one
-    # ends the module, which must not happen in a worker thread.
-    if params['conference_id'] is not None:
-        module.exit_with_result(apply_file_attributes(module, archive(params['conference_id'])))
-    results = run_concurrently(archive, unique_in_order(params['conference_ids']), params['concurrency'])
-    module.exit_with_result(batch_result([apply_file_attributes(module, result) for result in results], params['fail_on_error']))
+    run_module('dingtalk_cloud_record_archive')
 
 
 if __name__ == '__main__':

@@ -211,22 +211,11 @@ request_id:
   sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
 """
 
-from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
-from ansible_collections.community.dingtalk.plugins.module_utils._recordings import recording_info
+from ansible_collections.community.dingtalk.plugins.module_utils._module import run_module
 
 
 def main():
-    module = DingTalkModule(
-        argument_spec=dict(
-            conference_id=dict(type='str', required=True),
-            union_id=dict(type='str', required=True),
-            transcript=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    module.require_text('conference_id', 'union_id')
-    client = module.client()
-    module.exit_with_result(recording_info(client, module.params['conference_id'], module.params['union_id'], transcript=module.params['transcript']))
+    run_module('dingtalk_cloud_record_info')
 
 
 if __name__ == '__main__':

@@ -343,69 +343,11 @@ request_id:
   sample: 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B
 """
 
-from ansible_collections.community.dingtalk.plugins.module_utils._batch import concurrency_argument_spec, validate_concurrency_options
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
-from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
-    WAIT_CONDITIONS,
-    conference_info,
-    org_conferences_info,
-    validate_listing_options,
-    validate_wait_options,
-)
-from ansible_collections.community.dingtalk.plugins.module_utils._module import DingTalkModule
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
-
-
-def check_options(params):
-    """Raise InvalidOptionError for the first unusable option; before any call."""
-    validate_wait_options(params['wait_for'], params['wait_timeout'], params['poll_interval'])
-    if params['include_record_status'] and params['conference_id'] is not None:
-        raise InvalidOptionError('include_record_status applies only without conference_id, which always returns the recording state')
-    validate_listing_options(params['page_size'], params['max_pages'])
-    validate_concurrency_options(params['rate_limit'], params['concurrency'])
+from ansible_collections.community.dingtalk.plugins.module_utils._module import run_module
 
 
 def main():
-    argument_spec = dict(
-        conference_id=dict(type='str'),
-        include_record_status=dict(type='bool', default=False),
-        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
-        max_pages=dict(type='int', default=DEFAULT_MAX_PAGES),
-        wait_for=dict(type='str', choices=sorted(WAIT_CONDITIONS)),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-    )
-    argument_spec.update(concurrency_argument_spec())
-    module = DingTalkModule(
-        argument_spec=argument_spec,
-        required_by={'wait_for': 'conference_id'},
-        supports_check_mode=True,
-    )
-    params = module.params
-    module.require_text('conference_id')
-    try:
-        check_options(params)
-    except InvalidOptionError as error:
-        module.fail_json(msg=str(error))
-
-    if params['conference_id'] is not None:
-        result = conference_info(
-            module.client(), params['conference_id'], wait_for=params['wait_for'], wait_timeout=params['wait_timeout'], poll_interval=params['poll_interval']
-        )
-    else:
-        client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
-        result = org_conferences_info(
-            client,
-            include_record_status=params['include_record_status'],
-            page_size=params['page_size'],
-            max_pages=params['max_pages'],
-            concurrency=params['concurrency'],
-        )
-    module.exit_with_result(result)
+    run_module('dingtalk_conference_info')
 
 
 if __name__ == '__main__':

@@ -30,7 +30,7 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL
-from ansible_collections.community.dingtalk.plugins.module_utils._module import AUTH_ENVIRONMENT, common_argument_spec
+from ansible_collections.community.dingtalk.plugins.module_utils._specs import AUTH_ENVIRONMENT, common_argument_spec
 from ansible_collections.community.dingtalk.tests.unit.extensions.awx_credential_rules import (
     INVENTORY_UPDATE_ENV,
     MASK,

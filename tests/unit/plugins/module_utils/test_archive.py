@@ -14,6 +14,7 @@ import os
 
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import (
     MAX_LINK_RENEWALS,
     ArchiveOptions,
@@ -84,7 +85,7 @@ def add_videos(emulator, *videos, **extra):
 
 def archive(emulator, dest, **options):
     dingtalk = options.pop('dingtalk', None) or client(emulator)
-    return archive_conference(dingtalk, FileHost(timeout=10), CONFERENCE, ArchiveOptions(HOST, str(dest), **options))
+    return result_of(archive_conference, dingtalk, FileHost(timeout=10), CONFERENCE, ArchiveOptions(HOST, str(dest), **options))
 
 
 def sha256_of(path):

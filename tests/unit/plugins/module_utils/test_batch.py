@@ -14,16 +14,21 @@ from functools import partial
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
-    MAX_FAILURES_NAMED,
     BatchInterrupted,
-    batch_result,
-    interrupted_batch_result,
+    run_batch,
     run_concurrently,
     unique_in_order,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import apply_recording_state
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
+    RecordingDiff,
+    RecordingOutcome,
+    RecordingState,
+    apply_recording_state,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
+from ansible_collections.community.dingtalk.plugins.module_utils._results import MAX_FAILURES_NAMED, batch_result, interrupted_batch_result
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 
 
@@ -91,16 +96,12 @@ def test_an_interrupted_batch_starts_nothing_more_and_reports_what_it_finished()
 
 
 def item(conference_id, outcome, changed=False, failed=False, warnings=()):
-    result = {
-        'conference_id': conference_id,
-        'outcome': outcome,
-        'changed': changed,
-        'warnings': list(warnings),
-        'diff': {'before': {'cloud_record_status': 'recording'}, 'after': {'cloud_record_status': 'finished'}},
-    }
+    """One conference's run as the engine ends it: its outcome record, or the Refusal of a failed call."""
+    diff = RecordingDiff(RecordingState('in_progress', 'recording'), RecordingState('in_progress', 'finished'))
+    record = RecordingOutcome(conference_id, outcome, changed, 2, 1, 'host-union', diff, tuple(warnings))
     if failed:
-        result.update(failed=True, msg='DingTalk error systemError: busy', error_code='systemError')
-    return result
+        return Refusal('DingTalk error systemError: busy', record, DingTalkError('busy', code='systemError', http_status=500))
+    return record
 
 
 def test_batch_result_combines_items():
@@ -138,7 +139,7 @@ def test_a_batch_against_the_emulator_stops_each_recording_once(emulator):
         emulator.add_conference(conference_id, cloud_record_status=1)
     client = DingTalkClient(Connection(api_url=emulator.url, rate_limiter=RateLimiter(500), pool_size=8), StaticToken(emulator.mint_token()))
     action = partial(apply_recording_state, client, union_id='host-union', state='stopped')
-    combined = batch_result(run_concurrently(action, unique_in_order(conference_ids + conference_ids[:5]), concurrency=8))
+    combined = batch_result(run_batch(action, unique_in_order(conference_ids + conference_ids[:5]), concurrency=8))
     assert combined['outcomes'] == {'stopped': 30}
     assert sorted(call['path'].split('/')[4] for call in emulator.requests_log('cloudRecord.stop')) == sorted(conference_ids)
     assert all(emulator.conference(conference_id)['cloud_record_status'] == 3 for conference_id in conference_ids)

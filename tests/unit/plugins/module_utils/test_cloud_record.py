@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
@@ -39,7 +40,7 @@ def client_for(emulator, app_key='ding-app'):
 )
 def test_stop_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, outcome, final_record_status):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
-    result = stop_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (changed, outcome)
     assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, record_status)
     assert emulator.conference('conf-1')['cloud_record_status'] == final_record_status
@@ -48,7 +49,7 @@ def test_stop_recording_decides_from_the_observed_state(emulator, meeting_status
 
 def test_check_mode_only_reads(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
-    result = stop_recording(client_for(emulator), 'conf-1', 'host-union', check_mode=True)
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union', check_mode=True)
     assert result['changed'] is True
     assert result['diff'] == {
         'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'},
@@ -61,14 +62,14 @@ def test_check_mode_only_reads(emulator):
 def test_room_closed_during_stop_is_unchanged(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     emulator.add_faults({'api': 'cloudRecord.stop', 'kind': 'error', 'status': 400, 'code': 'roomClosed', 'times': 1})
-    result = stop_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (False, 'meeting_ended')
     assert 'failed' not in result
 
 
 def test_failure_is_reported_in_the_result(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
-    result = stop_recording(client_for(emulator), 'conf-1', 'guest-union')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'guest-union')
     assert result['failed'] is True
     assert result['outcome'] == 'failed'
     assert result['error_code'] == 'recordStopPermissionError'
@@ -79,7 +80,7 @@ def test_failure_is_reported_in_the_result(emulator):
 def test_without_read_permission_it_stops_and_warns(emulator):
     emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
     emulator.add_conference('conf-1', cloud_record_status=1)
-    result = stop_recording(client_for(emulator, 'write-only'), 'conf-1', 'host-union')
+    result = result_of(stop_recording, client_for(emulator, 'write-only'), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (True, 'stopped')
     assert result['cloud_record_status'] is None
     assert len(result['warnings']) == 1
@@ -118,7 +119,7 @@ def start_calls(emulator):
 )
 def test_start_recording_decides_from_the_observed_state(emulator, meeting_status, record_status, changed, failed, outcome, final_record_status):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
     assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, record_status)
     assert emulator.conference('conf-1')['cloud_record_status'] == final_record_status
@@ -128,7 +129,7 @@ def test_start_recording_decides_from_the_observed_state(emulator, meeting_statu
 
 def test_start_in_an_ended_meeting_fails_clearly_without_a_call(emulator):
     emulator.add_conference('conf-1', status=1, cloud_record_status=3)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert result['failed'] is True
     assert 'conf-1 has ended' in result['msg']
     assert 'cannot be started' in result['msg']
@@ -138,7 +139,7 @@ def test_start_in_an_ended_meeting_fails_clearly_without_a_call(emulator):
 
 def test_start_while_paused_fails_and_says_to_resume_in_the_client(emulator):
     emulator.add_conference('conf-1', status=2, cloud_record_status=2)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union', mode='grid')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union', mode='grid')
     assert result['failed'] is True
     assert result['outcome'] == 'paused'
     assert result['changed'] is False
@@ -151,7 +152,7 @@ def test_start_while_paused_fails_and_says_to_resume_in_the_client(emulator):
 
 def test_start_check_mode_only_reads_and_predicts(emulator):
     emulator.add_conference('conf-1', cloud_record_status=0)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union', mode='speech', check_mode=True)
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union', mode='speech', check_mode=True)
     assert (result['changed'], result['outcome']) == (True, 'started')
     assert result['diff'] == {
         'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'not_recording'},
@@ -164,7 +165,7 @@ def test_start_check_mode_only_reads_and_predicts(emulator):
 @pytest.mark.parametrize('record_status, outcome', [(1, 'already_recording'), (2, 'paused')])
 def test_start_check_mode_predicts_no_change_and_failures(emulator, record_status, outcome):
     emulator.add_conference('conf-1', cloud_record_status=record_status)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union', check_mode=True)
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union', check_mode=True)
     assert (result['changed'], result['outcome']) == (False, outcome)
     assert start_calls(emulator) == []
 
@@ -183,7 +184,7 @@ def test_start_check_mode_predicts_no_change_and_failures(emulator, record_statu
 )
 def test_start_call_body_holds_the_optional_fields_only_when_given(emulator, options, body):
     emulator.add_conference('conf-1', cloud_record_status=0)
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union', **options)
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union', **options)
     assert result['changed'] is True
     calls = start_calls(emulator)
     assert [call['body'] for call in calls] == [body]
@@ -195,7 +196,7 @@ def test_start_call_body_holds_the_optional_fields_only_when_given(emulator, opt
 
 def test_start_by_someone_not_the_host_fails_with_its_code(emulator):
     emulator.add_conference('conf-1', cloud_record_status=0)
-    result = start_recording(client_for(emulator), 'conf-1', 'guest-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'guest-union')
     assert result['failed'] is True
     assert result['outcome'] == 'failed'
     assert (result['error_code'], result['http_status']) == ('recordStartPermissionError', 404)
@@ -207,7 +208,7 @@ def test_start_by_someone_not_the_host_fails_with_its_code(emulator):
 def test_start_errors_fail_with_their_code_and_are_not_retried(emulator, status, code):
     emulator.add_conference('conf-1', cloud_record_status=0)
     emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': status, 'code': code})
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert result['failed'] is True
     assert (result['outcome'], result['error_code'], result['http_status']) == ('failed', code, status)
     assert code in result['msg']
@@ -217,7 +218,7 @@ def test_start_errors_fail_with_their_code_and_are_not_retried(emulator, status,
 def test_transient_start_errors_are_retried(emulator):
     emulator.add_conference('conf-1', cloud_record_status=0)
     emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 2})
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (True, 'started')
     assert [call['status'] for call in start_calls(emulator)] == [500, 500, 200]
 
@@ -225,7 +226,7 @@ def test_transient_start_errors_are_retried(emulator):
 def test_room_closed_during_start_fails_as_meeting_ended(emulator):
     emulator.add_conference('conf-1', cloud_record_status=0)
     emulator.add_faults({'api': 'cloudRecord.start', 'kind': 'error', 'status': 400, 'code': 'roomClosed', 'times': 1})
-    result = start_recording(client_for(emulator), 'conf-1', 'host-union')
+    result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert result['failed'] is True
     assert result['outcome'] == 'meeting_ended'
     assert result['error_code'] == 'roomClosed'
@@ -253,7 +254,7 @@ def test_without_read_permission_it_starts_and_interprets_the_answer(
     emulator, write_only_client, meeting_status, record_status, changed, failed, outcome, error_code
 ):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
-    result = start_recording(write_only_client, 'conf-1', 'host-union')
+    result = result_of(start_recording, write_only_client, 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
     assert result.get('error_code') == error_code
     assert (result['meeting_status'], result['cloud_record_status']) == (None, None)
@@ -265,7 +266,7 @@ def test_without_read_permission_it_starts_and_interprets_the_answer(
 
 def test_without_read_permission_check_mode_predicts_a_start(emulator, write_only_client):
     emulator.add_conference('conf-1', cloud_record_status=1)
-    result = start_recording(write_only_client, 'conf-1', 'host-union', check_mode=True)
+    result = result_of(start_recording, write_only_client, 'conf-1', 'host-union', check_mode=True)
     assert (result['changed'], result['outcome']) == (True, 'started')
     assert len(result['warnings']) == 1
     assert start_calls(emulator) == []
@@ -308,7 +309,7 @@ def stop_calls(emulator):
 @pytest.mark.parametrize('record_status', [1, 2])
 def test_without_union_id_the_recording_is_stopped_as_its_owner(emulator, record_status):
     emulator.add_conference('conf-1', cloud_record_status=record_status, host_union_id='host-a', cloud_record_owner_union_id='host-a')
-    result = stop_recording(client_for(emulator), 'conf-1')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1')
     assert (result['changed'], result['outcome'], result['union_id']) == (True, 'stopped', 'host-a')
     assert [call['body'] for call in stop_calls(emulator)] == [{'unionId': 'host-a'}]
     assert emulator.conference('conf-1')['cloud_record_status'] == 3
@@ -316,14 +317,14 @@ def test_without_union_id_the_recording_is_stopped_as_its_owner(emulator, record
 
 def test_a_given_union_id_is_used_whoever_owns_the_recording(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-b', cloud_record_owner_union_id='host-a')
-    result = stop_recording(client_for(emulator), 'conf-1', 'host-b')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-b')
     assert (result['outcome'], result['union_id']) == ('stopped', 'host-b')
     assert [call['body'] for call in stop_calls(emulator)] == [{'unionId': 'host-b'}]
 
 
 def test_without_union_id_check_mode_predicts_the_owner_and_stops_nothing(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a', cloud_record_owner_union_id='host-a')
-    result = stop_recording(client_for(emulator), 'conf-1', check_mode=True)
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', check_mode=True)
     assert (result['changed'], result['outcome'], result['union_id']) == (True, 'stopped', 'host-a')
     assert stop_calls(emulator) == []
     assert emulator.conference('conf-1')['cloud_record_status'] == 1
@@ -332,7 +333,7 @@ def test_without_union_id_check_mode_predicts_the_owner_and_stops_nothing(emulat
 @pytest.mark.parametrize('meeting_status, record_status, outcome', [(2, 0, 'not_recording'), (2, 3, 'not_recording'), (1, 1, 'meeting_ended')])
 def test_without_union_id_nothing_to_stop_needs_no_owner(emulator, meeting_status, record_status, outcome):
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
-    result = stop_recording(client_for(emulator), 'conf-1')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1')
     assert (result['changed'], result['outcome'], result['union_id']) == (False, outcome, None)
     assert 'failed' not in result
     assert stop_calls(emulator) == []
@@ -341,7 +342,7 @@ def test_without_union_id_nothing_to_stop_needs_no_owner(emulator, meeting_statu
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_a_recording_without_an_owner_needs_union_id(emulator, check_mode):
     emulator.add_conference('conf-1', cloud_record_status=1)
-    result = stop_recording(client_for(emulator), 'conf-1', check_mode=check_mode)
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', check_mode=check_mode)
     assert (result['failed'], result['changed'], result['outcome']) == (True, False, 'owner_unknown')
     assert 'names no owner of the recording of conference conf-1' in result['msg']
     assert 'union_id is required' in result['msg']
@@ -353,7 +354,7 @@ def test_a_recording_without_an_owner_needs_union_id(emulator, check_mode):
 def test_without_read_permission_union_id_is_required(emulator, check_mode):
     emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
     emulator.add_conference('conf-1', cloud_record_status=1, cloud_record_owner_union_id='host-union')
-    result = stop_recording(client_for(emulator, 'write-only'), 'conf-1', check_mode=check_mode)
+    result = result_of(stop_recording, client_for(emulator, 'write-only'), 'conf-1', check_mode=check_mode)
     assert (result['failed'], result['outcome'], result['union_id']) == (True, 'owner_unknown', None)
     assert 'VideoConference.Conference.Read' in result['msg']
     assert 'union_id is required' in result['msg']
@@ -365,7 +366,7 @@ def test_without_read_permission_union_id_is_required(emulator, check_mode):
 def test_an_owner_who_no_longer_hosts_is_named_and_the_current_host_suggested(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a', cloud_record_owner_union_id='host-a')
     emulator.patch_conference('conf-1', host_union_id='host-b')  # the host role was handed on during the meeting
-    result = stop_recording(client_for(emulator), 'conf-1')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1')
     assert (result['failed'], result['outcome'], result['error_code']) == (True, 'failed', 'recordStopPermissionError')
     assert result['msg'].startswith('The recording of conference conf-1 was stopped as its owner, host-a (cloudRecordOwnerUnionId), and DingTalk refused')
     assert "Pass the current host's unionId as union_id (the meeting's creator is host-b, if they still host it)." in result['msg']

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
@@ -67,7 +68,7 @@ def test_a_running_meeting_is_shaped_with_snake_case_keys(emulator):
         room_code='512345678',
         external_link_url='https://meeting.dingtalk.com/j/abcdef',
     )
-    result = conference_info(client_for(emulator), 'conf-1')
+    result = result_of(conference_info, client_for(emulator), 'conf-1')
     assert 'failed' not in result
     assert result['changed'] is False
     assert result['conference'] == {
@@ -92,7 +93,7 @@ def test_a_running_meeting_is_shaped_with_snake_case_keys(emulator):
 
 def test_an_ended_meeting_has_an_end_time(emulator):
     emulator.add_conference('conf-1', status=1, cloud_record_status=3, start_time=START_MS, end_time=END_MS)
-    conference = conference_info(client_for(emulator), 'conf-1')['conference']
+    conference = result_of(conference_info, client_for(emulator), 'conf-1')['conference']
     assert (conference['meeting_status_name'], conference['cloud_record_status_name']) == ('ended', 'finished')
     assert (conference['start_time'], conference['end_time']) == ('2026-03-02T09:30:00Z', '2026-03-02T10:45:12Z')
 
@@ -177,7 +178,7 @@ def test_iso_utc_from_ms(value, expected):
 
 
 def test_a_missing_room_fails_naming_the_conference(emulator):
-    result = conference_info(client_for(emulator), 'conf-nowhere')
+    result = result_of(conference_info, client_for(emulator), 'conf-nowhere')
     assert result['failed'] is True
     assert result['conference'] is None
     assert (result['error_code'], result['http_status']) == ('roomNotFound', 404)
@@ -188,7 +189,7 @@ def test_a_missing_room_fails_naming_the_conference(emulator):
 def test_an_app_without_read_permission_fails_naming_the_permission(emulator):
     emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
     emulator.add_conference('conf-1')
-    result = conference_info(client_for(emulator, 'write-only'), 'conf-1')
+    result = result_of(conference_info, client_for(emulator, 'write-only'), 'conf-1')
     assert result['failed'] is True
     assert result['error_code'] == 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
     assert 'VideoConference.Conference.Read' in result['msg']
@@ -200,7 +201,7 @@ def test_an_app_without_read_permission_fails_naming_the_permission(emulator):
 def test_wait_for_a_state_already_reached_returns_after_one_query(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='recording', sleep=fake.sleep, clock=fake.clock)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='recording', sleep=fake.sleep, clock=fake.clock)
     assert 'failed' not in result
     assert result['waited'] == 0.0
     assert fake.sleeps == []
@@ -215,7 +216,7 @@ def test_wait_for_ended_polls_until_the_meeting_ends(emulator):
             emulator.patch_conference('conf-1', status=1)
 
     fake = FakeTime(end_after_second_sleep)
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=60, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=60, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert 'failed' not in result
     assert fake.sleeps == [5, 5]
     assert result['waited'] == 10.0
@@ -228,7 +229,7 @@ def test_wait_for_ended_polls_until_the_meeting_ends(emulator):
 def test_wait_times_out_with_the_last_state(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=12, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=12, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert result['failed'] is True
     # The last sleep is cut short so that the last query happens at the deadline.
     assert fake.sleeps == [5, 5, 2]
@@ -250,7 +251,9 @@ def test_wait_times_out_with_the_last_state(emulator):
 def test_not_recording_means_nothing_running_or_paused(emulator, record_status, satisfied):
     emulator.add_conference('conf-1', cloud_record_status=record_status)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='not_recording', wait_timeout=1, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
+    result = result_of(
+        conference_info, client_for(emulator), 'conf-1', wait_for='not_recording', wait_timeout=1, poll_interval=5, sleep=fake.sleep, clock=fake.clock
+    )
     assert result.get('failed', False) is not satisfied
     assert fake.sleeps == ([] if satisfied else [1])
 
@@ -258,7 +261,7 @@ def test_not_recording_means_nothing_running_or_paused(emulator, record_status, 
 def test_waiting_for_a_recording_in_an_ended_meeting_fails_at_once(emulator):
     emulator.add_conference('conf-1', status=1, cloud_record_status=3)
     fake = FakeTime()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='recording', sleep=fake.sleep, clock=fake.clock)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='recording', sleep=fake.sleep, clock=fake.clock)
     assert result['failed'] is True
     assert 'conf-1 has ended' in result['msg']
     assert fake.sleeps == []
@@ -271,7 +274,7 @@ def test_an_error_while_waiting_ends_the_wait(emulator):
         emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 404, 'code': 'roomNotFound'})
 
     fake = FakeTime(delete_room)
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', poll_interval=5, sleep=fake.sleep, clock=fake.clock)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert result['failed'] is True
     assert result['error_code'] == 'roomNotFound'
     assert result['waited'] == 5.0
@@ -281,7 +284,7 @@ def test_an_error_while_waiting_ends_the_wait(emulator):
 def test_wait_with_the_real_clock_until_a_scheduled_end(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1, end_in_seconds=0.3)
     began = time.monotonic()
-    result = conference_info(client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=10, poll_interval=0.1)
+    result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=10, poll_interval=0.1)
     assert 'failed' not in result
     assert result['conference']['meeting_status_name'] == 'ended'
     assert 0.25 <= result['waited'] <= time.monotonic() - began < 5

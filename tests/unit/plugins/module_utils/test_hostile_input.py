@@ -27,6 +27,7 @@ import pytest
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, MAX_ANSWER_BYTES, DingTalkClient, path_segment
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_api_url
@@ -111,7 +112,7 @@ def assert_reportable(result):
 @example(conference_id='x' * 10240)
 def test_any_conference_id_reaches_exactly_its_own_paths(dingtalk, conference_id):
     fresh(dingtalk, conference_id)
-    result = stop_recording(make_client(dingtalk), conference_id, HOST)
+    result = result_of(stop_recording, make_client(dingtalk), conference_id, HOST)
     assert (result['outcome'], result['changed']) == ('stopped', True), result.get('msg')
     paths = [entry['path'] for entry in dingtalk.requests_log()]
     assert len(paths) == 2
@@ -128,7 +129,7 @@ def test_any_conference_id_reaches_exactly_its_own_paths(dingtalk, conference_id
 def test_an_id_too_long_for_the_server_is_a_clear_error(dingtalk):
     conference_id = '会' * 10240  # 90 kB once encoded: more than the server accepts in a request line
     fresh(dingtalk, conference_id)
-    result = stop_recording(make_client(dingtalk), conference_id, HOST)
+    result = result_of(stop_recording, make_client(dingtalk), conference_id, HOST)
     assert_reportable(result)
     assert result['failed'] and result['http_status'] == 414
     assert 'HTTP 414' in result['msg']
@@ -137,7 +138,7 @@ def test_an_id_too_long_for_the_server_is_a_clear_error(dingtalk):
 @pytest.mark.parametrize('union_id', ['host\r\nX-Injected: 1', 'host\nx-acs-dingtalk-access-token: stolen', '"}, "unionId": "other'])
 def test_union_ids_travel_only_in_the_json_body(dingtalk, union_id):
     fresh(dingtalk, host_union_id=union_id)
-    result = stop_recording(make_client(dingtalk), 'conf-hostile', union_id)
+    result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', union_id)
     assert (result['outcome'], result['changed']) == ('stopped', True)
     (stop,) = dingtalk.requests_log('cloudRecord.stop')
     assert stop['body'] == {'unionId': union_id}
@@ -256,7 +257,7 @@ CONTENT_TYPES = st.sampled_from(['application/json', 'text/html; charset=utf-8',
 def test_any_query_answer_gives_a_result_and_never_a_false_stop(dingtalk, body, status, content_type):
     fresh(dingtalk)
     answer(dingtalk, 'conference.get', body, status, content_type)
-    result = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert_reportable(result)
     stops = dingtalk.requests_log('cloudRecord.stop')
     if result['changed']:
@@ -272,7 +273,7 @@ def test_any_query_answer_gives_a_result_and_never_a_false_stop(dingtalk, body, 
 def test_any_stop_answer_gives_a_result_that_never_hides_a_possible_stop(dingtalk, body, status, content_type):
     fresh(dingtalk)
     answer(dingtalk, 'cloudRecord.stop', body, status, content_type, phase='after')  # the stop happens, its answer is replaced
-    result = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert_reportable(result)
     assert dingtalk.conference('conf-hostile')['cloud_record_status'] == 3
     if result.get('failed') and (200 <= status < 300 or status >= 500 and not body_is_json_object(body)):
@@ -285,7 +286,7 @@ def test_any_stop_answer_gives_a_result_that_never_hides_a_possible_stop(dingtal
 def test_any_query_answer_gives_conference_info_or_a_clear_failure(dingtalk, body, status, content_type):
     fresh(dingtalk)
     answer(dingtalk, 'conference.get', body, status, content_type)
-    result = conference_info(make_client(dingtalk), 'conf-hostile')
+    result = result_of(conference_info, make_client(dingtalk), 'conf-hostile')
     json.dumps(result)
     assert result['changed'] is False
     assert result.get('failed') or isinstance(result['conference'], dict)
@@ -380,7 +381,7 @@ def test_a_redirect_is_not_followed_and_the_token_stays_home(dingtalk):
     with start_in_thread() as elsewhere:
         fresh(dingtalk)
         answer(dingtalk, 'cloudRecord.stop', b'{"code": "200"}', 307, headers={'Location': elsewhere.url + '/steal'})
-        result = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+        result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
         assert result['failed'] and result['http_status'] == 307
         assert 'a redirect, which is not followed' in result['msg']
         assert elsewhere.state.request_log == []
@@ -389,18 +390,18 @@ def test_a_redirect_is_not_followed_and_the_token_stays_home(dingtalk):
 def test_a_redirect_status_with_a_success_body_is_not_a_stop(dingtalk):
     fresh(dingtalk)
     answer(dingtalk, 'cloudRecord.stop', b'{"code": "200"}', 302)
-    result = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert result['failed'] and not result['changed']
 
 
 def test_a_lost_stop_answer_is_reported_as_possibly_done_and_a_rerun_tells(dingtalk):
     fresh(dingtalk)
     dingtalk.add_faults({'api': 'cloudRecord.stop', 'kind': 'drop', 'phase': 'after', 'times': 1})
-    first = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    first = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert first['failed'] and not first['changed']
     assert 'may have carried it out anyway' in first['msg']
     assert dingtalk.conference('conf-hostile')['cloud_record_status'] == 3
-    again = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    again = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert (again['outcome'], again['changed']) == ('not_recording', False)
 
 
@@ -409,7 +410,7 @@ def test_a_lost_answer_on_an_earlier_attempt_is_remembered(dingtalk):
     dingtalk.add_faults(
         {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1}, {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError'}
     )
-    result = stop_recording(make_client(dingtalk, retries=2), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk, retries=2), 'conf-hostile', HOST)
     assert result['failed'] and result['error_code'] == 'systemError'
     assert 'may have carried it out anyway' in result['msg']
 
@@ -417,7 +418,7 @@ def test_a_lost_answer_on_an_earlier_attempt_is_remembered(dingtalk):
 def test_a_lost_stop_answer_with_retries_ends_stopped_once(dingtalk):
     fresh(dingtalk)
     dingtalk.add_faults({'api': 'cloudRecord.stop', 'kind': 'truncated', 'phase': 'after', 'times': 1})
-    result = stop_recording(make_client(dingtalk, retries=1), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk, retries=1), 'conf-hostile', HOST)
     assert (result['outcome'], result['changed']) == ('stopped', True)
     # Logged once answered: the cut-off answer's thread may finish after the retry's.
     assert sorted(stop['fault'] or '' for stop in dingtalk.requests_log('cloudRecord.stop')) == ['', 'truncated']
@@ -426,6 +427,6 @@ def test_a_lost_stop_answer_with_retries_ends_stopped_once(dingtalk):
 def test_a_failed_query_does_not_say_a_stop_may_have_happened(dingtalk):
     fresh(dingtalk)
     dingtalk.add_faults({'api': 'conference.get', 'kind': 'drop', 'times': 1})
-    result = stop_recording(make_client(dingtalk), 'conf-hostile', HOST)
+    result = result_of(stop_recording, make_client(dingtalk), 'conf-hostile', HOST)
     assert result['failed'] and 'may have' not in result['msg']
     assert dingtalk.requests_log('cloudRecord.stop') == []

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import CredentialToken, StaticToken, SuiteCredentials
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
@@ -189,7 +190,7 @@ def test_record_status_and_owner_of_each_conference(emulator):
     ids = add_conferences(emulator, 30)
     emulator.post('/seed', {'config': {'qps_limit': 0}})  # no throttling, so no retried query blurs the count
     client = client_for(emulator, rate_limiter=RateLimiter(500), pool_size=8)
-    result = org_conferences_info(client, include_record_status=True, page_size=10, concurrency=8)
+    result = result_of(org_conferences_info, client, include_record_status=True, page_size=10, concurrency=8)
     assert 'failed' not in result
     assert result['changed'] is False
     by_id = {conference['conference_id']: conference for conference in result['conferences']}
@@ -203,7 +204,7 @@ def test_record_status_and_owner_of_each_conference(emulator):
 
 def test_without_record_status_only_the_list_is_called(emulator):
     add_conferences(emulator, 3)
-    result = org_conferences_info(client_for(emulator))
+    result = result_of(org_conferences_info, client_for(emulator))
     assert len(result['conferences']) == 3
     assert all('cloud_record_status' not in conference for conference in result['conferences'])
     assert emulator.requests_log('conference.get') == []
@@ -213,7 +214,7 @@ def test_queries_stay_under_the_emulators_rate_limit(emulator):
     emulator.post('/seed', {'config': {'qps_limit': 5}})
     add_conferences(emulator, 12)
     client = client_for(emulator, rate_limiter=RateLimiter(4.5), pool_size=8)
-    result = org_conferences_info(client, include_record_status=True, concurrency=8)
+    result = result_of(org_conferences_info, client, include_record_status=True, concurrency=8)
     assert 'failed' not in result
     assert all(call['status'] == 200 for call in emulator.requests_log())
 
@@ -221,7 +222,7 @@ def test_queries_stay_under_the_emulators_rate_limit(emulator):
 def test_a_failed_query_fails_the_task_and_names_the_conference(emulator):
     ids = add_conferences(emulator, 4)
     emulator.add_faults({'api': 'conference.get', 'path_regex': ids[2], 'kind': 'error', 'status': 404, 'code': 'roomNotFound'})
-    result = org_conferences_info(client_for(emulator), include_record_status=True)
+    result = result_of(org_conferences_info, client_for(emulator), include_record_status=True)
     assert result['failed'] is True
     assert result['msg'].startswith('1 of 4 conference queries failed')
     assert '{0}: DingTalk error roomNotFound'.format(ids[2]) in result['msg']
@@ -232,7 +233,7 @@ def test_a_failed_query_fails_the_task_and_names_the_conference(emulator):
 def test_without_the_read_permission_the_list_fails_naming_it(emulator):
     emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
     add_conferences(emulator, 2)
-    result = org_conferences_info(client_for(emulator, 'write-only'))
+    result = result_of(org_conferences_info, client_for(emulator, 'write-only'))
     assert result['failed'] is True
     assert result['error_code'] == 'Forbidden.AccessDenied.AccessTokenPermissionDenied'
     assert 'required permission VideoConference.Conference.Read' in result['msg']
@@ -242,7 +243,7 @@ def test_without_the_read_permission_the_list_fails_naming_it(emulator):
 
 def test_a_listing_limit_fails_with_the_conferences_listed_so_far(emulator):
     add_conferences(emulator, 12)
-    result = org_conferences_info(client_for(emulator), page_size=5, max_pages=2)
+    result = result_of(org_conferences_info, client_for(emulator), page_size=5, max_pages=2)
     assert result['failed'] is True
     assert 'max_pages=2' in result['msg']
     assert len(result['conferences']) == 10

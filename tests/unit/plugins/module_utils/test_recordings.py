@@ -13,6 +13,7 @@ import json
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _recordings
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError
@@ -50,7 +51,7 @@ def test_recordings_are_listed_one_per_video_with_their_links(emulator, dingtalk
             {'record_id': 'rec-1', 'media_id': 'media-2', 'record_type': 1, 'file_size': 99},
         ],
     )
-    result = recording_info(dingtalk, CONFERENCE, HOST)
+    result = result_of(recording_info, dingtalk, CONFERENCE, HOST)
     assert result['changed'] is False and 'failed' not in result
     first, second = result['recordings']
     links = {key: first.pop(key) for key in ('mp4_url', 'play_url')}
@@ -71,7 +72,7 @@ def test_recordings_are_listed_one_per_video_with_their_links(emulator, dingtalk
 
 def test_the_calls_carry_dingtalks_parameters_exactly_even_for_ids_with_reserved_characters(emulator, dingtalk):
     add_recordings(emulator, videos=[{'media_id': 'a&b=c/d?e#f %', 'region_id': 'region/&=', 'file_size': 1}])
-    result = recording_info(dingtalk, CONFERENCE, HOST)
+    result = result_of(recording_info, dingtalk, CONFERENCE, HOST)
     assert result['recordings'][0]['mp4_url'] is not None
     [videos] = emulator.requests_log(api='cloudRecord.getVideos')
     [play_info] = emulator.requests_log(api='cloudRecord.getPlayInfos')
@@ -80,7 +81,7 @@ def test_the_calls_carry_dingtalks_parameters_exactly_even_for_ids_with_reserved
 
 
 def test_a_conference_without_videos_has_no_recordings_and_does_not_fail(emulator, dingtalk):
-    result = recording_info(dingtalk, CONFERENCE, HOST, transcript=True)
+    result = result_of(recording_info, dingtalk, CONFERENCE, HOST, transcript=True)
     assert result == {'changed': False, 'conference_id': CONFERENCE, 'recordings': [], 'transcript': []}
 
 
@@ -100,7 +101,7 @@ def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
             for number in range(2001)
         ],
     )
-    result = recording_info(dingtalk, CONFERENCE, HOST, transcript=True)
+    result = result_of(recording_info, dingtalk, CONFERENCE, HOST, transcript=True)
     assert len(result['transcript']) == 2001
     assert result['transcript'][0] == {
         'record_id': '7',
@@ -137,6 +138,6 @@ def test_a_transcript_that_never_ends_is_read_up_to_the_page_limit(emulator, din
 
 def test_dingtalk_errors_fail_with_code_message_and_request_id(emulator, dingtalk):
     add_recordings(emulator, videos=[{'media_id': 'media-1'}], closed=True)
-    result = recording_info(dingtalk, CONFERENCE, HOST)
+    result = result_of(recording_info, dingtalk, CONFERENCE, HOST)
     assert (result['failed'], result['error_code'], result['http_status']) == (True, 'resourceClose', 400)
     assert 'request id' in result['msg']
