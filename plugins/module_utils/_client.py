@@ -94,7 +94,7 @@ class Connection:
         self._sleep = sleep
         self._random = random.Random()
         try:
-            self._transport = _http.Transport(
+            self._transport = _http.transport_for(
                 self.api_url, trust=trust, timeout=timeout, pool_size=pool_size, headers={'Accept': 'application/json', 'User-Agent': 'community.dingtalk'}
             )
         except _http.UnsupportedProxy as error:

@@ -16,6 +16,7 @@ interface may change without notice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -230,6 +231,37 @@ class Transport:
 
     def close(self):
         self._session.close()
+
+
+# Where transport_for keeps Transports while transports_kept_in is active (the in-worker door: one session per
+# worker across the items of a loop); None: every Connection makes its own, as a module run always does.
+_kept_transports = None
+
+
+@contextlib.contextmanager
+def transports_kept_in(store):
+    """While active, transport_for keeps the Transports it makes in the dict ``store``, and hands them out again."""
+    global _kept_transports  # pylint: disable=global-statement  # one worker runs one task at a time
+    previous, _kept_transports = _kept_transports, store
+    try:
+        yield store
+    finally:
+        _kept_transports = previous
+
+
+def transport_for(base_url, trust=True, timeout=10, pool_size=10, headers=None):
+    """A Transport for these settings: a new one, or, while transports_kept_in is active, the one kept for the same settings.
+
+    The same means the same URL, trust, timeout, pool size, headers and the proxy the environment sets for
+    the URL now, so that a task with other TLS options or another proxy never gets another task's session.
+    """
+    if _kept_transports is None:
+        return Transport(base_url, trust=trust, timeout=timeout, pool_size=pool_size, headers=headers)
+    key = (base_url, trust, timeout, pool_size, tuple(sorted((headers or {}).items())), proxy_from_environment(base_url))
+    transport = _kept_transports.get(key)
+    if transport is None:
+        transport = _kept_transports[key] = Transport(base_url, trust=trust, timeout=timeout, pool_size=pool_size, headers=headers)
+    return transport
 
 
 def _verify_setting(trust):
