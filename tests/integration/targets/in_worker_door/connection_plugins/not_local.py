@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from ansible.plugins.connection.local import Connection as LocalConnection
+
 DOCUMENTATION = r"""
 name: not_local
 short_description: Run commands on this machine under a name other than local (test only)
@@ -17,8 +19,6 @@ description:
 author:
   - community.dingtalk maintainers (@community-dingtalk)
 """
-
-from ansible.plugins.connection.local import Connection as LocalConnection
 
 
 class Connection(LocalConnection):
