@@ -146,12 +146,10 @@ class InWorkerAction(ActionBase):
         except AnsibleActionFail as failure:
             return {'failed': True, 'msg': remove_values(str(failure), door.no_log_values)}
         except Exception as error:  # pylint: disable=broad-exception-caught  # the task fails; the worker and the play go on
-            return {
-                'failed': True,
-                'msg': remove_values('Unexpected failure during module execution: {0}'.format(error), door.no_log_values),
-                'exception': remove_values(traceback.format_exc(), door.no_log_values),
-                'stdout': '',
-            }
+            # Said here at -vvv on every ansible-core line, masked: the result's own exception field is shown
+            # differently from one line to the next, and an exception's text may quote a secret.
+            display.vvv('The full traceback is:\n' + remove_values(traceback.format_exc(), door.no_log_values), host=self._host_name())
+            return {'failed': True, 'msg': remove_values('Unexpected failure during module execution: {0}'.format(error), door.no_log_values)}
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
 
