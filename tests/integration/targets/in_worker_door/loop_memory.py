@@ -7,7 +7,7 @@
 """The long loop of loop.yml: seed its meetings, then check its memory and its token requests.
 
 loop_memory.py seed N INTEGRATION_CONFIG      N recording meetings conf-loop-1 .. conf-loop-N, and the app
-loop_memory.py check N LOG INTEGRATION_CONFIG the worker's memory after the loop within 10 MB of after item 20,
+loop_memory.py check N LOG INTEGRATION_CONFIG the worker's memory late in the loop within 10 MB of after 20 items,
                                               one token request, N stops
 """
 
@@ -49,10 +49,11 @@ def check(size, log, config):
     if sorted(memory) != list(range(1, size + 1)):
         problems.append('the log labels {0} of the {1} items with the worker memory'.format(len(memory), size))
     else:
-        growth = memory[size] - memory[20]
-        print('worker memory: {0} KiB at item 20, {1} KiB at item {2} ({3:+d} KiB)'.format(memory[20], memory[size], size, growth))
+        # A label is read as its item starts: item 21's is the memory after the first 20 items, the last one's after all but one.
+        growth = memory[size] - memory[21]
+        print('worker memory: {0} KiB after 20 items, {1} KiB after {2} ({3:+d} KiB)'.format(memory[21], memory[size], size - 1, growth))
         if growth > MAX_GROWTH_KIB:
-            problems.append('the worker grew by {0} KiB from item 20 to item {1} (at most {2})'.format(growth, size, MAX_GROWTH_KIB))
+            problems.append('the worker grew by {0} KiB from item 21 to item {1} (at most {2})'.format(growth, size, MAX_GROWTH_KIB))
     print('token requests: {0}; stops: {1}'.format(stats['tokens_issued'], stats['by_api'].get('cloudRecord.stop')))
     if stats['tokens_issued'] != 1:
         problems.append('the loop asked for {0} tokens, not one'.format(stats['tokens_issued']))
