@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What every module of the collection shares: common options, their checks, the client and error reporting.
+"""The module door: what every module's main() is, AnsibleModule around the task run both doors share (_tasks.py).
 
 This is a private module: its interface may change without notice.
 """
