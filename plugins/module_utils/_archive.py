@@ -13,8 +13,8 @@ name. A file is streamed to ``.<name>.part`` beside it, in chunks, locked agains
 the same file, and renamed only once its size is the ``fileSize`` DingTalk lists; a file of that size
 is complete and not downloaded again. Links are renewed when the storage host refuses them (they
 expire), and neither a link nor the access token appears in a result or a message. Free of
-Ansible: file attributes are the door's business (with_file_attributes takes its way of setting them). This is a private module: its interface may
-change without notice.
+Ansible: file attributes are the door's business (with_file_attributes takes its way of setting
+them). This is a private module: its interface may change without notice.
 """
 
 from __future__ import annotations
