@@ -226,7 +226,7 @@ class SharedWindows:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC, 0o600)
         except OSError as exc:
-            self._warn('it could not be opened ({0})'.format(exc.strerror))
+            self._warn('could not be opened ({0})'.format(exc.strerror))
             return False
         problem = _foreign_file_problem(fd)
         if problem is not None:
@@ -244,11 +244,11 @@ class SharedWindows:
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    self._warn('another process held its lock for more than {0} seconds'.format(self._lock_timeout))
+                    self._warn('was locked by another process for more than {0} seconds'.format(self._lock_timeout))
                     return False
                 time.sleep(LOCK_POLL_SECONDS)
             except OSError as exc:  # some network file systems refuse flock
-                self._warn('it could not be locked ({0})'.format(exc.strerror))
+                self._warn('could not be locked ({0})'.format(exc.strerror))
                 return False
 
     def _read(self):
@@ -257,13 +257,13 @@ class SharedWindows:
             os.lseek(self._fd, 0, os.SEEK_SET)
             data = os.read(self._fd, MAX_WINDOW_BYTES + 1)
         except OSError as exc:
-            self._warn('it could not be read ({0}); it is written anew'.format(exc.strerror), stop=False)
+            self._warn('could not be read ({0}); it is written anew'.format(exc.strerror), stop=False)
             return {}
         if not data:
             return {}
         apis = _parse_windows(data)
         if apis is None:
-            self._warn('it did not hold send times (it may have been cut off); it is written anew', stop=False)
+            self._warn('did not hold send times (it may have been cut off); it is written anew', stop=False)
             return {}
         return apis
 
@@ -274,7 +274,7 @@ class SharedWindows:
             os.pwrite(self._fd, data, 0)
             os.ftruncate(self._fd, len(data))
         except OSError as exc:
-            self._warn('it could not be written ({0})'.format(exc.strerror))
+            self._warn('could not be written ({0})'.format(exc.strerror))
             self._usable = False
 
     def _warn(self, reason, stop=True):
