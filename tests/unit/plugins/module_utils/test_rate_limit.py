@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _rate_limit
 from ansible_collections.community.dingtalk.plugins.module_utils._client import PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
+from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import (
     DEFAULT_CALLS_PER_SECOND,
     PER_MINUTE_THROTTLE_PAUSE_SECONDS,
@@ -367,3 +368,19 @@ def test_processes_sharing_a_directory_stay_under_dingtalks_limit_together(emula
     assert len(log) == 3 * 3 * 8 and {call['status'] for call in log} == {200}  # never throttled
     # Each process alone would go at 18 a second: three of them, 54.
     assert most_in_one_second([call['time'] for call in log]) <= DINGTALK_LIMIT
+
+
+def test_connect_shares_an_apps_window_in_the_token_caches_directory(emulator, tmp_path):
+    emulator.add_conference('conf-1')
+    cache_dir = tmp_path / 'tokens'
+    values = {'api_url': emulator.url, 'validate_certs': True, 'timeout': 10, 'retries': 0, 'cache': True, 'cache_dir': str(cache_dir)}
+    auth = {'app_key': 'ding-app', 'app_secret': 'app-secret'}
+    for dummy in range(2):  # two tasks, one after the other
+        connect(values.get, auth, 'in the test', rate_limiter=RateLimiter()).client.get_conference('conf-1')
+    names = [name for name in os.listdir(str(cache_dir)) if name.endswith(WINDOW_FILE_SUFFIX)]
+    assert len(names) == 1
+    content = (cache_dir / names[0]).read_text(encoding='utf-8')
+    assert not any(secret in content for secret in ['app-secret', 'ding-app'] + [token['access_token'] for token in emulator.tokens()])
+    windows = json.loads(content)['apis']
+    assert len(windows['GET /v1.0/conference/videoConferences/{0}']['sent']) == 2
+    assert len(windows['POST /v1.0/oauth2/accessToken']['sent']) == 1  # the second task took the cached token
