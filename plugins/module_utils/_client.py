@@ -80,28 +80,22 @@ class Connection:
     ``trust`` is what to check the host's certificate against: True for the system's trust store, a
     CA file or c_rehash directory, or False for nothing. Retries cover transient failures only (see
     :attr:`DingTalkError.retryable`) and are bounded by ``retries``. A ``rate_limiter`` (see
-    _rate_limit.py) spaces the calls of each API. ``on_retry(line)``, when given, is called before
-    each back-off with one line: what failed (the DingTalk error code, or the kind of transport failure), the
-    API, the attempt and the wait; never a token, a secret, an id or a link. Safe to share between
-    threads: ``pool_size`` connections are kept open, one per concurrent caller.
+    _rate_limit.py) spaces the calls of each API. Safe to share between threads: ``pool_size``
+    connections are kept open, one per concurrent caller.
+
+    ``on_retry``, None (silent) unless the plugin that shows retries sets it, is called before each
+    back-off with one line: what failed (the DingTalk error code, or the kind of transport failure),
+    the API, the attempt and the wait; never a token, a secret, an id or a link.
     """
 
     def __init__(
-        self,
-        api_url=DEFAULT_API_URL,
-        trust=True,
-        timeout=DEFAULT_TIMEOUT,
-        retries=DEFAULT_RETRIES,
-        pool_size=10,
-        rate_limiter=None,
-        sleep=time.sleep,
-        on_retry=None,
+        self, api_url=DEFAULT_API_URL, trust=True, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep
     ):
         self.api_url = validate_api_url(api_url)
         self.timeout = timeout
         self.retries = retries
         self.rate_limiter = rate_limiter
-        self.on_retry = on_retry
+        self.on_retry = None
         self._sleep = sleep
         self._random = random.Random()
         try:
@@ -155,9 +149,7 @@ class Connection:
 
     def _back_off(self, attempt, delay, api, failure):
         if self.on_retry is not None:
-            self.on_retry(
-                '{0}: attempt {1} of {2} {3}; trying again in {4:.1f} s'.format(api, attempt, self.retries + 1, failure, delay)
-            )
+            self.on_retry('{0}: attempt {1} of {2} {3}; trying again in {4:.1f} s'.format(api, attempt, self.retries + 1, failure, delay))
         self._sleep(delay)
 
     def _backoff_seconds(self, attempt, throttling=None):

@@ -378,7 +378,8 @@ def test_each_retry_is_announced_with_what_failed_the_attempt_and_the_wait(emula
     )
     token = emulator.mint_token()
     sleep, notices = RecordedSleep(), []
-    client = make_client(emulator, token=token, sleep=sleep, on_retry=notices.append)
+    client = make_client(emulator, token=token, sleep=sleep)
+    client.connection.on_retry = notices.append
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
     api = 'GET /v1.0/conference/videoConferences/{0}'
     assert notices == [
@@ -389,9 +390,11 @@ def test_each_retry_is_announced_with_what_failed_the_attempt_and_the_wait(emula
     assert not any(token in notice or 'conf-1' in notice for notice in notices)
 
 
-def test_no_notice_without_a_listener_and_none_for_a_call_that_is_not_retried(emulator):
+def test_no_notice_for_a_call_that_is_not_retried(emulator):
     emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 400, 'code': 'paramsError', 'times': 1})
     notices = []
+    client = make_client(emulator)
+    client.connection.on_retry = notices.append
     with pytest.raises(DingTalkError):
-        make_client(emulator, on_retry=notices.append).get_conference('conf-1')
+        client.get_conference('conf-1')
     assert notices == []
