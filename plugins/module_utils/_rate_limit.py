@@ -58,6 +58,8 @@ WINDOW_FILE_SUFFIX = '.rate'
 # A window file holds a few send times per API; a much larger one is not ours.
 MAX_WINDOW_BYTES = 1024 * 1024
 LOCK_POLL_SECONDS = 0.001
+# Send times older than this hold back no rate limit of a sensible setting (one call a minute), and are dropped.
+MAX_RETENTION_SECONDS = 60.0
 # Others hold the lock for the microseconds it takes to read and write the file; much longer means a
 # process was stopped while holding it, and waiting on would stop this task too.
 LOCK_TIMEOUT_SECONDS = 10.0
@@ -174,8 +176,9 @@ class SharedWindows:
     this user's and closed to others; the file must be a regular file of this user, closed to others,
     with no other link to it. Otherwise, or when the file cannot be locked, :meth:`usable` turns false
     and the rate limiter keeps this process's own window; ``warn(message)`` says why, where the reason
-    is not the directory's (the token cache warns about that). Times are epoch seconds from ``clock``:
-    processes share no other clock.
+    is not the directory's (the token cache warns about that). The file is opened for each call and
+    closed again, so a long loop of tasks in one process holds no descriptor, and no child inherits
+    one. Times are epoch seconds from ``clock``: processes share no other clock.
     """
 
     def __init__(self, directory_of, name, warn=None, clock=time.time, lock_timeout=LOCK_TIMEOUT_SECONDS):
@@ -184,63 +187,67 @@ class SharedWindows:
         self._warn_callback = warn
         self._clock = clock
         self._lock_timeout = lock_timeout
-        self._fd = None
         self._usable = None
         self._warned = set()
         self.path = None
 
     def usable(self):
+        """Whether the file can be used: settled at the first call (the directory and the file checked), false after any failure."""
         if self._usable is None:
-            self._usable = self._open()
+            self._usable = self._settle()
         return self._usable
-
-    def close(self):
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        self._usable = False
 
     @contextlib.contextmanager
     def opened(self):
         """Yield ``(now, apis)`` read from the file under its lock, and write ``apis`` back."""
-        if not self._lock():
-            self.close()
-            yield time.time(), {}  # this one call is let go unrecorded; from now on the process keeps its own window
+        fd = self._open()
+        if fd is None or not self._lock(fd):
+            self._usable = False
+            if fd is not None:
+                os.close(fd)
+            yield time.time(), {}  # this one call goes unrecorded; from now on this process keeps its own window
             return
         try:
-            apis = self._read()
             now = self._clock()
-            apis = dict((api, _clamped(window, now)) for api, window in apis.items())
+            apis = dict((api, _clamped(window, now)) for api, window in self._read(fd).items())
             yield now, apis
-            self._write(apis, now)
+            self._write(fd, apis, now)
         finally:
-            _unlock(self._fd)
+            _unlock(fd)
+            os.close(fd)
 
-    def _open(self):
+    def _settle(self):
         if fcntl is None or not hasattr(os, 'geteuid'):
             return False
         directory = self._directory_of()
         if not _private_directory(directory):
             return False
         self.path = os.path.join(directory, self._name)
+        fd = self._open()
+        if fd is None:
+            return False
+        os.close(fd)
+        return True
+
+    def _open(self):
+        """The window file's descriptor, created if need be, or None (with a warning) when it is not one of ours."""
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC, 0o600)
         except OSError as exc:
             self._warn('could not be opened ({0})'.format(exc.strerror))
-            return False
+            return None
         problem = _foreign_file_problem(fd)
         if problem is not None:
             os.close(fd)
             self._warn(problem)
-            return False
-        self._fd = fd
-        return True
+            return None
+        return fd
 
-    def _lock(self):
+    def _lock(self, fd):
         deadline = time.monotonic() + self._lock_timeout
         while True:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -251,11 +258,9 @@ class SharedWindows:
                 self._warn('could not be locked ({0})'.format(exc.strerror))
                 return False
 
-    def _read(self):
-        data = b''
+    def _read(self, fd):
         try:
-            os.lseek(self._fd, 0, os.SEEK_SET)
-            data = os.read(self._fd, MAX_WINDOW_BYTES + 1)
+            data = os.read(fd, MAX_WINDOW_BYTES + 1)
         except OSError as exc:
             self._warn('could not be read ({0}); it is written anew'.format(exc.strerror), stop=False)
             return {}
@@ -267,18 +272,23 @@ class SharedWindows:
             return {}
         return apis
 
-    def _write(self, apis, now):
-        kept = dict((api, window) for api, window in apis.items() if window['sent'] or max(window['next'], window['paused_until']) > now)
+    def _write(self, fd, apis, now):
+        kept = {}
+        for api, window in apis.items():
+            # Another process's API that nobody has called for a while: its send times can hold nobody back any more.
+            sent = [moment for moment in window['sent'] if moment > now - MAX_RETENTION_SECONDS]
+            if sent or max(window['next'], window['paused_until']) > now:
+                kept[api] = dict(window, sent=sent)
         data = json.dumps({'version': WINDOW_RECORD_VERSION, 'apis': kept}, allow_nan=False, separators=(',', ':')).encode('utf-8')
         try:
-            os.pwrite(self._fd, data, 0)
-            os.ftruncate(self._fd, len(data))
+            os.pwrite(fd, data, 0)
+            os.ftruncate(fd, len(data))
         except OSError as exc:
             self._warn('could not be written ({0})'.format(exc.strerror))
             self._usable = False
 
     def _warn(self, reason, stop=True):
-        message = 'The rate limit window file {0} {1}.'.format(self.path or self._name, reason)
+        message = 'The rate limit window file {0} {1}.'.format(self.path, reason)
         if stop:
             message += ' This task keeps its own rate limit, so tasks running at the same time may draw throttling answers from DingTalk.'
         if self._warn_callback is not None and message not in self._warned:

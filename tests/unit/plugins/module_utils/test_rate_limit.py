@@ -111,23 +111,28 @@ def test_per_minute_throttling_pauses_the_api_longer():
     assert PER_MINUTE_THROTTLE_PAUSE_SECONDS == PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS
 
 
-def test_threads_share_the_rate():
-    limiter = RateLimiter(200)
+def send_times_from_threads(limiter, api, threads, calls_each):
+    """When each of ``threads`` threads was let go for its ``calls_each`` calls, all in one sorted list."""
     times = []
     times_lock = threading.Lock()
 
     def worker():
-        for dummy in range(10):
-            limiter.wait('conference.get')
+        for dummy in range(calls_each):
+            limiter.wait(api)
             with times_lock:
-                times.append(limiter._clock())  # pylint: disable=protected-access
+                times.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker) for dummy in range(8)]
-    for thread in threads:
+    workers = [threading.Thread(target=worker) for dummy in range(threads)]
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join()
-    times.sort()
+    return sorted(times)
+
+
+def test_threads_share_the_rate():
+    limiter = RateLimiter(200)
+    times = send_times_from_threads(limiter, 'conference.get', 8, 10)
     # 80 calls at 200 a second take at least 79 intervals, however many threads ask.
     assert times[-1] - times[0] >= 79 * limiter.interval * 0.95
 
@@ -175,20 +180,7 @@ def test_threads_held_up_after_their_wait_never_put_more_than_the_limit_into_one
         time.sleep(seconds + extra)
 
     limiter = RateLimiter(DEFAULT_CALLS_PER_SECOND, sleep=late_sleep)
-    sent = []
-    sent_lock = threading.Lock()
-
-    def worker():
-        for dummy in range(9):
-            limiter.wait('cloudRecord.stop')
-            with sent_lock:
-                sent.append(time.monotonic())
-
-    threads = [threading.Thread(target=worker) for dummy in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sent = send_times_from_threads(limiter, 'cloudRecord.stop', 8, 9)
     # DingTalk's own limit: the rate limit stays two calls under it, for the way from here to DingTalk.
     assert most_in_one_second(sent) <= DINGTALK_LIMIT
     assert limiter.waited_seconds > 0
