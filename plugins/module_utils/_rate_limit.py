@@ -74,7 +74,9 @@ class RateLimiter:
 
     At most ``window_calls`` calls (the rate, rounded down, at least one) go out in any window of
     ``window_seconds`` (one second, longer for a rate under one a second). ``waited_seconds`` is the
-    time every thread together spent in :meth:`wait`.
+    time every thread together spent in :meth:`wait` (16 threads waiting one second count 16);
+    ``held_back_seconds`` is the time during which at least one call was held back, which a progress
+    line compares with the time elapsed.
     """
 
     def __init__(self, calls_per_second=DEFAULT_CALLS_PER_SECOND, clock=time.monotonic, sleep=time.sleep):
@@ -84,6 +86,9 @@ class RateLimiter:
         self.window_calls = max(1, int(calls_per_second))
         self.window_seconds = self.window_calls * self.interval
         self.waited_seconds = 0.0
+        self.held_back_seconds = 0.0
+        self._sleepers = 0
+        self._held_back_since = None
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -104,11 +109,24 @@ class RateLimiter:
                     delay = self._admit(apis.setdefault(api, new_api_window()), now)
             if delay <= 0:
                 break
-            self._sleep(delay)
+            self._sleep_held_back(delay)
         waited = max(0.0, self._clock() - started)
         with self._lock:
             self.waited_seconds += waited
         return waited
+
+    def _sleep_held_back(self, delay):
+        with self._lock:
+            if not self._sleepers:
+                self._held_back_since = self._clock()
+            self._sleepers += 1
+        try:
+            self._sleep(delay)
+        finally:
+            with self._lock:
+                self._sleepers -= 1
+                if not self._sleepers:
+                    self.held_back_seconds += self._clock() - self._held_back_since
 
     def throttled(self, api, per_minute=False):
         """DingTalk throttled ``api``: hold back every caller of it for a whole window (or most of a minute's)."""

@@ -150,6 +150,16 @@ def test_wait_returns_the_seconds_it_waited_and_the_limiter_sums_them():
     assert limiter.wait('cloudRecord.stop') == 0
     assert limiter.wait('conference.get') == pytest.approx(0.1)
     assert limiter.waited_seconds == pytest.approx(0.2)
+    assert limiter.held_back_seconds == pytest.approx(0.2)  # one caller: the same time
+
+
+def test_the_time_calls_were_held_back_counts_threads_waiting_together_once():
+    limiter = RateLimiter(100)
+    started = time.monotonic()
+    send_times_from_threads(limiter, 'conference.get', 8, 10)
+    elapsed = time.monotonic() - started
+    # 80 calls at 100 a second: about 0.8 s, nearly all of it with somebody held back, and eight threads waiting in it.
+    assert 0.5 < limiter.held_back_seconds <= elapsed < limiter.waited_seconds
 
 
 def test_a_call_let_go_late_keeps_the_schedule_but_never_fills_a_window_past_the_limit():
