@@ -14,8 +14,12 @@ class ModuleDocFragment:
 options:
   rate_limit:
     description:
-      - The most calls a second this module run makes to each DingTalk API (the conference query, the stop, the start
-        and the list of ongoing conferences are different APIs and are limited separately).
+      - The most calls a second to each DingTalk API (the conference query, the stop, the start and the list of ongoing
+        conferences are different APIs and are limited separately), counted over the times the calls are sent.
+      - With the token cache on (O(cache)), every task of the same app that runs on this machine at the same time
+        (other hosts, other forks) counts against one shared limit, kept beside the tokens in the cache's directory,
+        because DingTalk counts the calls of the app; otherwise, or when that directory cannot be used safely, this
+        module run alone.
       - DingTalk allows about 20 calls a second per app and API on standard organisations and answers
         V(Forbidden.AccessDenied.QpsLimitForAppkeyAndApi) beyond that (a third-party app,
         V(Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi), counted per authorising organisation); the

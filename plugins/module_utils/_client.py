@@ -82,6 +82,10 @@ class Connection:
     :attr:`DingTalkError.retryable`) and are bounded by ``retries``. A ``rate_limiter`` (see
     _rate_limit.py) spaces the calls of each API. Safe to share between threads: ``pool_size``
     connections are kept open, one per concurrent caller.
+
+    ``on_retry``, None (silent) unless the plugin that shows retries sets it, is called before each
+    back-off with one line: what failed (the DingTalk error code, or the kind of transport failure),
+    the API, the attempt and the wait; never a token, a secret, an id or a link.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class Connection:
         self.timeout = timeout
         self.retries = retries
         self.rate_limiter = rate_limiter
+        self.on_retry = None
         self._sleep = sleep
         self._random = random.Random()
         try:
@@ -119,10 +124,8 @@ class Connection:
         attempt = 0
         answer_lost = False
         while True:
-            if self.rate_limiter is not None:
-                self.rate_limiter.wait(api)
             try:
-                return self._send(method, path, body, token)
+                return self._send(api, method, path, body, token)
             except DingTalkError as error:
                 answer_lost = error.answer_lost = answer_lost or error.answer_lost
                 throttling = throttling_window(error)
@@ -131,11 +134,23 @@ class Connection:
                 if not error.retryable or attempt >= self.retries:
                     raise
                 attempt += 1
-                self._sleep(self._backoff_seconds(attempt, throttling))
+                self._back_off(attempt, self._backoff_seconds(attempt, throttling), api, _failure_kind(error))
 
-    def wait_before_retry(self, attempt):
-        """Sleep the back-off before try ``attempt`` + 1 of something else this connection's retries cover (a download)."""
-        self._sleep(self._backoff_seconds(attempt))
+    def wait_before_retry(self, attempt, what=None):
+        """Sleep the back-off before try ``attempt`` + 1 of something else this connection's retries cover (a download).
+
+        ``what`` names what failed for the retry notice (a kind of failure and a target, never a link), if there is one.
+        """
+        delay = self._backoff_seconds(attempt)
+        if what is None:
+            self._sleep(delay)
+        else:
+            self._back_off(attempt, delay, what, 'failed')
+
+    def _back_off(self, attempt, delay, api, failure):
+        if self.on_retry is not None:
+            self.on_retry('{0}: attempt {1} of {2} {3}; trying again in {4:.1f} s'.format(api, attempt, self.retries + 1, failure, delay))
+        self._sleep(delay)
 
     def _backoff_seconds(self, attempt, throttling=None):
         """Exponential back-off with jitter, so parallel callers do not retry in step.
@@ -150,7 +165,7 @@ class Connection:
             delay = max(delay, THROTTLE_MIN_BACKOFF_SECONDS + self._random.uniform(0, THROTTLE_JITTER_SECONDS))
         return delay
 
-    def _send(self, method, path, body, token):
+    def _send(self, api, method, path, body, token):
         headers = {}
         if token is not None:
             headers[TOKEN_HEADER] = token
@@ -158,6 +173,9 @@ class Connection:
         if body is not None:
             headers['Content-Type'] = 'application/json'
             data = json.dumps(body).encode('utf-8')
+        # Let go by the rate limit last, so that the send time it records is the one the call goes out at.
+        if self.rate_limiter is not None:
+            self.rate_limiter.wait(api)
         try:
             answer = self._transport.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
         except _http.AnswerTooLarge as too_large:
@@ -168,7 +186,9 @@ class Connection:
                 answer_lost=unknown_outcome(too_large.status),
             ) from None
         except _http.TransportError as failure:
-            raise DingTalkError(self._transport_failure_message(failure), answer_lost=failure.sent, final=failure.final) from None
+            error = DingTalkError(self._transport_failure_message(failure), answer_lost=failure.sent, final=failure.final)
+            error.transport_failure = type(failure).__name__
+            raise error from None
         return parse_answer(answer.status, answer.headers, answer.body)
 
     def _transport_failure_message(self, failure):
@@ -308,6 +328,15 @@ class DingTalkClient:
         if not is_sendable_token(token):
             raise DingTalkError('The access token is not a string of visible ASCII characters, so it was not sent')
         return token
+
+
+def _failure_kind(error):
+    """What failed, for a retry notice: DingTalk's error code and the HTTP status, or the kind of transport failure; never its text."""
+    if error.code:
+        return 'failed with DingTalk error {0} (HTTP {1})'.format(error.code, error.http_status)
+    if error.http_status is not None:
+        return 'failed with HTTP {0}'.format(error.http_status)
+    return 'failed without an answer ({0})'.format(getattr(error, 'transport_failure', 'no complete answer'))
 
 
 def _reason(failure):

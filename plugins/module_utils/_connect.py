@@ -27,6 +27,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._http import check_ca_path
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import SharedWindows, window_file_name
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError, validate_access_token, validate_api_url
 
 # The upper bound keeps a misconfigured job from retrying for many minutes.
@@ -80,7 +81,9 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
     the plugin was given; ``sources`` says where a missing one could come from, for the message.
     ``accepts_access_token`` is false for the lookup, whose job is to get a token.
     ``pool_size`` is how many connections stay open: one per concurrent caller. ``on_new_token`` is
-    called with every token this process requests, before anything could print it.
+    called with every token this process requests, before anything could print it. A ``rate_limiter``
+    shares its window with every process of the same app through the token cache's directory, when
+    there is a cache.
     """
     api_url = check_connection_options(get_option)
     credentials = credentials_from_options(auth.get)
@@ -107,4 +110,10 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
         token_source = StaticToken(access_token, token_cache)
     else:
         token_source = CredentialToken(connection, credentials, token_cache, on_new_token=on_new_token)
+    if rate_limiter is not None and token_cache is not None:
+        # DingTalk counts calls per app: every process of this app shares one window, beside its tokens.
+        scope = ('token', api_url, access_token) if access_token is not None else ('app', credentials.cache_key(api_url))
+        # The cache settles on its directory with the first token it hands out, before the first call.
+        windows = SharedWindows(lambda: token_cache.directory, window_file_name(*scope), warn=token_cache.warnings.append)
+        rate_limiter.share(windows)
     return Connected(DingTalkClient(connection, token_source), token_cache, connection_warnings(get_option, api_url))

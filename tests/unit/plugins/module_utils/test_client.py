@@ -367,3 +367,34 @@ def test_wrong_app_secret_is_named_without_the_secret(emulator):
         AppCredentials('ding-app', 'wrong-secret-123').request_token(Connection(api_url=emulator.url))
     assert caught.value.code == 'invalidClientIdOrSecret'
     assert 'wrong-secret-123' not in caught.value.describe()
+
+
+def test_each_retry_is_announced_with_what_failed_the_attempt_and_the_wait(emulator):
+    emulator.add_conference('conf-1')
+    emulator.add_faults(
+        {'api': 'conference.get', 'kind': 'error', 'status': 503, 'code': 'systemError', 'times': 1},
+        {'api': 'conference.get', 'kind': 'drop', 'times': 1},
+        {'api': 'conference.get', 'kind': 'html', 'status': 502, 'times': 1},
+    )
+    token = emulator.mint_token()
+    sleep, notices = RecordedSleep(), []
+    client = make_client(emulator, token=token, sleep=sleep)
+    client.connection.on_retry = notices.append
+    assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
+    api = 'GET /v1.0/conference/videoConferences/{0}'
+    assert notices == [
+        '{0}: attempt 1 of 4 failed with DingTalk error systemError (HTTP 503); trying again in {1:.1f} s'.format(api, sleep.delays[0]),
+        '{0}: attempt 2 of 4 failed without an answer (Dropped); trying again in {1:.1f} s'.format(api, sleep.delays[1]),
+        '{0}: attempt 3 of 4 failed with HTTP 502; trying again in {1:.1f} s'.format(api, sleep.delays[2]),
+    ]
+    assert not any(token in notice or 'conf-1' in notice for notice in notices)
+
+
+def test_no_notice_for_a_call_that_is_not_retried(emulator):
+    emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 400, 'code': 'paramsError', 'times': 1})
+    notices = []
+    client = make_client(emulator)
+    client.connection.on_retry = notices.append
+    with pytest.raises(DingTalkError):
+        client.get_conference('conf-1')
+    assert notices == []
