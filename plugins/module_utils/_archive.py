@@ -10,8 +10,11 @@ Each video goes to ``dest/<conference id>/<media id>.mp4``. Ids come from DingTa
 made from an id by percent-encoding every character but letters, digits and ``-._~`` (and a leading
 dot): no id can name another directory, a hidden file or a temporary file, and two ids never share a
 name. A file is streamed to ``.<name>.part`` beside it, in chunks, locked against a second run writing
-the same file, and renamed only once its size is the ``fileSize`` DingTalk lists; a file of that size
-is complete and not downloaded again. Links are renewed when the storage host refuses them (they
+the same file, and renamed only once its size is the ``fileSize`` DingTalk lists, if the file system has
+room for it; a file of that size is complete and not downloaded again. Dest may be shared storage that
+other users write to: the conference directory and every file in it are used only when they are the
+running user's and no link, and all file work is done relative to the directory's descriptor (see
+_Writer). Links are renewed when the storage host refuses them (they
 expire), and neither a link nor the access token appears in a result or a message. Free of
 AnsibleModule: file attributes are the module's business. This is a private module: its interface may
 change without notice.
@@ -50,6 +53,11 @@ CHUNK_BYTES = 1024 * 1024
 MAX_LINK_RENEWALS = 3
 # The storage host's answers that say the link is no good (OSS answers 403 "Request has expired").
 LINK_REFUSED_STATUSES = (401, 403)
+
+# A directory opened for the *at() calls; on a platform without the flag, fstat still tells what it is.
+_O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
+# Opening a FIFO for reading would wait for a writer; for regular files the flag changes nothing.
+_O_NONBLOCK = getattr(os, 'O_NONBLOCK', 0)
 
 NO_VIDEO_MESSAGE = (
     'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
@@ -90,6 +98,27 @@ def safe_file_name(identifier, suffix=''):
             )
         )
     return name
+
+
+def check_dest(dest):
+    """Raise InvalidOptionError unless ``dest`` is an existing directory, reached through no link another user planted.
+
+    ``dest`` is the user's choice, and may be a link of theirs (or root's); a link that another user owns is
+    refused, as the kernel refuses such a link in a sticky world-writable directory, since on shared storage it
+    may lead anywhere the running user may write.
+    """
+    try:
+        status = os.lstat(dest)
+    except OSError:
+        status = None
+    if status is not None and stat.S_ISLNK(status.st_mode) and status.st_uid not in (os.geteuid(), 0):
+        raise InvalidOptionError(
+            'dest {0} is a symbolic link owned by uid {1}, not by the current user (uid {2}) or root; give the directory itself'.format(
+                dest, status.st_uid, os.geteuid()
+            )
+        )
+    if not os.path.isdir(dest):
+        raise InvalidOptionError('dest {0} is not an existing directory'.format(dest))
 
 
 def conference_directory(dest, conference_id):
@@ -190,7 +219,7 @@ def _archive_video(client, file_host, conference_id, union_id, recording, writer
         if writer.check_mode:
             return entry
         download = _Download(client, file_host, _VideoSource(conference_id, union_id, recording), entry['size'], on_link, links)
-        writer.write(entry['path'], download.into)
+        writer.write(entry['path'], download.into, size=entry['size'])
     except (ArchiveFailure, InvalidOptionError) as failure:
         _fail_entry(entry, 'media {0}: {1}'.format(recording['media_id'], failure))
     except DingTalkError as error:
@@ -224,7 +253,13 @@ def _fail_entry(entry, message):
 
 
 class _Writer:
-    """The files of one conference's directory: whether one is complete, and writing one through a locked temporary file."""
+    """The files of one conference's directory, each looked at and written relative to the directory's descriptor.
+
+    On storage that other users (other jobs) can write to, anything already there may have been planted. The
+    directory is opened without following a link, and used only when the running user owns it (it is created,
+    with ``directory_mode(new_file_mode)``, when missing). An entry that is a link, not a regular file, or another
+    user's is never counted as complete, read, reused or written through: it fails its file, with its path and why.
+    """
 
     def __init__(self, directory, check_mode, new_file_mode):
         self.directory = directory
@@ -235,67 +270,192 @@ class _Writer:
         return os.path.join(self.directory, name)
 
     def complete(self, path, size):
-        """Whether ``path`` is a regular file of ``size`` bytes. A file of another size is partial, or another file."""
-        try:
-            status = os.stat(path)
-        except FileNotFoundError:
+        """Whether ``path`` is a regular file of ours of ``size`` bytes. A file of another size is partial, or another file."""
+        directory_fd = _open_directory(self.directory)
+        if directory_fd is None:
             return False
-        except OSError as error:
-            raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
-        if not stat.S_ISREG(status.st_mode):
-            raise ArchiveFailure('{0} exists and is not a regular file'.format(path))
-        return status.st_size == size
+        try:
+            status = _own_entry(directory_fd, path)
+        finally:
+            os.close(directory_fd)
+        return status is not None and status.st_size == size
 
     def holds(self, path, content):
         """Whether ``path`` holds exactly ``content`` (a small file)."""
-        if not self.complete(path, len(content)):
+        directory_fd = _open_directory(self.directory)
+        if directory_fd is None:
             return False
-        with open(path, 'rb') as existing:
-            return existing.read() == content
+        try:
+            status = _own_entry(directory_fd, path)
+            if status is None or status.st_size != len(content):
+                return False
+            fd = _open_own_file(directory_fd, path, os.O_RDONLY)
+            with os.fdopen(fd, 'rb') as existing:
+                return existing.read() == content
+        except OSError as error:
+            raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
+        finally:
+            os.close(directory_fd)
 
-    def write(self, path, fill):
+    def write(self, path, fill, size=None):
         """Let ``fill(fd)`` write the file into ``.<name>.part``, then rename it to ``path``.
 
-        The temporary file is locked, so that two runs never write into one; whatever an earlier run left
-        in it is thrown away. It is removed when ``fill`` fails.
+        With ``size``, the file system must have that many bytes free first. The temporary file is created
+        exclusively, or, left by an earlier run, reused only when it is a regular file of ours; it is locked, so
+        that two runs never write into one, and whatever an earlier run left in it is thrown away. It is
+        removed when ``fill`` fails.
         """
+        directory_fd = _open_directory(self.directory, create_mode=directory_mode(self.new_file_mode))
         try:
-            os.makedirs(self.directory, exist_ok=True)
-        except OSError as error:
-            raise ArchiveFailure('the directory {0} cannot be created: {1}'.format(self.directory, error.strerror)) from None
-        part = os.path.join(self.directory, '.' + os.path.basename(path) + PART_SUFFIX)
-        try:
-            # Private while it is written; no link followed to a file elsewhere.
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        except OSError as error:
-            raise ArchiveFailure('the temporary file {0} cannot be opened: {1}'.format(part, error.strerror)) from None
-        try:
+            if size is not None:
+                _check_free_space(directory_fd, path, size)
+            mode = self._mode_for(directory_fd, path)
+            part = os.path.join(self.directory, '.' + os.path.basename(path) + PART_SUFFIX)
+            fd = _open_part(directory_fd, part)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise ArchiveFailure('another run is writing {0} right now'.format(part)) from None
-                raise
-            try:
-                os.ftruncate(fd, 0)  # a leftover of an interrupted run is never taken for a beginning
-                fill(fd)
-                try:
-                    os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
-                except FileNotFoundError:
-                    os.fchmod(fd, self.new_file_mode)
-                os.replace(part, path)
-            except BaseException:
-                _remove(part)
-                raise
-        except OSError as error:
-            raise ArchiveFailure('{0} could not be written: {1}'.format(path, error.strerror)) from None
+                _lock(fd, part)
+                self._fill_and_rename(directory_fd, fd, (part, path), fill, mode)
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
+            os.close(directory_fd)
+
+    def _mode_for(self, directory_fd, path):
+        """The mode of the file to write: that of the one it replaces (ours, checked), else new_file_mode; never setuid, setgid or sticky."""
+        status = _own_entry(directory_fd, path)
+        return (stat.S_IMODE(status.st_mode) if status is not None else self.new_file_mode) & 0o777
+
+    @staticmethod
+    def _fill_and_rename(directory_fd, fd, names, fill, mode):
+        part, path = names
+        try:
+            os.ftruncate(fd, 0)  # a leftover of an interrupted run is never taken for a beginning
+            fill(fd)
+            os.fchmod(fd, mode)
+            os.replace(os.path.basename(part), os.path.basename(path), src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+        except BaseException as error:
+            _remove(directory_fd, part)
+            if isinstance(error, OSError):
+                raise ArchiveFailure('{0} could not be written: {1}'.format(path, error.strerror)) from None
+            raise
 
 
-def _remove(path):
+def directory_mode(file_mode):
+    """The mode of a conference directory made for files of ``file_mode``: whoever may read them may enter, only the owner may write."""
+    readable = file_mode & 0o044
+    return 0o700 | readable | (readable >> 2)
+
+
+def _open_directory(directory, create_mode=None):
+    """A descriptor of ``directory``, a directory of the running user's reached without following a link at its end.
+
+    With ``create_mode`` it is created first when missing; without, a missing one gives None.
+    """
+    created = False
+    if create_mode is not None:
+        try:
+            os.mkdir(directory, create_mode)
+            created = True
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise ArchiveFailure('the directory {0} cannot be created: {1}'.format(directory, error.strerror)) from None
     try:
-        os.unlink(path)
+        fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if create_mode is None:
+            return None
+        raise ArchiveFailure('the directory {0} disappeared as it was created'.format(directory)) from None
+    except OSError as error:
+        if os.path.islink(directory):  # O_NOFOLLOW refuses a link with ELOOP
+            raise ArchiveFailure('{0} is a symbolic link; nothing is written through it'.format(directory)) from None
+        if error.errno == errno.ENOTDIR:
+            raise ArchiveFailure('{0} exists and is not a directory'.format(directory)) from None
+        raise ArchiveFailure('the directory {0} cannot be opened: {1}'.format(directory, error.strerror)) from None
+    try:
+        owner = os.fstat(fd).st_uid
+        if owner != os.geteuid():
+            raise ArchiveFailure('{0} is owned by uid {1}, not by the current user (uid {2}); nothing is written into it'.format(directory, owner, os.geteuid()))
+        if created:
+            os.fchmod(fd, create_mode)  # mkdir's mode is filtered by the umask
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _own_entry(directory_fd, path):
+    """The status of ``path`` in the directory, None when there is none; ArchiveFailure when it is not a regular file of ours."""
+    try:
+        status = os.stat(os.path.basename(path), dir_fd=directory_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
+    if stat.S_ISLNK(status.st_mode):
+        raise ArchiveFailure('{0} is a symbolic link; it is not taken for the file, and nothing is written through it'.format(path))
+    if not stat.S_ISREG(status.st_mode):
+        raise ArchiveFailure('{0} exists and is not a regular file'.format(path))
+    if status.st_uid != os.geteuid():
+        raise ArchiveFailure('{0} is owned by uid {1}, not by the current user (uid {2}); it is left as it is'.format(path, status.st_uid, os.geteuid()))
+    return status
+
+
+def _open_own_file(directory_fd, path, flags):
+    """Open ``path`` in the directory without following a link; ArchiveFailure unless it is a regular file of ours, with one link."""
+    fd = os.open(os.path.basename(path), flags | os.O_NOFOLLOW | os.O_CLOEXEC | _O_NONBLOCK, dir_fd=directory_fd)
+    status = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(status.st_mode):
+        problem = 'is not a regular file'
+    elif status.st_uid != os.geteuid():
+        problem = 'is owned by uid {0}, not by the current user (uid {1})'.format(status.st_uid, os.geteuid())
+    elif status.st_nlink != 1:
+        problem = 'has other hard links'
+    if problem is not None:
+        os.close(fd)
+        raise ArchiveFailure('{0} {1}; it is not used'.format(path, problem))
+    return fd
+
+
+def _open_part(directory_fd, part):
+    """The temporary file, created exclusively and private; one an earlier run left is reused only if it is a regular file of ours."""
+    name = os.path.basename(part)
+    try:
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory_fd)
+        except FileExistsError:
+            if stat.S_ISLNK(os.stat(name, dir_fd=directory_fd, follow_symlinks=False).st_mode):
+                raise ArchiveFailure('the temporary file {0} is a symbolic link; nothing is written through it'.format(part)) from None
+            return _open_own_file(directory_fd, part, os.O_WRONLY)
+    except OSError as error:
+        raise ArchiveFailure('the temporary file {0} cannot be opened: {1}'.format(part, error.strerror)) from None
+
+
+def _lock(fd, part):
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise ArchiveFailure('another run is writing {0} right now'.format(part)) from None
+        raise ArchiveFailure('the temporary file {0} cannot be locked: {1}'.format(part, error.strerror)) from None
+
+
+def _check_free_space(directory_fd, path, size):
+    try:
+        info = os.fstatvfs(directory_fd)
+    except OSError:
+        return  # a file system that cannot say: the write itself will tell
+    free = info.f_bavail * info.f_frsize
+    if free < size:
+        raise ArchiveFailure(
+            '{0} needs {1} bytes (fileSize), and its file system has {2} bytes free; nothing was downloaded'.format(path, size, free)
+        )
+
+
+def _remove(directory_fd, path):
+    try:
+        os.unlink(os.path.basename(path), dir_fd=directory_fd)
     except OSError:
         pass
 
@@ -358,7 +518,7 @@ class _Download:
         """One request: the bytes from ``offset`` on. Returns the size written; raises _LinkRefused or ArchiveFailure."""
         try:
             answer = self.file_host.open(link, offset)
-        except _http.UnsupportedProxy as error:
+        except (_http.UnsupportedProxy, _http.PlainHttpRefused) as error:
             raise ArchiveFailure(str(error)) from None
         except _http.TransportError as failure:
             raise ArchiveFailure(_transport_message(failure, link), retryable=not failure.final) from None

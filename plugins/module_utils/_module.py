@@ -44,6 +44,7 @@ def common_argument_spec():
         ca_path=dict(type='path', fallback=(env_fallback, ['DINGTALK_CA_PATH'])),
         timeout=dict(type='int', default=DEFAULT_TIMEOUT),
         retries=dict(type='int', default=DEFAULT_RETRIES),
+        allow_plain_http=dict(type='bool', default=False),
         # No env_fallback for these: DingTalkModule.auth_options() reads AUTH_ENVIRONMENT itself.
         access_token=dict(type='str', no_log=True),
         app_key=dict(type='str', no_log=False),

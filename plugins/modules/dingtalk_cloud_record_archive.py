@@ -298,7 +298,7 @@ import os
 from functools import partial
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
-from ansible_collections.community.dingtalk.plugins.module_utils._archive import ArchiveOptions, archive_conference, conference_directory
+from ansible_collections.community.dingtalk.plugins.module_utils._archive import ArchiveOptions, archive_conference, check_dest, conference_directory
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -315,8 +315,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit imp
 
 def check_options(params):
     """Raise InvalidOptionError for unusable options; before any call."""
-    if not os.path.isdir(params['dest']):
-        raise InvalidOptionError('dest {0} is not an existing directory'.format(params['dest']))
+    check_dest(params['dest'])
     if params['wait_timeout'] < 0:
         raise InvalidOptionError('wait_timeout must be 0 or more seconds, got {0}'.format(params['wait_timeout']))
     if params['poll_interval'] <= 0:
@@ -381,7 +380,11 @@ def main():
         module.fail_json(msg=str(error))
     client = module.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
     file_host = _http.FileHost(
-        trust=trust_from_options(params.get), timeout=params['timeout'], pool_size=params['concurrency'], headers={'User-Agent': 'community.dingtalk'}
+        trust=trust_from_options(params.get),
+        timeout=params['timeout'],
+        pool_size=params['concurrency'],
+        headers={'User-Agent': 'community.dingtalk'},
+        allow_plain_http=params['allow_plain_http'],
     )
 
     options = ArchiveOptions(
