@@ -186,7 +186,7 @@ def _settle(directory, create_parents, shared):
 
 
 def _make_or_check(directory, create_parents):
-    """mkdir a private ``directory`` unless it exists; return why it is not a private directory of ours (or None), and whether that is because of other users."""
+    """mkdir a private ``directory`` unless it exists; return why it is not a private directory of ours (or None), and whether others are why."""
     try:
         _make_private_directory(directory, create_parents)
     except FileExistsError:
