@@ -72,7 +72,7 @@ options:
         C(community.dingtalk-tokens-<uid>) that the collection creates in it with mode V(0700); if another user took
         that name first, or it is a link, the cache is not used, with a warning that names it.
       - A cache file or lock file that is a link, not a regular file, owned by another user or (a cache file)
-        readable by group or others is not used: a cache file is replaced, a lock file refused with a warning.
+        readable by group or others is not used; a cache file is replaced, a lock file refused with a warning.
       - If not set, the value of the E(DINGTALK_TOKEN_CACHE_DIR) environment variable is used, and if that is not
         set either, C($XDG_CACHE_HOME/community.dingtalk/tokens) (by default C(~/.cache/community.dingtalk/tokens)).
       - When that default directory cannot be used, for example because the home directory is not writable, the cache
