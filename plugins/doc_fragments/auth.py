@@ -64,16 +64,23 @@ options:
     default: true
   cache_dir:
     description:
-      - The token cache directory. It is created with mode V(0700), and so is each parent directory created for it;
-        files in it have mode V(0600).
-      - A cache file that is corrupt, owned by another user or readable by group or others is ignored and
-        replaced. A directory owned by another user is not used at all (with a warning).
+      - The token cache directory. When missing, it is created with mode V(0700), and so is each parent directory
+        created for it; files in it have mode V(0600).
+      - The collection never changes the mode of a directory it did not create. A directory of the current user's
+        that no one else may enter is used as it is. One that others may enter or that another user owns (a shared
+        directory such as C(/tmp)) is left as it is, and the tokens go into a private subdirectory
+        C(community.dingtalk-tokens-<uid>) that the collection creates in it with mode V(0700); if another user took
+        that name first, or it is a link, the cache is not used, with a warning that names it.
+      - A cache file or lock file that is a link, not a regular file, owned by another user or (a cache file)
+        readable by group or others is not used; a cache file is replaced, a lock file refused with a warning.
       - If not set, the value of the E(DINGTALK_TOKEN_CACHE_DIR) environment variable is used, and if that is not
         set either, C($XDG_CACHE_HOME/community.dingtalk/tokens) (by default C(~/.cache/community.dingtalk/tokens)).
       - When that default directory cannot be used, for example because the home directory is not writable, the cache
         moves to C(community.dingtalk-tokens) in the private data directory of the ansible-runner job (as AWX runs
-        jobs), or else to C($TMPDIR/community.dingtalk-tokens-<uid>), with a warning that Ansible shows once per run. A
-        directory set here or in E(DINGTALK_TOKEN_CACHE_DIR) is never replaced.
+        jobs), or else to C($TMPDIR/community.dingtalk-tokens-<uid>), or, when another user took that name, to a
+        directory C($TMPDIR/community.dingtalk-tokens-<uid>-<random>) that the collection creates with a name no one
+        can take in advance. A warning, which Ansible shows once per run, names the directory used and why each
+        place before it was refused. A directory set here or in E(DINGTALK_TOKEN_CACHE_DIR) is never replaced.
     type: path
 """
 

@@ -72,6 +72,18 @@ options:
       - V(0) disables retries.
     type: int
     default: 3
+  allow_plain_http:
+    description:
+      - Whether plain V(http://) may be used to a host that is not a loopback address (V(localhost), V(127.0.0.0/8),
+        V(::1)).
+      - By default an V(http://) O(api_url) to any other host is refused before any call, since the app secret and
+        every access token would cross the network unencrypted; and a recording's V(http://) download link to any
+        other host fails that video before any request, since the signed link and the recording would. Loopback
+        hosts (a local emulator or gateway) need no opt-in.
+      - Set to V(true) only for a test host on a network you trust; a warning says that it is set.
+    type: bool
+    default: false
+    version_added: 0.1.0
 """
 
     # What plugins (the lookup) add to the options above: variables and environment variables to read
@@ -97,4 +109,7 @@ options:
   retries:
     vars:
       - name: dingtalk_retries
+  allow_plain_http:
+    vars:
+      - name: dingtalk_allow_plain_http
 """

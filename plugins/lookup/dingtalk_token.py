@@ -66,9 +66,9 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import APP_OPTIONS, SUITE_OPTIONS
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import APP_OPTIONS, SUITE_OPTIONS, secret_values
 from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, masked
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS
 
 display = Display()
@@ -89,26 +89,32 @@ class LookupModule(LookupBase):
         self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
 
         auth = {name: self.get_option(name) for name in APP_OPTIONS + SUITE_OPTIONS}
+        # What the modules' no_log hides, hidden here too: a server (or a proxy) may repeat a secret in its error text.
+        secrets = secret_values(auth)
         try:
             connected = connect(
-                self.get_option, auth, 'as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables', accepts_access_token=False
+                self.get_option,
+                auth,
+                'as keyword arguments, dingtalk_* variables or DINGTALK_* environment variables',
+                accepts_access_token=False,
+                on_new_token=secrets.add,
             )
         except InvalidOptionError as error:
-            raise AnsibleLookupError('dingtalk_token: {0}'.format(error)) from None
+            raise AnsibleLookupError(masked('dingtalk_token: {0}'.format(error), secrets)) from None
         for warning in connected.warnings:
-            display.warning(warning)
+            display.warning(masked(warning, secrets))
 
         token_source = connected.client.token_source
         try:
             token = token_source.get()
         except DingTalkError as error:
             raise AnsibleLookupError(
-                'dingtalk_token: could not get a token for the {0}: {1}'.format(token_source.credentials.description, error.describe())
+                masked('dingtalk_token: could not get a token for the {0}: {1}'.format(token_source.credentials.description, error.describe()), secrets)
             ) from None
         finally:
             connected.client.close()
             for warning in connected.token_cache.warnings if connected.token_cache is not None else ():
-                display.warning(warning)
+                display.warning(masked(warning, secrets))
         return [token]
 
     def _dingtalk_variables(self, variables):

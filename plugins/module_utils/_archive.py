@@ -10,8 +10,11 @@ Each video goes to ``dest/<conference id>/<media id>.mp4``. Ids come from DingTa
 made from an id by percent-encoding every character but letters, digits and ``-._~`` (and a leading
 dot): no id can name another directory, a hidden file or a temporary file, and two ids never share a
 name. A file is streamed to ``.<name>.part`` beside it, in chunks, locked against a second run writing
-the same file, and renamed only once its size is the ``fileSize`` DingTalk lists; a file of that size
-is complete and not downloaded again. Links are renewed when the storage host refuses them (they
+the same file, and renamed only once its size is the ``fileSize`` DingTalk lists, if the file system has
+room for it; a file of that size is complete and not downloaded again. Dest may be shared storage that
+other users write to: the conference directory and every file in it are used only when they are the
+running user's and no link, and all file work is done relative to the directory's descriptor (see
+_archive_files.py). Links are renewed when the storage host refuses them (they
 expire), and neither a link nor the access token appears in a result or a message. Free of
 Ansible: file attributes are the door's business (with_file_attributes takes its way of setting
 them). This is a private module: its interface may change without notice.
@@ -19,8 +22,6 @@ them). This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import stat
@@ -31,6 +32,8 @@ from collections import namedtuple
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
+from ansible_collections.community.dingtalk.plugins.module_utils._archive_files import ArchiveFailure, write_all
+from ansible_collections.community.dingtalk.plugins.module_utils._archive_files import Writer as _Writer
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._recordings import (
     play_info,
@@ -41,7 +44,6 @@ from ansible_collections.community.dingtalk.plugins.module_utils._recordings imp
 
 VIDEO_SUFFIX = '.mp4'
 TRANSCRIPT_FILE_NAME = 'transcript.json'
-PART_SUFFIX = '.part'
 # A file name in bytes; the temporary name adds a dot and .part, and file systems allow 255.
 MAX_FILE_NAME_BYTES = 200
 # Read and written 1 MiB at a time: memory stays flat whatever the size, and the system calls are few.
@@ -55,14 +57,6 @@ NO_VIDEO_MESSAGE = (
     'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
     'processed after its stop. Set wait_timeout to wait for it.'
 )
-
-
-class ArchiveFailure(Exception):
-    """One file could not be archived. The text names the file and the host, never a link. ``retryable``: trying again may help."""
-
-    def __init__(self, message, retryable=False):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class _LinkRefused(Exception):
@@ -90,6 +84,27 @@ def safe_file_name(identifier, suffix=''):
             )
         )
     return name
+
+
+def check_dest(dest):
+    """Raise InvalidOptionError unless ``dest`` is an existing directory, reached through no link another user planted.
+
+    ``dest`` is the user's choice, and may be a link of theirs (or root's); a link that another user owns is
+    refused, as the kernel refuses such a link in a sticky world-writable directory, since on shared storage it
+    may lead anywhere the running user may write.
+    """
+    try:
+        status = os.lstat(dest)
+    except OSError:
+        status = None
+    if status is not None and stat.S_ISLNK(status.st_mode) and status.st_uid not in (os.geteuid(), 0):
+        raise InvalidOptionError(
+            'dest {0} is a symbolic link owned by uid {1}, not by the current user (uid {2}) or root; give the directory itself'.format(
+                dest, status.st_uid, os.geteuid()
+            )
+        )
+    if not os.path.isdir(dest):
+        raise InvalidOptionError('dest {0} is not an existing directory'.format(dest))
 
 
 def conference_directory(dest, conference_id):
@@ -198,7 +213,7 @@ def _archive_video(client, file_host, conference_id, union_id, recording, writer
         if writer.check_mode:
             return entry
         download = _Download(client, file_host, _VideoSource(conference_id, union_id, recording), entry['size'], on_link, links)
-        writer.write(entry['path'], download.into)
+        writer.write(entry['path'], download.into, size=entry['size'])
     except (ArchiveFailure, InvalidOptionError) as failure:
         _fail_entry(entry, 'media {0}: {1}'.format(recording['media_id'], failure))
     except DingTalkError as error:
@@ -219,7 +234,7 @@ def _archive_transcript(client, conference_id, union_id, writer):
             return entry
         entry['written'] = True
         if not writer.check_mode:
-            writer.write(entry['path'], lambda fd: _write_all(fd, content))
+            writer.write(entry['path'], lambda fd: write_all(fd, content))
     except ArchiveFailure as failure:
         _fail_entry(entry, 'transcript: {0}'.format(failure))
     except DingTalkError as error:
@@ -229,89 +244,6 @@ def _archive_transcript(client, conference_id, union_id, writer):
 
 def _fail_entry(entry, message):
     entry.update(failed=True, written=False, msg=message)
-
-
-class _Writer:
-    """The files of one conference's directory: whether one is complete, and writing one through a locked temporary file."""
-
-    def __init__(self, directory, check_mode, new_file_mode):
-        self.directory = directory
-        self.check_mode = check_mode
-        self.new_file_mode = new_file_mode
-
-    def path(self, name):
-        return os.path.join(self.directory, name)
-
-    def complete(self, path, size):
-        """Whether ``path`` is a regular file of ``size`` bytes. A file of another size is partial, or another file."""
-        try:
-            status = os.stat(path)
-        except FileNotFoundError:
-            return False
-        except OSError as error:
-            raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
-        if not stat.S_ISREG(status.st_mode):
-            raise ArchiveFailure('{0} exists and is not a regular file'.format(path))
-        return status.st_size == size
-
-    def holds(self, path, content):
-        """Whether ``path`` holds exactly ``content`` (a small file)."""
-        if not self.complete(path, len(content)):
-            return False
-        with open(path, 'rb') as existing:
-            return existing.read() == content
-
-    def write(self, path, fill):
-        """Let ``fill(fd)`` write the file into ``.<name>.part``, then rename it to ``path``.
-
-        The temporary file is locked, so that two runs never write into one; whatever an earlier run left
-        in it is thrown away. It is removed when ``fill`` fails.
-        """
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-        except OSError as error:
-            raise ArchiveFailure('the directory {0} cannot be created: {1}'.format(self.directory, error.strerror)) from None
-        part = os.path.join(self.directory, '.' + os.path.basename(path) + PART_SUFFIX)
-        try:
-            # Private while it is written; no link followed to a file elsewhere.
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        except OSError as error:
-            raise ArchiveFailure('the temporary file {0} cannot be opened: {1}'.format(part, error.strerror)) from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise ArchiveFailure('another run is writing {0} right now'.format(part)) from None
-                raise
-            try:
-                os.ftruncate(fd, 0)  # a leftover of an interrupted run is never taken for a beginning
-                fill(fd)
-                try:
-                    os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
-                except FileNotFoundError:
-                    os.fchmod(fd, self.new_file_mode)
-                os.replace(part, path)
-            except BaseException:
-                _remove(part)
-                raise
-        except OSError as error:
-            raise ArchiveFailure('{0} could not be written: {1}'.format(path, error.strerror)) from None
-        finally:
-            os.close(fd)
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 # Which video a download is of: getPlayInfos needs all three to hand out a fresh link.
@@ -366,7 +298,7 @@ class _Download:
         """One request: the bytes from ``offset`` on. Returns the size written; raises _LinkRefused or ArchiveFailure."""
         try:
             answer = self.file_host.open(link, offset)
-        except _http.UnsupportedProxy as error:
+        except (_http.UnsupportedProxy, _http.PlainHttpRefused) as error:
             raise ArchiveFailure(str(error)) from None
         except _http.TransportError as failure:
             raise ArchiveFailure(_transport_message(failure, link), retryable=not failure.final) from None
@@ -378,7 +310,7 @@ class _Download:
                     raise ArchiveFailure(
                         'the storage host {0} sent more than the {1} bytes DingTalk lists (fileSize); the file was not kept'.format(_host(link), self.size)
                     )
-                _write_all(fd, chunk)
+                write_all(fd, chunk)
         except _http.TransportError as failure:
             raise ArchiveFailure(_transport_message(failure, link), retryable=True) from None
         finally:

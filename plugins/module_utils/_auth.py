@@ -25,6 +25,13 @@ from ansible_collections.community.dingtalk.plugins.module_utils._token_cache im
 
 APP_OPTIONS = ('app_key', 'app_secret')
 SUITE_OPTIONS = ('suite_key', 'suite_secret', 'auth_corp_id', 'suite_ticket')
+# The options whose values no output may show (no_log in the modules).
+SECRET_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
+
+
+def secret_values(auth):
+    """The values of the secret options among ``auth`` (option name to value): what a door that is not a module masks in its messages."""
+    return set(value for name, value in auth.items() if name in SECRET_OPTIONS and isinstance(value, str) and value)
 
 
 class AppCredentials:

@@ -91,7 +91,9 @@ class Connection:
     def __init__(
         self, api_url=DEFAULT_API_URL, trust=True, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, pool_size=10, rate_limiter=None, sleep=time.sleep
     ):
-        self.api_url = validate_api_url(api_url)
+        # Whether plain HTTP may be used is the connect sequence's decision (_connect.check_connection_options),
+        # which knows allow_plain_http; here only the URL's form is checked.
+        self.api_url = validate_api_url(api_url, allow_plain_http=True)
         self.timeout = timeout
         self.retries = retries
         self.rate_limiter = rate_limiter

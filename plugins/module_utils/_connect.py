@@ -27,8 +27,13 @@ from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._http import check_ca_path
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import (
+    InvalidOptionError,
+    plain_http_refused,
+    validate_access_token,
+    validate_api_url,
+)
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import SharedWindows, window_file_name
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError, validate_access_token, validate_api_url
 
 # The upper bound keeps a misconfigured job from retrying for many minutes.
 MAX_RETRIES = 10
@@ -44,9 +49,19 @@ TLS_UNVERIFIED_WARNING = (
 Connected = namedtuple('Connected', ['client', 'token_cache', 'warnings'])
 
 
+PLAIN_HTTP_WARNING = (
+    'allow_plain_http is set: {0} is called over plain HTTP, so anyone on the network can read the app secret and '
+    'the access tokens, and change the answers. Use it only for a test host.'
+)
+PLAIN_HTTP_ACCEPTED_WARNING = (
+    'allow_plain_http is set: plain-HTTP download links of recordings are followed to any host, so anyone on the '
+    'network could read a signed link and its recording.'
+)
+
+
 def check_connection_options(get_option):
     """Return the checked api_url, or raise InvalidOptionError."""
-    api_url = validate_api_url(get_option('api_url'))
+    api_url = validate_api_url(get_option('api_url'), allow_plain_http=plain_http_allowed(get_option))
     ca_path = get_option('ca_path')
     if ca_path is not None and not (os.path.exists(ca_path) and os.access(ca_path, os.R_OK)):
         raise InvalidOptionError('ca_path {0} does not exist or cannot be read'.format(ca_path))
@@ -62,11 +77,22 @@ def check_connection_options(get_option):
     return api_url
 
 
+def plain_http_allowed(get_option):
+    """Whether the user opted in to plain HTTP to hosts off this machine (allow_plain_http)."""
+    return bool(get_option('allow_plain_http'))
+
+
 def connection_warnings(get_option, api_url):
     """The warnings a plugin gives about its connection options, before any call."""
+    warnings = []
     if not get_option('validate_certs') and api_url.startswith('https://'):
-        return [TLS_UNVERIFIED_WARNING.format(api_url)]
-    return []
+        warnings.append(TLS_UNVERIFIED_WARNING.format(api_url))
+    if plain_http_allowed(get_option):
+        if plain_http_refused(api_url, allow_plain_http=False):
+            warnings.append(PLAIN_HTTP_WARNING.format(api_url))
+        else:
+            warnings.append(PLAIN_HTTP_ACCEPTED_WARNING)
+    return warnings
 
 
 def trust_from_options(get_option):

@@ -13,6 +13,7 @@ collection. This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from urllib.parse import urlsplit
@@ -162,11 +163,45 @@ class InvalidOptionError(ValueError):
     """An option's value is unusable; raised before any call is made."""
 
 
-def validate_api_url(api_url):
+# What Ansible shows in place of a no_log value; the lookup masks with the same.
+MASK = '********'
+
+PLAIN_HTTP_REFUSED = (
+    'api_url {0} is plain HTTP to a host that is not a loopback address: the app secret and every access token '
+    'would cross the network unencrypted. Use https://, or set allow_plain_http=true for a test host on a network you trust'
+)
+
+
+def is_loopback_host(host):
+    """Whether ``host`` (a URL's host name) is ``localhost`` or a loopback address (127.0.0.0/8, ::1): plain HTTP never leaves the machine."""
+    host = (host or '').rstrip('.').lower()
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_refused(url, allow_plain_http):
+    """Whether ``url`` is plain HTTP to a host off this machine and ``allow_plain_http`` does not accept that."""
+    parts = urlsplit(url)
+    return parts.scheme == 'http' and not allow_plain_http and not is_loopback_host(parts.hostname)
+
+
+def masked(text, secrets):
+    """``text`` with every one of ``secrets`` (the empty and None ones aside) replaced by MASK, longest first."""
+    for secret in sorted((value for value in secrets if value), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def validate_api_url(api_url, allow_plain_http=False):
     """Return ``api_url`` without a trailing slash, or raise InvalidOptionError.
 
     Only ``scheme://host[:port]`` is accepted: credentials in the URL would end
     up in logs, and a path or query would change which endpoint is called.
+    Plain HTTP only to a loopback host, or with ``allow_plain_http``.
     """
     api_url = (api_url or '').strip()
     try:
@@ -192,7 +227,10 @@ def validate_api_url(api_url):
         parts.hostname.encode('idna')
     except UnicodeError:
         raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
-    return '{0}://{1}'.format(parts.scheme, parts.netloc)
+    api_url = '{0}://{1}'.format(parts.scheme, parts.netloc)
+    if plain_http_refused(api_url, allow_plain_http):
+        raise InvalidOptionError(PLAIN_HTTP_REFUSED.format(api_url))
+    return api_url
 
 
 def is_sendable_token(value):

@@ -26,6 +26,8 @@ import warnings
 
 from urllib.parse import urlsplit
 
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import plain_http_refused
+
 try:
     import requests
     import urllib3
@@ -124,6 +126,10 @@ class AnswerTooLarge(TransportError):
 
 class UnsupportedProxy(ValueError):
     """The proxy the environment names cannot be used; the text names the variable, never its value."""
+
+
+class PlainHttpRefused(ValueError):
+    """A plain-HTTP URL to a host off this machine, without allow_plain_http; nothing was sent. The text names the host, never the URL."""
 
 
 class HttpAnswer:
@@ -299,16 +305,23 @@ class FileHost:
     followed. Nothing here retries: the caller decides, knowing how much it has already written.
     """
 
-    def __init__(self, trust=True, timeout=10, pool_size=10, headers=None):
+    def __init__(self, trust=True, timeout=10, pool_size=10, headers=None, allow_plain_http=False):
         self.timeout = timeout
         self.verify = _verify_setting(trust)
+        self.allow_plain_http = allow_plain_http
         self._session, self._adapter = _plain_session(pool_size, headers)
 
     def open(self, url, offset=0):
         """Send ``GET url`` for the bytes from ``offset`` on; return a StreamedAnswer whose body is not read yet.
 
-        Raises a TransportError, or UnsupportedProxy for a proxy the environment names for this URL.
+        Raises a TransportError, UnsupportedProxy for a proxy the environment names for this URL, or
+        PlainHttpRefused, before anything is sent, for plain HTTP to a host off this machine without ``allow_plain_http``.
         """
+        if plain_http_refused(url, self.allow_plain_http):
+            raise PlainHttpRefused(
+                'the storage host {0} is offered over plain HTTP, which would show the signed link and the recording to the '
+                'network; it was not contacted (set allow_plain_http=true to accept plain HTTP)'.format(urlsplit(url).hostname)
+            )
         proxy, _variable = proxy_from_environment(url)
         headers = {'Range': 'bytes={0}-'.format(offset)} if offset else {}
         request = self._session.prepare_request(requests.Request('GET', url, headers=headers))

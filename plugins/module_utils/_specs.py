@@ -14,14 +14,14 @@ raise InvalidOptionError, before any call. This is a private module: its interfa
 
 from __future__ import annotations
 
-import os
 
 from collections import namedtuple
 
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 from ansible.module_utils.common.parameters import env_fallback
 
-from ansible_collections.community.dingtalk.plugins.module_utils._archive import conference_directory
+from ansible_collections.community.dingtalk.plugins.module_utils._archive import check_dest, conference_directory
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import SECRET_OPTIONS
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -57,7 +57,6 @@ AUTH_ENVIRONMENT = {
     'auth_corp_id': 'DINGTALK_AUTH_CORP_ID',
     'suite_ticket': 'DINGTALK_SUITE_TICKET',
 }
-SECRET_AUTH_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
 # The file attributes of add_file_common_args that a file can be given (unsafe_writes is about writing, which the archive does its own way).
 FILE_ATTRIBUTE_OPTIONS = ('mode', 'owner', 'group', 'seuser', 'serole', 'selevel', 'setype', 'attributes')
 
@@ -79,6 +78,7 @@ def common_argument_spec():
         ca_path=dict(type='path', fallback=(env_fallback, ['DINGTALK_CA_PATH'])),
         timeout=dict(type='int', default=DEFAULT_TIMEOUT),
         retries=dict(type='int', default=DEFAULT_RETRIES),
+        allow_plain_http=dict(type='bool', default=False),
         # No env_fallback for these: auth_options() reads AUTH_ENVIRONMENT itself.
         access_token=dict(type='str', no_log=True),
         app_key=dict(type='str', no_log=False),
@@ -133,7 +133,7 @@ def auth_options(params, environ, on_secret):
     if given:
         return given
     from_environment = dict((name, environ[variable]) for name, variable in AUTH_ENVIRONMENT.items() if environ.get(variable))
-    for name in SECRET_AUTH_OPTIONS:
+    for name in SECRET_OPTIONS:
         if name in from_environment:
             on_secret(from_environment[name])
     return from_environment
@@ -211,8 +211,7 @@ CLOUD_RECORD_INFO = TaskSpec(
 
 def check_archive_options(params):
     """Raise InvalidOptionError for unusable options; before any call."""
-    if not os.path.isdir(params['dest']):
-        raise InvalidOptionError('dest {0} is not an existing directory'.format(params['dest']))
+    check_dest(params['dest'])
     if params['wait_timeout'] < 0:
         raise InvalidOptionError('wait_timeout must be 0 or more seconds, got {0}'.format(params['wait_timeout']))
     if params['poll_interval'] <= 0:

@@ -186,7 +186,11 @@ def cloud_record_archive(run):
     params = run.params
     client = run.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
     file_host = _http.FileHost(
-        trust=trust_from_options(params.get), timeout=params['timeout'], pool_size=params['concurrency'], headers={'User-Agent': 'community.dingtalk'}
+        trust=trust_from_options(params.get),
+        timeout=params['timeout'],
+        pool_size=params['concurrency'],
+        headers={'User-Agent': 'community.dingtalk'},
+        allow_plain_http=params['allow_plain_http'],
     )
     options = ArchiveOptions(
         union_id=params['union_id'],

@@ -71,6 +71,14 @@ options:
     description:
       - The directory to archive into. It must exist. Each conference gets a directory of its own in it, named after
         the conference ID, which the module creates.
+      - O(dest) may be storage that other users (other jobs) can write to. A conference directory is used only when
+        it is the current user's and not a link; a new one is created with the permissions to read the new files,
+        and only its owner may write to it. A file in it that is a link, not a regular file or another user's (the
+        video, the transcript or a temporary C(.<name>.part)) fails that file, with its path and why; nothing is
+        written through a link, and a mode is copied only from a regular file of the current user's, without
+        setuid, setgid or sticky bits. O(dest) itself may be a link of the current user's or of root, not of
+        another user. See R(the security guide,ansible_collections.community.dingtalk.docsite.guide_security).
+      - Before a download, the file system must have room for the listed size of the video, or that video fails.
       - File and directory names come from IDs. An ID of letters, digits and C(-_.~) is used as it is; any other
         character (such as C(/), a control character or C(%)), and a leading dot, is percent-encoded, so that no ID can
         lead a file out of its directory. An ID too long for a file name fails that file.

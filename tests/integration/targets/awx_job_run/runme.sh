@@ -66,7 +66,7 @@ archive_template="$(job collection-root)/docs/examples/awx_archive_job_template.
 # The archive lives on storage mounted into the job, writable by the job's group (0), as OpenShift gives a
 # pod's arbitrary UID write access; the job creates its own directory there.
 mkdir -p "$AWX_JOB_WORK_DIR/storage"
-chmod 0770 "$AWX_JOB_WORK_DIR/storage"
+chmod 1770 "$AWX_JOB_WORK_DIR/storage"  # the sticky bit, as the AWX guide asks for shared storage
 archive_vars=(--var conference_id=conf-awx-archive --var host_union_id=host-union-awx
               --var archive_dest="$AWX_JOB_WORK_DIR/storage/recordings" --var archive_wait_minutes=1 --var archive_poll_seconds=1)
 job run archive-1 "DingTalk internal app" "$archive_template" --verbosity 4 "${archive_vars[@]}"

@@ -146,6 +146,25 @@ except AnsibleLookupError as error:
 """
 
 
+@pytest.mark.parametrize(
+    'credentials',
+    [
+        {'app_key': 'ding-app', 'app_secret': 'app-secret'},
+        {'suite_key': 'suite-key', 'suite_secret': 'suite-secret-77', 'auth_corp_id': 'ding-corp', 'suite_ticket': 'ticket-5a'},
+    ],
+)
+def test_a_server_message_that_repeats_a_secret_is_masked(emulator, credentials):
+    secrets = [value for name, value in credentials.items() if name in ('app_secret', 'suite_secret', 'suite_ticket')]
+    emulator.add_faults(
+        {'api': '*', 'kind': 'error', 'status': 400, 'code': 'invalidParameter', 'message': 'bad request: {0}'.format(' / '.join(secrets)), 'times': 1}
+    )
+    with pytest.raises(AnsibleLookupError) as caught:
+        dingtalk_token(api_url=emulator.url, retries=0, cache=False, **credentials)
+    message = str(caught.value)
+    assert 'DingTalk error invalidParameter: bad request: ********' in message
+    assert not any(secret in message for secret in secrets)
+
+
 def test_without_requests_the_lookup_names_the_missing_library_and_calls_nothing(emulator):
     run = subprocess.run(
         [sys.executable, '-c', RUN_WITHOUT_REQUESTS, emulator.url, COLLECTIONS_ROOT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60

@@ -18,15 +18,17 @@ import time
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils import _token_cache
-from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import (
-    DEFAULT_REFRESH_MARGIN_SECONDS,
+from ansible_collections.community.dingtalk.plugins.module_utils import _cache_dir, _file_lock
+from ansible_collections.community.dingtalk.plugins.module_utils._cache_dir import (
     FALLBACK_DIR_NAME,
-    TokenCache,
-    cache_key,
     default_cache_dir,
     fallback_cache_dirs,
     runner_private_data_dir,
+)
+from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import (
+    DEFAULT_REFRESH_MARGIN_SECONDS,
+    TokenCache,
+    cache_key,
 )
 
 NOW = 1700000000.0
@@ -326,20 +328,23 @@ def test_untrusted_cache_file_is_ignored_and_replaced(tmp_path, plant):
     assert again.warnings == []
 
 
-def test_open_directory_is_tightened(tmp_path):
+def test_an_open_directory_of_ours_is_left_as_it_is_and_tokens_go_into_a_private_subdirectory(tmp_path):
     directory = tmp_path / 'tokens'
     directory.mkdir()
     directory.chmod(0o755)
     fetch = Fetcher()
     cache = TokenCache(str(directory), clock=FakeClock())
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert mode_of(str(directory)) == 0o700
-    assert len(cache.warnings) == 1
-    assert str(directory) in cache.warnings[0] and '0755' in cache.warnings[0]
+    assert TokenCache(str(directory), clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1
+    assert mode_of(str(directory)) == 0o755  # never changed: the collection did not create it
+    private = os.path.join(str(directory), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    assert cache.directory == private and mode_of(private) == 0o700
+    assert os.listdir(str(directory)) == [os.path.basename(private)]
+    assert cache.warnings == []
 
 
-def test_directory_of_another_user_is_not_used(tmp_path):
+def test_a_directory_of_another_user_is_left_alone_and_tokens_go_into_a_private_subdirectory(tmp_path):
     directory = tmp_path / 'tokens'
     directory.mkdir()
     directory.chmod(0o755)
@@ -347,14 +352,13 @@ def test_directory_of_another_user_is_not_used(tmp_path):
     fetch = Fetcher()
     cache = TokenCache(str(directory), clock=FakeClock())
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert cache.get_or_fetch(KEY, fetch) == 'token-2'
-    cache.invalidate(KEY, 'token-2')
-    assert os.listdir(str(directory)) == []
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     info = os.stat(str(directory))
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (OTHER_UID, 0o755)  # left alone
-    assert len(cache.warnings) == 1
-    assert str(directory) in cache.warnings[0] and 'not used' in cache.warnings[0] and str(OTHER_UID) in cache.warnings[0]
-    assert_no_secrets(cache.warnings)
+    private = os.lstat(cache.directory)
+    assert os.path.dirname(cache.directory) == str(directory)
+    assert (private.st_uid, stat.S_IMODE(private.st_mode)) == (os.geteuid(), 0o700)
+    assert cache.warnings == []
 
 
 def make_regular_file(tmp_path):
@@ -494,7 +498,7 @@ def test_lock_held_too_long_fetches_without_the_cache(tmp_path):
 
 
 def test_without_fcntl_the_cache_works_unlocked(tmp_path, monkeypatch):
-    monkeypatch.setattr(_token_cache, 'fcntl', None)
+    monkeypatch.setattr(_file_lock, 'fcntl', None)
     directory = private_dir(tmp_path)
     fetch = Fetcher()
     assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
@@ -528,7 +532,7 @@ def unwritable_home(monkeypatch, tmp_path):
     home = tmp_path / 'home'
     home.write_text('')
     monkeypatch.setenv('HOME', str(home))
-    for variable in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', _token_cache.RUNNER_ARTIFACT_DIR_ENV):
+    for variable in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', _cache_dir.RUNNER_ARTIFACT_DIR_ENV):
         monkeypatch.delenv(variable, raising=False)
     temp = tmp_path / 'tmp'
     temp.mkdir()
@@ -540,17 +544,17 @@ def runner_job(monkeypatch, tmp_path, ident='42'):
     """Make this process look like a job of ansible-runner with its private data dir in tmp_path; return that dir."""
     private_data_dir = tmp_path / 'private_data_dir'
     (private_data_dir / 'artifacts' / ident).mkdir(parents=True)
-    monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, str(private_data_dir / 'artifacts' / ident))
+    monkeypatch.setenv(_cache_dir.RUNNER_ARTIFACT_DIR_ENV, str(private_data_dir / 'artifacts' / ident))
     return str(private_data_dir)
 
 
 def test_runner_private_data_dir(monkeypatch, tmp_path):
-    monkeypatch.delenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, raising=False)
+    monkeypatch.delenv(_cache_dir.RUNNER_ARTIFACT_DIR_ENV, raising=False)
     assert runner_private_data_dir() is None
     for artifact_dir in ('relative/artifacts/1', '/runner/not-artifacts/1'):
-        monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, artifact_dir)
+        monkeypatch.setenv(_cache_dir.RUNNER_ARTIFACT_DIR_ENV, artifact_dir)
         assert runner_private_data_dir() is None
-    monkeypatch.setenv(_token_cache.RUNNER_ARTIFACT_DIR_ENV, '/runner/artifacts/7/')  # in an execution environment
+    monkeypatch.setenv(_cache_dir.RUNNER_ARTIFACT_DIR_ENV, '/runner/artifacts/7/')  # in an execution environment
     assert runner_private_data_dir() == '/runner'
     private_data_dir = runner_job(monkeypatch, tmp_path)
     assert runner_private_data_dir() == private_data_dir
@@ -614,17 +618,25 @@ def test_unusable_home_falls_back_to_the_temporary_directory_and_every_task_says
     assert later.warnings == [notice]
 
 
-def test_a_fallback_directory_of_another_user_is_not_used(unwritable_home):
+def test_a_fallback_directory_of_another_user_is_not_used_and_one_with_a_unique_name_is(unwritable_home):
     squatted = os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
     os.mkdir(squatted, 0o777)
     os.chown(squatted, OTHER_UID, OTHER_UID)
     fetch = Fetcher()
     cache = TokenCache(clock=FakeClock())
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert cache.get_or_fetch(KEY, fetch) == 'token-2'  # in memory only: a module's CredentialToken keeps it for its run
+    unique = cache.directory
+    assert os.path.dirname(unique) == tempfile.gettempdir() and os.path.basename(unique).startswith(os.path.basename(squatted) + '-')
     assert os.listdir(squatted) == []
-    assert len(cache.warnings) == 1
-    assert default_cache_dir() in cache.warnings[0] and squatted in cache.warnings[0] and 'in memory' in cache.warnings[0]
+    assert mode_of(unique) == 0o700
+    (warning,) = cache.warnings
+    assert default_cache_dir() in warning and squatted in warning and 'owned by uid {0}'.format(OTHER_UID) in warning
+    assert 'tokens are cached in {0} instead'.format(unique) in warning
+    # The next task finds the same directory, and its token.
+    later = TokenCache(clock=FakeClock())
+    assert later.get_or_fetch(KEY, fetch) == 'token-1'
+    assert later.directory == unique and later.warnings == cache.warnings
+    assert fetch.calls == 1
 
 
 def test_nowhere_to_fall_back_keeps_tokens_in_memory(monkeypatch, tmp_path, unwritable_home):
@@ -685,3 +697,88 @@ def test_default_directory_and_its_new_parents_are_private(monkeypatch, tmp_path
     for created in ('.cache', '.cache/community.dingtalk', '.cache/community.dingtalk/tokens'):
         assert mode_of(str(home / created)) == 0o700, created
     assert mode_of(str(home)) == 0o755
+
+
+# Another local user on the machine ---------------------------------------------
+
+
+def test_a_shared_sticky_cache_dir_keeps_its_mode_and_the_tokens_go_into_a_private_subdirectory(shared_dir, other_user):
+    shared = shared_dir('tmp', 0o1777)  # cache_dir: /tmp for a job that runs as root
+    other_user.run('mkdir {0}/their-own && touch {0}/their-file'.format(shared))
+    fetch = Fetcher()
+    cache = TokenCache(shared, clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(shared, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1
+    assert mode_of(shared) == 0o1777 and os.stat(shared).st_uid == 0  # still every user's /tmp, sticky bit and all
+    private = os.path.join(shared, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    assert cache.directory == private and mode_of(private) == 0o700
+    assert sorted(os.listdir(shared)) == sorted(['their-own', 'their-file', os.path.basename(private)])
+    assert cache.warnings == []
+
+
+@pytest.mark.parametrize('planted', ['directory', 'link'])
+def test_a_private_subdirectory_another_user_took_first_is_refused_by_path_and_nothing_is_written_there(shared_dir, other_user, planted):
+    shared = shared_dir('tmp', 0o1777)
+    private = os.path.join(shared, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    their = os.path.join(shared, 'theirs')
+    other_user.run('mkdir -m 0777 {0}'.format(their))
+    other_user.run('mkdir -m 0777 {0}'.format(private) if planted == 'directory' else 'ln -s {0} {1}'.format(their, private))
+    fetch = Fetcher()
+    cache = TokenCache(shared, clock=FakeClock())
+    assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    assert cache.get_or_fetch(KEY, fetch) == 'token-2'  # not cached anywhere
+    assert os.listdir(their) == []
+    if planted == 'directory':
+        assert os.listdir(private) == []
+    (warning,) = cache.warnings
+    assert private in warning and shared in warning
+    assert ('owned by uid {0}'.format(other_user.uid) if planted == 'directory' else 'symbolic link') in warning
+    assert '1777' in warning  # the shared directory's mode, as it is
+    assert mode_of(shared) == 0o1777
+    assert_no_secrets(cache.warnings)
+
+
+def test_a_temporary_directory_name_taken_for_this_user_cannot_deny_the_cache(shared_dir, other_user, monkeypatch, unwritable_home):
+    temp = shared_dir('tmp', 0o1777)
+    monkeypatch.setattr(tempfile, 'tempdir', temp)
+    squatted = os.path.join(temp, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    other_user.run('mkdir -m 0700 {0}'.format(squatted))
+    fetch = Fetcher()
+    first = TokenCache(clock=FakeClock())
+    assert first.get_or_fetch(KEY, fetch) == 'token-1'
+    later = TokenCache(clock=FakeClock())
+    assert later.get_or_fetch(KEY, fetch) == 'token-1'
+    assert fetch.calls == 1  # one request, not one per task
+    unique = first.directory
+    assert later.directory == unique != squatted and mode_of(unique) == 0o700 and os.stat(unique).st_uid == os.geteuid()
+    (warning,) = first.warnings
+    # Why each place was refused: HOME, and the name another user took.
+    assert default_cache_dir() in warning and 'Not a directory' in warning
+    assert '{0} cannot be used because it is owned by uid {1}'.format(squatted, other_user.uid) in warning
+    assert mode_of(temp) == 0o1777
+
+
+@pytest.mark.parametrize('kind', ['foreign file', 'fifo'])
+def test_a_lock_file_that_is_not_ours_is_refused_not_waited_for(tmp_path, other_user, kind):
+    directory = private_dir(tmp_path)
+    lock_path = os.path.join(directory, KEY + '.lock')
+    if kind == 'fifo':
+        os.mkfifo(lock_path, 0o600)
+    else:
+        write_file(lock_path, '', mode=0o666)
+        os.chown(lock_path, other_user.uid, other_user.gid)
+    holder = os.open(lock_path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if kind != 'fifo':
+            fcntl.flock(holder, fcntl.LOCK_EX)  # held, as the other user would hold it for as long as they like
+        fetch = Fetcher()
+        cache = TokenCache(directory, clock=FakeClock(), lock_timeout=1)
+        assert cache.get_or_fetch(KEY, fetch) == 'token-1'
+    finally:
+        os.close(holder)
+    assert fetch.calls == 1
+    (warning,) = cache.warnings
+    assert lock_path in warning and 'is not used' in warning
+    assert ('owned by uid {0}'.format(other_user.uid) if kind != 'fifo' else 'not a regular file') in warning
+    assert not os.path.exists(record_path(directory))  # nothing cached without the lock
