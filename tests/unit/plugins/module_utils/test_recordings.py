@@ -82,7 +82,7 @@ def test_the_calls_carry_dingtalks_parameters_exactly_even_for_ids_with_reserved
 
 def test_a_conference_without_videos_has_no_recordings_and_does_not_fail(emulator, dingtalk):
     result = result_of(recording_info, dingtalk, CONFERENCE, HOST, transcript=True)
-    assert result == {'changed': False, 'conference_id': CONFERENCE, 'recordings': [], 'transcript': []}
+    assert result == {'changed': False, 'conference_id': CONFERENCE, 'recordings': [], 'transcript': [], 'union_id': HOST}
 
 
 def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
