@@ -58,8 +58,7 @@ NO_VIDEO_MESSAGE = (
 )
 
 ATTRIBUTES_FAILED_MESSAGE = (
-    '{0} of {1} files of conference {2} are archived (see files) but could not be given every file attribute asked '
-    'for; the others were set: {3}'
+    '{0} of {1} files of conference {2} are archived (see files) but could not be given every file attribute asked for; the others were set: {3}'
 )
 
 

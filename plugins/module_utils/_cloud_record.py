@@ -297,7 +297,9 @@ def read_recording(client, conference_id, union_id, no_read_warning):
     except DingTalkError as error:
         raise _call_failed(seen, None, error, error.describe()) from None
     before = recording_state(meeting_status, record_status)
-    seen = seen._replace(diff=RecordingDiff(before, before), **dict(_states(meeting_status, record_status, '_before'), **_states(meeting_status, record_status)))
+    seen = seen._replace(
+        diff=RecordingDiff(before, before), **dict(_states(meeting_status, record_status, '_before'), **_states(meeting_status, record_status))
+    )
     return seen, hosts
 
 
