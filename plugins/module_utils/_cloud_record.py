@@ -76,11 +76,6 @@ WRONG_HOST_MESSAGE = (
     'DingTalk refused to {0} conference {1} as {2} (union_id): only the meeting\'s host may, and the conference names '
     '{3} as its host (creatorId). Pass that unionId as union_id.'
 )
-WRONG_OWNER_MESSAGE = (
-    'DingTalk refused to stop the recording of conference {0} as {1} (union_id): only the meeting\'s host may. The '
-    'conference names {2} as the recording\'s owner (cloudRecordOwnerUnionId): pass that unionId as union_id, or leave '
-    'union_id out to stop it as its owner.'
-)
 
 MEETING_ENDED_START_MESSAGE = 'Conference {0} has ended: a cloud recording cannot be started in a meeting that is over.'
 
@@ -372,6 +367,4 @@ def _stop_refused_message(seen, hosts, as_owner):
         return OWNER_REFUSED_MESSAGE.format(seen.conference_id, seen.union_id, creator_hint)
     if hosts.host not in (None, seen.union_id):
         return WRONG_HOST_MESSAGE.format('stop the recording of', seen.conference_id, seen.union_id, hosts.host)
-    if hosts.owner not in (None, seen.union_id):
-        return WRONG_OWNER_MESSAGE.format(seen.conference_id, seen.union_id, hosts.owner)
     return ''

@@ -238,15 +238,6 @@ def test_a_stop_as_someone_not_the_host_fails_naming_the_host(emulator):
     assert emulator.conference('conf-1')['cloud_record_status'] == 1
 
 
-def test_a_refused_stop_in_a_conference_naming_no_host_names_the_recordings_owner(emulator):
-    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id=None, cloud_record_owner_union_id='owner-a')
-    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'guest-union')
-    assert result['msg'].startswith(
-        'DingTalk refused to stop the recording of conference conf-1 as guest-union (union_id): only the meeting\'s host may. '
-        "The conference names owner-a as the recording's owner (cloudRecordOwnerUnionId): pass that unionId as union_id"
-    )
-
-
 def test_a_refused_stop_without_the_read_permission_has_only_dingtalks_message(emulator):
     emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
     emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a')
