@@ -250,8 +250,8 @@ outcome:
 meeting_status:
   description:
     - The meeting status after the task (C(status)); in check mode, as it would be. The task does not change it,
-      so it is the status read before acting, unless DingTalk answered the stop or start with V(roomClosed): then
-      V(1).
+      so it is the status read before acting, unless DingTalk answered the stop or start with V(roomClosed), which
+      makes it V(1).
     - V(0) initializing, V(1) ended, V(2) in progress.
     - V(null) when the app may not read the conference.
   returned: when O(conference_id) is given

@@ -208,7 +208,7 @@ outcome:
     - V(no_recordings) when DingTalk lists no video (the task fails), V(failed) when any file or call failed.
     - V(owner_unknown) when O(union_id) is not set and the app may not read the conference, or DingTalk names no
       owner of its recording; the task fails, and nothing is read or written.
-    - A file attribute that could not be set fails the task but leaves the outcome as it is: V(archived) or
+    - A file attribute that could not be set fails the task but leaves the outcome as it is. V(archived) or
       V(up_to_date) then says what was archived, and RV(files[].attributes_failed) which file lacks an attribute.
   returned: when O(conference_id) is given
   type: str
