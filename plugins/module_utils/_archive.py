@@ -34,7 +34,8 @@ from urllib.parse import quote, urlsplit
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
 from ansible_collections.community.dingtalk.plugins.module_utils._archive_files import ArchiveFailure, write_all
 from ansible_collections.community.dingtalk.plugins.module_utils._archive_files import Writer as _Writer
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, Refusal
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import OwnerUnknown, acting_as
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, FileAttributeError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._recordings import (
     play_info,
     read_transcript,
@@ -56,6 +57,10 @@ LINK_REFUSED_STATUSES = (401, 403)
 NO_VIDEO_MESSAGE = (
     'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
     'processed after its stop. Set wait_timeout to wait for it.'
+)
+
+ATTRIBUTES_FAILED_MESSAGE = (
+    '{0} of {1} files of conference {2} are archived (see files) but could not be given every file attribute asked for; the others were set: {3}'
 )
 
 
@@ -116,7 +121,8 @@ def conference_directory(dest, conference_id):
     return path
 
 
-# What archiving a conference is asked to do, the same for every conference of a run: as whom (``union_id``),
+# What archiving a conference is asked to do, the same for every conference of a run: as whom (``union_id``; None:
+# as each recording's owner),
 # where (``dest``), whether the transcript too, how long to wait for a recording to be listed, check mode, the
 # mode of new files, ``on_link`` (given every signed link before it is used), and the clock to wait by.
 ArchiveOptions = namedtuple(
@@ -126,11 +132,14 @@ ArchiveOptions = namedtuple(
 )
 
 
-# What archiving one conference did: ``outcome`` (``archived``, ``up_to_date``, ``no_recordings`` or ``failed``),
-# ``files`` (one entry per file: ``kind``, ``path``, ``size``, ``written``, and for a video its ``media_id`` and
-# ``record_id``; ``failed`` and ``msg`` when it failed; ``changed`` once file attributes were applied), the
-# seconds ``waited`` for a recording to be listed, and the warnings.
-ArchiveOutcome = namedtuple('ArchiveOutcome', ['conference_id', 'changed', 'outcome', 'files', 'waited', 'warnings'], defaults=(False, None, (), 0.0, ()))
+# What archiving one conference did: ``outcome`` (``archived``, ``up_to_date``, ``no_recordings``, ``owner_unknown``
+# or ``failed``), ``files`` (one entry per file: ``kind``, ``path``, ``size``, ``written``, and for a video its
+# ``media_id`` and ``record_id``; ``failed`` and ``msg`` when it failed; ``changed`` once file attributes were
+# applied, and ``attributes_failed`` whether one of them could not be), the seconds ``waited`` for a recording to
+# be listed, the warnings, and whom the recordings were read as (``union_id``).
+ArchiveOutcome = namedtuple(
+    'ArchiveOutcome', ['conference_id', 'changed', 'outcome', 'files', 'waited', 'warnings', 'union_id'], defaults=(False, None, (), 0.0, (), None)
+)
 
 
 def archive_conference(client, file_host, conference_id, options):
@@ -139,11 +148,20 @@ def archive_conference(client, file_host, conference_id, options):
     A file that fails does not stop the others; the conference is refused (Refusal, with every file's entry)
     if any did, or if it has no recording. In check mode nothing is written or created, and ``written`` says
     what would be. ``on_link`` is given every signed link before it is used, so that the door can keep it
-    out of its output. A new file gets ``new_file_mode``; a replaced one keeps its mode.
+    out of its output. A new file gets ``new_file_mode``; a replaced one keeps its mode. Without
+    ``options.union_id`` the recordings are read as their owner, whom the conference query names; where it
+    names none, or the app may not read it, the conference is refused with outcome ``owner_unknown``.
     """
-    union_id, dest, wait_timeout = options.union_id, options.dest, options.wait_timeout
+    dest, wait_timeout = options.dest, options.wait_timeout
     seen = ArchiveOutcome(conference_id)
     directory = conference_directory(dest, conference_id)
+    try:
+        union_id = acting_as(client, conference_id, options.union_id)
+    except OwnerUnknown as unknown:
+        raise Refusal(str(unknown), seen._replace(outcome='owner_unknown')) from None
+    except DingTalkError as error:
+        raise Refusal(error.describe(), seen._replace(outcome='failed'), error) from None
+    seen = seen._replace(union_id=union_id)
     try:
         videos, waited = wait_for_videos(client, conference_id, union_id, wait_timeout, options.poll_interval, sleep=options.sleep, clock=options.clock)
     except DingTalkError as error:
@@ -172,18 +190,29 @@ def with_file_attributes(outcome, set_attributes):
     """``outcome`` once each of its files has the mode, owner and group asked for; a change makes it changed.
 
     ``set_attributes(path, changed)`` is the door's: it gives the file its attributes (or, in check mode, says
-    whether it would) and returns ``changed`` or whether it changed them. A file that failed, or that check mode
-    did not write, is left alone: it gets its attributes when it is written.
+    whether it would) and returns ``changed`` or whether it changed them; it raises FileAttributeError for an
+    attribute it could not set, once it has set the others. A file that failed, or that check mode did not write,
+    is left alone: it gets its attributes when it is written. Every file is tried; if any attribute could not be
+    set, Refusal is raised with the outcome (its files, each with ``attributes_failed``) and says which.
     """
     files = []
+    failures = []
     for entry in outcome.files:
-        entry = dict(entry, changed=entry['written'])
+        entry = dict(entry, changed=entry['written'], attributes_failed=False)
         if not entry.get('failed') and entry['path'] is not None and os.path.exists(entry['path']):
-            entry['changed'] = set_attributes(entry['path'], entry['changed'])
+            try:
+                entry['changed'] = set_attributes(entry['path'], entry['changed'])
+            except FileAttributeError as failure:
+                entry.update(changed=entry['changed'] or failure.changed, attributes_failed=True, msg=str(failure))
+                failures.append('{0}: {1}'.format(entry['path'], failure))
         files.append(entry)
     changed = any(entry['changed'] for entry in files)
     archived = 'archived' if changed and outcome.outcome == 'up_to_date' else outcome.outcome
-    return outcome._replace(files=tuple(files), changed=changed, outcome=archived)
+    outcome = outcome._replace(files=tuple(files), changed=changed, outcome=archived)
+    if failures:
+        message = ATTRIBUTES_FAILED_MESSAGE.format(len(failures), len(files), outcome.conference_id, '; '.join(failures[:3]))
+        raise Refusal(message, outcome)
+    return outcome
 
 
 def _archive_video(client, file_host, conference_id, union_id, recording, writer, on_link):

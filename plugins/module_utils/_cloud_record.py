@@ -37,6 +37,8 @@ RECORD_STOP_PERMISSION_CODE = 'recordStopPermissionError'
 # DingTalk's answer to a start while a recording is running or paused. Its
 # documentation does not ask to try again, so the client does not retry it.
 RECORD_START_ERROR_CODE = 'recordStartError'
+# DingTalk's answer to a start by somebody who is not the meeting's host.
+RECORD_START_PERMISSION_CODE = 'recordStartPermissionError'
 
 NO_READ_PERMISSION_WARNING = (
     'The app cannot read conference {0} (it lacks the permission VideoConference.Conference.Read), so the recording '
@@ -69,6 +71,12 @@ OWNER_REFUSED_MESSAGE = (
     'only the meeting\'s current host may stop it. Pass the current host\'s unionId as union_id{2}.'
 )
 
+# A stop or start with a union_id that DingTalk refused, though the conference query has just named its host.
+WRONG_HOST_MESSAGE = (
+    'DingTalk refused to {0} conference {1} as {2} (union_id): only the meeting\'s host may, and the conference names '
+    '{3} as its host (creatorId). Pass that unionId as union_id.'
+)
+
 MEETING_ENDED_START_MESSAGE = 'Conference {0} has ended: a cloud recording cannot be started in a meeting that is over.'
 
 PAUSED_START_MESSAGE = (
@@ -77,22 +85,61 @@ PAUSED_START_MESSAGE = (
     'or stop it with state=stopped and then start a new one.'
 )
 
-# What one conference's run observed and did: ``outcome`` (None while only read), ``changed``, the states read
-# before acting (None when the app may not read them), whom the call is made as, the diff (None when there is
-# none to show), and the warnings. The result of a run, and the outcome a Refusal carries.
+# What one conference's run observed and did: ``outcome`` (None while only read), ``changed``, the states after
+# the run (in check mode: the predicted ones) and, under ``*_before``, those read before acting, each an integer with
+# its ``*_name`` word (None when not known: the app may not read the conference, or DingTalk's answer does not tell),
+# whom the call is made as, the diff (None when there is none to show), and the warnings. The result of a run,
+# and the outcome a Refusal carries.
 RecordingOutcome = namedtuple(
     'RecordingOutcome',
-    ['conference_id', 'outcome', 'changed', 'meeting_status', 'cloud_record_status', 'union_id', 'diff', 'warnings'],
-    defaults=(None, False, None, None, None, None, ()),
+    [
+        'conference_id',
+        'outcome',
+        'changed',
+        'meeting_status',
+        'meeting_status_name',
+        'cloud_record_status',
+        'cloud_record_status_name',
+        'meeting_status_before',
+        'meeting_status_before_name',
+        'cloud_record_status_before',
+        'cloud_record_status_before_name',
+        'union_id',
+        'diff',
+        'warnings',
+    ],
+    defaults=(None, False) + (None,) * 8 + (None, None, ()),
 )
 # The words a diff shows for a conference's state, before and after.
 RecordingState = namedtuple('RecordingState', ['meeting_status', 'cloud_record_status'])
 RecordingDiff = namedtuple('RecordingDiff', ['before', 'after'])
+# Who the conference names: the recording's owner (cloudRecordOwnerUnionId) and the meeting's host (creatorId); None when unknown.
+Hosts = namedtuple('Hosts', ['owner', 'host'], defaults=(None, None))
 
 
 def recording_state(meeting_status, cloud_record_status):
     """The words a diff shows for a conference's state."""
     return RecordingState(MEETING_STATUS_NAMES.get(meeting_status, 'unknown'), CLOUD_RECORD_STATUS_NAMES.get(cloud_record_status, 'unknown'))
+
+
+def _states(meeting_status, cloud_record_status, suffix=''):
+    """The status fields of a RecordingOutcome, integers and their words, after the run (``suffix`` '') or before it ('_before')."""
+    return {
+        'meeting_status' + suffix: meeting_status,
+        'meeting_status' + suffix + '_name': MEETING_STATUS_NAMES.get(meeting_status),
+        'cloud_record_status' + suffix: cloud_record_status,
+        'cloud_record_status' + suffix + '_name': CLOUD_RECORD_STATUS_NAMES.get(cloud_record_status),
+    }
+
+
+def _after(seen, meeting_status, cloud_record_status):
+    """``seen`` with the states after the run."""
+    return seen._replace(**_states(meeting_status, cloud_record_status))
+
+
+def _ended(seen):
+    """``seen`` once DingTalk said the meeting is over (roomClosed): what became of the recording is not known."""
+    return _after(seen, MEETING_ENDED, None)
 
 
 def validate_recording_options(state, mode=None, small_window_position=None):
@@ -141,17 +188,17 @@ def stop_recording(client, conference_id, union_id=None, check_mode=False):
     Refusal, its outcome ``failed`` with what was observed, so that a batch can report each conference on its own.
     """
     try:
-        seen, creator = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_WARNING)
+        seen, hosts = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_WARNING)
     except Refusal as refusal:
         if refusal.error.code != ROOM_CLOSED_CODE:
             raise
-        return refusal.outcome._replace(outcome='meeting_ended')
+        return _ended(refusal.outcome)._replace(outcome='meeting_ended')
     as_owner = union_id is None
-    if seen.meeting_status is not None or as_owner:
+    if seen.meeting_status_before is not None or as_owner:
         _require_state(seen, NO_READ_PERMISSION_OWNER_MESSAGE)
-        if seen.meeting_status == MEETING_ENDED:
+        if seen.meeting_status_before == MEETING_ENDED:
             return seen._replace(outcome='meeting_ended')
-        if seen.cloud_record_status not in (RECORDING, PAUSED):
+        if seen.cloud_record_status_before not in (RECORDING, PAUSED):
             return seen._replace(outcome='not_recording')
         seen = _aiming_at(seen, FINISHED)
     try:
@@ -161,10 +208,10 @@ def stop_recording(client, conference_id, union_id=None, check_mode=False):
         if error.code == ROOM_CLOSED_CODE:
             # The meeting ended between the query and the stop: nothing is recording any more. DingTalk's
             # answer, not the query, decided, so the predicted diff no longer holds.
-            return seen._replace(outcome='meeting_ended', diff=None)
+            return _ended(seen)._replace(outcome='meeting_ended', diff=None)
         message = error.describe()
-        if as_owner and error.code == RECORD_STOP_PERMISSION_CODE:
-            message = '{0} {1}'.format(_owner_refused_message(conference_id, seen.union_id, creator), message)
+        if error.code == RECORD_STOP_PERMISSION_CODE:
+            message = '{0} {1}'.format(_stop_refused_message(seen, hosts, as_owner), message).lstrip()
         raise _call_failed(seen, 'stop', error, message) from None
     return seen._replace(outcome='stopped', changed=True)
 
@@ -180,48 +227,53 @@ def start_recording(client, conference_id, union_id, mode=None, small_window_pos
     client, is refused without a start call: no start can succeed there.
     """
     try:
-        seen, _creator = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_START_WARNING)
+        seen, hosts = read_recording(client, conference_id, union_id, NO_READ_PERMISSION_START_WARNING)
     except Refusal as refusal:
-        return _start_refused(refusal.outcome, refusal.error, state_known=False, acted=False)
-    state_known = seen.meeting_status is not None
+        return _start_refused(refusal.outcome, refusal.error, Hosts(), acted=False)
+    state_known = seen.meeting_status_before is not None
     if state_known or union_id is None:
         _require_state(seen, NO_READ_PERMISSION_OWNER_MESSAGE)
-        if seen.meeting_status == MEETING_ENDED:
+        if seen.meeting_status_before == MEETING_ENDED:
             raise Refusal(MEETING_ENDED_START_MESSAGE.format(conference_id), seen._replace(outcome='meeting_ended'))
-        if seen.cloud_record_status == RECORDING:
+        if seen.cloud_record_status_before == RECORDING:
             return seen._replace(outcome='already_recording')
-        if seen.cloud_record_status == PAUSED:
+        if seen.cloud_record_status_before == PAUSED:
             raise Refusal(PAUSED_START_MESSAGE.format(conference_id), seen._replace(outcome='paused'))
         seen = _aiming_at(seen, RECORDING)
     try:
         if not check_mode:
             client.start_cloud_record(conference_id, seen.union_id, mode=mode, small_window_position=small_window_position)
     except DingTalkError as error:
-        return _start_refused(seen, error, state_known, acted=True)
-    return seen._replace(outcome='started', changed=True)
+        return _start_refused(seen, error, hosts, acted=True)
+    # Without the read permission, DingTalk's acceptance is all that is known: a recording runs now.
+    return _after(seen, seen.meeting_status, RECORDING)._replace(outcome='started', changed=True)
 
 
-def _start_refused(seen, error, state_known, acted):
+def _start_refused(seen, error, hosts, acted):
     """What DingTalk's refusal of the query (``acted`` false) or of the start means: an outcome, or Refusal raised."""
+    state_known = seen.meeting_status_before is not None
     if error.code == ROOM_CLOSED_CODE:
         message = '{0} {1}'.format(MEETING_ENDED_START_MESSAGE.format(seen.conference_id), error.describe())
-        raise Refusal(message, seen._replace(outcome='meeting_ended', diff=None), error) from None
+        raise Refusal(message, _ended(seen)._replace(outcome='meeting_ended', diff=None), error) from None
     if error.code == RECORD_START_ERROR_CODE and not state_known:
         # Without the read permission this is how DingTalk says "already recording" (or paused).
         # When the state was read, it contradicts what was seen, so it stays a failure.
         return seen._replace(outcome='already_recording', diff=None)
-    raise _call_failed(seen, 'start' if acted else None, error, error.describe()) from None
+    message = error.describe()
+    if error.code == RECORD_START_PERMISSION_CODE and hosts.host not in (None, seen.union_id):
+        message = '{0} {1}'.format(WRONG_HOST_MESSAGE.format('start a recording of', seen.conference_id, seen.union_id, hosts.host), message)
+    raise _call_failed(seen, 'start' if acted else None, error, message) from None
 
 
 # The shared read ------------------------------------------------------------------
 
 
 def read_recording(client, conference_id, union_id, no_read_warning):
-    """``(RecordingOutcome, creator)``: the conference's states as read before acting, no outcome yet.
+    """``(RecordingOutcome, Hosts)``: the conference's states as read before acting (after them the same), no outcome yet.
 
     ``union_id`` None: the outcome's ``union_id`` is the recording's owner that the query names. An app that may
     act but not read gives no states (None), and, when ``union_id`` is given, ``no_read_warning``. A failed query
-    raises Refusal. ``creator`` is the unionId of the meeting's creator, for the message of a refused stop.
+    raises Refusal. The Hosts are whom the conference names, for the message of a refused call.
     """
     seen = RecordingOutcome(conference_id=conference_id, union_id=union_id)
     try:
@@ -229,52 +281,90 @@ def read_recording(client, conference_id, union_id, no_read_warning):
     except DingTalkError as error:
         if error.code != PERMISSION_DENIED_CODE:
             raise _call_failed(seen, None, error, error.describe()) from None
-        return seen._replace(warnings=() if union_id is None else (no_read_warning.format(conference_id),)), None
+        return seen._replace(warnings=() if union_id is None else (no_read_warning.format(conference_id),)), Hosts()
+    hosts = Hosts(recording_owner(conf_info), _named(conf_info.get('creatorId')))
     if union_id is None:
-        seen = seen._replace(union_id=_recording_owner(conf_info))
+        seen = seen._replace(union_id=hosts.owner)
     try:
         meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
-        seen = seen._replace(meeting_status=meeting_status)
+        seen = seen._replace(**dict(_states(meeting_status, None, '_before'), **_states(meeting_status, None)))
         record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
     except DingTalkError as error:
         raise _call_failed(seen, None, error, error.describe()) from None
     before = recording_state(meeting_status, record_status)
-    seen = seen._replace(cloud_record_status=record_status, diff=RecordingDiff(before, before))
-    return seen, conf_info.get('creatorId')
+    seen = seen._replace(
+        diff=RecordingDiff(before, before), **dict(_states(meeting_status, record_status, '_before'), **_states(meeting_status, record_status))
+    )
+    return seen, hosts
 
 
 def _require_state(seen, no_read_message):
     """Refuse with ``owner_unknown`` when the state could not be read: whom to act as is then unknown."""
-    if seen.meeting_status is None:
+    if seen.meeting_status_before is None:
         raise Refusal(no_read_message.format(seen.conference_id), seen._replace(outcome='owner_unknown'))
 
 
 def _aiming_at(seen, target_status):
-    """``seen`` about to act: it needs whom to act as, and its diff shows ``target_status``."""
+    """``seen`` about to act: it needs whom to act as, and its states after (and its diff) show ``target_status``."""
     if seen.union_id is None:
         raise Refusal(NO_OWNER_MESSAGE.format(seen.conference_id), seen._replace(outcome='owner_unknown'))
     after = seen.diff.before._replace(cloud_record_status=CLOUD_RECORD_STATUS_NAMES[target_status])
-    return seen._replace(diff=RecordingDiff(seen.diff.before, after))
+    return _after(seen, seen.meeting_status_before, target_status)._replace(diff=RecordingDiff(seen.diff.before, after))
 
 
 def _call_failed(seen, action, error, message):
     """The Refusal of a query or call DingTalk refused; ``action`` (stop or start) when the call itself did, else None.
 
-    If the call got no answer that rules out that DingTalk carried it out, the message says so.
+    The states after are those before: nothing changed. If the call got no answer that rules out that DingTalk
+    carried it out, the message says so, and what became of the recording is not known.
     """
+    record_status = seen.cloud_record_status_before
     if action is not None and error.answer_lost:
         message = '{0} {1}'.format(message, MAYBE_DONE_NOTE.format(action))
-    return Refusal(message, seen._replace(outcome='failed'), error)
+        record_status = None
+    return Refusal(message, _after(seen, seen.meeting_status_before, record_status)._replace(outcome='failed'), error)
 
 
-def _recording_owner(conf_info):
-    """The unionId of who started the recording, as the query names it; None when it names nobody."""
-    owner = conf_info.get('cloudRecordOwnerUnionId')
-    return owner if isinstance(owner, str) and owner.strip() else None
+class OwnerUnknown(Exception):
+    """Whom to act as is unknown: no union_id was given, and the conference names no recording owner or cannot be read."""
 
 
-def _owner_refused_message(conference_id, owner, creator):
-    creator_hint = ''
-    if isinstance(creator, str) and creator.strip() and creator != owner:
-        creator_hint = ' (the meeting\'s creator is {0}, if they still host it)'.format(creator)
-    return OWNER_REFUSED_MESSAGE.format(conference_id, owner, creator_hint)
+def acting_as(client, conference_id, union_id):
+    """``union_id``, or when it is None the recording's owner (cloudRecordOwnerUnionId) that the conference query names.
+
+    Raises OwnerUnknown, its text the message to show, when the app may not read the conference or it names
+    no owner, and DingTalkError when the query fails otherwise.
+    """
+    if union_id is not None:
+        return union_id
+    try:
+        conf_info = client.get_conference(conference_id)
+    except DingTalkError as error:
+        if error.code != PERMISSION_DENIED_CODE:
+            raise
+        raise OwnerUnknown(NO_READ_PERMISSION_OWNER_MESSAGE.format(conference_id)) from None
+    owner = recording_owner(conf_info)
+    if owner is None:
+        raise OwnerUnknown(NO_OWNER_MESSAGE.format(conference_id))
+    return owner
+
+
+def _named(value):
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def recording_owner(conf_info):
+    """The unionId of who started the recording, as the conference query (``confInfo``) names it; None when it names nobody."""
+    return _named(conf_info.get('cloudRecordOwnerUnionId'))
+
+
+def _stop_refused_message(seen, hosts, as_owner):
+    """What to say before DingTalk's recordStopPermissionError: whom the stop was made as, and whom the conference names."""
+    if as_owner:
+        creator_hint = ''
+        if hosts.host is not None and hosts.host != seen.union_id:
+            creator_hint = ' (the meeting\'s creator is {0}, if they still host it)'.format(hosts.host)
+        return OWNER_REFUSED_MESSAGE.format(seen.conference_id, seen.union_id, creator_hint)
+    if hosts.host not in (None, seen.union_id):
+        return WRONG_HOST_MESSAGE.format('stop the recording of', seen.conference_id, seen.union_id, hosts.host)
+    return ''

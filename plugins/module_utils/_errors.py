@@ -159,6 +159,17 @@ class Refusal(Exception):
         self.error_fields = error_fields
 
 
+class FileAttributeError(Exception):
+    """A door could not give a file one of the attributes asked for (mode, owner, group, ...), and set the others.
+
+    ``changed``: whether it changed any of them.
+    """
+
+    def __init__(self, message, changed=False):
+        super().__init__(message)
+        self.changed = changed
+
+
 class InvalidOptionError(ValueError):
     """An option's value is unusable; raised before any call is made."""
 

@@ -15,6 +15,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
@@ -22,6 +23,9 @@ from ansible_collections.community.dingtalk.plugins.module_utils._tasks import T
 
 class DingTalkModule(AnsibleModule):
     """The module door: an AnsibleModule with the options of one of _tasks.TASKS, and what a task run needs of its door (see _tasks.py)."""
+
+    # Whether a file attribute is being set (see set_file_attributes); a class attribute, as AnsibleModule may fail before __init__ ends.
+    _setting_attributes = False
 
     def __init__(self, task):
         spec = task.spec
@@ -36,8 +40,39 @@ class DingTalkModule(AnsibleModule):
         return None
 
     def set_file_attributes(self, path, changed):
-        """Give ``path`` the task's file attributes (in check mode: say whether it would); ``changed`` or whether they changed."""
-        return self.set_fs_attributes_if_different(self.load_file_common_arguments(self.params, path=path), changed)
+        """Give ``path`` the task's file attributes (in check mode: say whether it would); ``changed`` or whether they changed.
+
+        In the order of AnsibleModule.set_fs_attributes_if_different, but each attribute is tried even when one
+        before it failed, so that the mode is not skipped because the group could not be set. The failures are
+        raised together, as FileAttributeError, once every attribute was tried.
+        """
+        file_args = self.load_file_common_arguments(self.params, path=path)
+        setters = (
+            (self.set_context_if_different, 'secontext'),
+            (self.set_owner_if_different, 'owner'),
+            (self.set_group_if_different, 'group'),
+            (self.set_mode_if_different, 'mode'),
+            (self.set_attributes_if_different, 'attributes'),
+        )
+        failures = []
+        for setter, key in setters:
+            self._setting_attributes = True
+            try:
+                changed = setter(path, file_args[key], changed)
+            except FileAttributeError as failure:
+                failures.append(str(failure))
+            finally:
+                self._setting_attributes = False
+        if failures:
+            raise FileAttributeError('; '.join(failures), changed)
+        return changed
+
+    def fail_json(self, msg, **kwargs):
+        """Fail the task; while a file attribute is being set, raise FileAttributeError instead, so that the result is not lost."""
+        if self._setting_attributes:
+            details = kwargs.get('details')
+            raise FileAttributeError('{0} ({1})'.format(msg, details) if details else msg)
+        super().fail_json(msg, **kwargs)
 
     def exit_with_result(self, result):
         """Exit with a task's result (see _tasks.run_task): fail if it says so, warn what it warns."""

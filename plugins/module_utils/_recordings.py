@@ -17,6 +17,7 @@ import time
 
 from collections import namedtuple
 
+from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import OwnerUnknown, acting_as
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     iso_utc_from_ms,
@@ -157,17 +158,20 @@ def shape_paragraph(paragraph):
     return shaped
 
 
-# What dingtalk_cloud_record_info found: ``recordings`` (one per video, with its links) and, if asked, ``transcript``.
-RecordingsOutcome = namedtuple('RecordingsOutcome', ['conference_id', 'recordings', 'transcript', 'changed'], defaults=((), None, False))
+# What dingtalk_cloud_record_info found: ``recordings`` (one per video, with its links), if asked ``transcript``, and
+# whom they were read as (``union_id``).
+RecordingsOutcome = namedtuple('RecordingsOutcome', ['conference_id', 'recordings', 'transcript', 'changed', 'union_id'], defaults=((), None, False, None))
 
 
 def recording_info(client, conference_id, union_id, transcript=False):
     """The recordings of ``conference_id`` with their links and, if asked, its transcript: RecordingsOutcome.
 
-    A failed call raises Refusal, with the recordings read until then.
+    ``union_id`` None reads them as the recording's owner, whom the conference query names; where it names none,
+    or the app may not read it, that is refused. A failed call raises Refusal, with the recordings read until then.
     """
     recordings = []
     try:
+        union_id = acting_as(client, conference_id, union_id)
         for video in list_videos(client, conference_id, union_id):
             recording = shape_video(video)
             links = play_info(client, conference_id, union_id, recording)
@@ -176,6 +180,8 @@ def recording_info(client, conference_id, union_id, transcript=False):
                 recording['file_size'] = links['file_size']
             recordings.append(recording)
         paragraphs = [shape_paragraph(paragraph) for paragraph in read_transcript(client, conference_id, union_id)] if transcript else None
+    except OwnerUnknown as unknown:
+        raise Refusal(str(unknown), RecordingsOutcome(conference_id)) from None
     except DingTalkError as error:
-        raise Refusal(error.describe(), RecordingsOutcome(conference_id, tuple(recordings)), error) from None
-    return RecordingsOutcome(conference_id, tuple(recordings), None if paragraphs is None else tuple(paragraphs))
+        raise Refusal(error.describe(), RecordingsOutcome(conference_id, tuple(recordings), union_id=union_id), error) from None
+    return RecordingsOutcome(conference_id, tuple(recordings), None if paragraphs is None else tuple(paragraphs), union_id=union_id)

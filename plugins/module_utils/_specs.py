@@ -14,6 +14,8 @@ raise InvalidOptionError, before any call. This is a private module: its interfa
 
 from __future__ import annotations
 
+import grp
+import pwd
 
 from collections import namedtuple
 
@@ -199,7 +201,7 @@ CONFERENCE_INFO = TaskSpec(
 CLOUD_RECORD_INFO = TaskSpec(
     argument_spec=dict(
         conference_id=dict(type='str', required=True),
-        union_id=dict(type='str', required=True),
+        union_id=dict(type='str'),
         transcript=dict(type='bool', default=False),
     ),
     text_options=('conference_id', 'union_id'),
@@ -220,6 +222,7 @@ def check_archive_options(params):
         raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(params['rate_limit']))
     if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
         raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, params['concurrency']))
+    check_file_owners(params)
     option = 'conference_id' if params['conference_id'] is not None else 'conference_ids'
     for conference_id in [params['conference_id']] if params['conference_id'] is not None else params['conference_ids']:
         try:
@@ -228,11 +231,25 @@ def check_archive_options(params):
             raise InvalidOptionError('{0}: {1}'.format(option, error)) from None
 
 
+def check_file_owners(params):
+    """Raise InvalidOptionError for an owner or group this machine does not know: found out only after every download, otherwise."""
+    for option, kind, known in (('owner', 'user', pwd.getpwnam), ('group', 'group', grp.getgrnam)):
+        name = params.get(option)
+        if name is None or name.isdigit():  # a numeric ID needs no entry, as with chown
+            continue
+        try:
+            known(name)
+        except KeyError:
+            raise InvalidOptionError(
+                '{0} {1} is not a {2} on this machine: create it, or set {0} to a {2} that exists (or to a numeric ID)'.format(option, name, kind)
+            ) from None
+
+
 CLOUD_RECORD_ARCHIVE = TaskSpec(
     argument_spec=dict(
         conference_id=dict(type='str'),
         conference_ids=dict(type='list', elements='str'),
-        union_id=dict(type='str', required=True),
+        union_id=dict(type='str'),
         dest=dict(type='path', required=True),
         transcript=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=0),

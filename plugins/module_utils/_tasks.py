@@ -223,11 +223,19 @@ def default_file_mode():
 
 
 def _with_file_attributes(settled, set_attributes):
-    """A settled archive (outcome or failure) once its files have their attributes."""
+    """A settled archive (outcome or failure) once its files have their attributes.
+
+    A file attribute that cannot be set fails the conference, but its result still holds every file archived.
+    """
     if not failed(settled):
-        return with_file_attributes(settled, set_attributes)
+        return settle(with_file_attributes, settled, set_attributes)
     if isinstance(settled, Refusal) and settled.outcome is not None:
-        return Refusal(settled.message, with_file_attributes(settled.outcome, set_attributes), settled.error, settled.error_fields)
+        try:
+            outcome = with_file_attributes(settled.outcome, set_attributes)
+        except Refusal as attributes_failed:
+            message = '{0} {1}'.format(settled.message, attributes_failed.message)
+            return Refusal(message, attributes_failed.outcome, settled.error, settled.error_fields)
+        return Refusal(settled.message, outcome, settled.error, settled.error_fields)
     return settled
 
 

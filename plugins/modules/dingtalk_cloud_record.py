@@ -20,7 +20,11 @@ description:
   - With O(state=started), a recording is started unless one is already running, which is reported as unchanged
     with RV(outcome=already_recording). A meeting that has ended fails with RV(outcome=meeting_ended), and a
     recording paused in the DingTalk client fails with RV(outcome=paused); see the notes.
-  - Only the meeting's host may start or stop its recording.
+  - Only the meeting's host may start or stop its recording. When DingTalk refuses a stop or start made as O(union_id)
+    for that reason, the message names the host the conference names (C(creatorId)), to pass as O(union_id).
+  - The result holds the recording's state after the task (in check mode, as it would be), as integers with their
+    words (RV(cloud_record_status), RV(cloud_record_status_name)), and the state read before acting under
+    RV(cloud_record_status_before) and RV(cloud_record_status_before_name); the same for the meeting.
   - Without O(union_id), a recording is stopped as its owner, the user who started it, whom the conference's state
     names (C(cloudRecordOwnerUnionId)). So a list of conferences of many hosts, such as every ongoing conference of
     the organisation that M(community.dingtalk.dingtalk_conference_info) lists, can be swept in one task.
@@ -172,7 +176,9 @@ EXAMPLES = r"""
 
     - name: Report the prediction
       ansible.builtin.debug:
-        msg: "Recording would be {{ 'stopped' if preview.changed else 'left alone: ' ~ preview.outcome }}"
+        msg: >-
+          Recording would be {{ 'stopped' if preview.changed else 'left alone: ' ~ preview.outcome }}
+          ({{ preview.cloud_record_status_before_name }}, then {{ preview.cloud_record_status_name }})
 
     - name: Wait for the meeting to end, at most two hours
       community.dingtalk.dingtalk_conference_info:
@@ -243,20 +249,70 @@ outcome:
   sample: stopped
 meeting_status:
   description:
-    - The meeting status DingTalk reported before the task acted (C(status)).
+    - The meeting status after the task (C(status)); in check mode, as it would be. The task does not change it,
+      so it is the status read before acting, unless DingTalk answered the stop or start with V(roomClosed), which
+      makes it V(1).
     - V(0) initializing, V(1) ended, V(2) in progress.
     - V(null) when the app may not read the conference.
   returned: when O(conference_id) is given
   type: int
   sample: 2
+meeting_status_name:
+  description:
+    - RV(meeting_status) in words, V(initializing), V(ended) or V(in_progress), as
+      M(community.dingtalk.dingtalk_conference_info) returns them. V(null) when RV(meeting_status) is.
+  returned: when O(conference_id) is given
+  type: str
+  sample: in_progress
+  version_added: 0.1.0
 cloud_record_status:
   description:
-    - The cloud recording status DingTalk reported before the task acted (C(cloudRecordStatus)).
+    - The cloud recording status after the task (C(cloudRecordStatus)); in check mode, as it would be. After a stop
+      V(3), after a start V(1); when nothing was done, or a call failed, the status read before acting.
     - V(0) not recording, V(1) recording, V(2) paused, V(3) finished.
-    - V(null) when the app may not read the conference.
+    - V(null) when it is not known. The app may not read the conference (a start DingTalk accepted is V(1) even
+      then), DingTalk answered V(roomClosed) (the meeting ended, and with it the recording), or a stop or start got no
+      answer that says whether DingTalk carried it out.
+    - RV(cloud_record_status_before) is the status read before acting.
+  returned: when O(conference_id) is given
+  type: int
+  sample: 3
+cloud_record_status_name:
+  description:
+    - RV(cloud_record_status) in words, V(not_recording), V(recording), V(paused) or V(finished), as
+      M(community.dingtalk.dingtalk_conference_info) returns them. V(null) when RV(cloud_record_status) is.
+  returned: when O(conference_id) is given
+  type: str
+  sample: finished
+  version_added: 0.1.0
+meeting_status_before:
+  description:
+    - The meeting status DingTalk reported before the task acted, as RV(meeting_status); V(null) when the app may not
+      read the conference.
+  returned: when O(conference_id) is given
+  type: int
+  sample: 2
+  version_added: 0.1.0
+meeting_status_before_name:
+  description: RV(meeting_status_before) in words, as RV(meeting_status_name).
+  returned: when O(conference_id) is given
+  type: str
+  sample: in_progress
+  version_added: 0.1.0
+cloud_record_status_before:
+  description:
+    - The cloud recording status DingTalk reported before the task acted, as RV(cloud_record_status); V(null) when the
+      app may not read the conference.
   returned: when O(conference_id) is given
   type: int
   sample: 1
+  version_added: 0.1.0
+cloud_record_status_before_name:
+  description: RV(cloud_record_status_before) in words, as RV(cloud_record_status_name).
+  returned: when O(conference_id) is given
+  type: str
+  sample: recording
+  version_added: 0.1.0
 union_id:
   description:
     - The C(unionId) the stop or start is (or in check mode would be) made as.
@@ -312,10 +368,40 @@ results:
       description: As RV(meeting_status) for a single conference.
       type: int
       sample: 2
+    meeting_status_name:
+      description: As RV(meeting_status_name) for a single conference.
+      type: str
+      sample: in_progress
+      version_added: 0.1.0
     cloud_record_status:
       description: As RV(cloud_record_status) for a single conference.
       type: int
+      sample: 3
+    cloud_record_status_name:
+      description: As RV(cloud_record_status_name) for a single conference.
+      type: str
+      sample: finished
+      version_added: 0.1.0
+    meeting_status_before:
+      description: As RV(meeting_status_before) for a single conference.
+      type: int
+      sample: 2
+      version_added: 0.1.0
+    meeting_status_before_name:
+      description: As RV(meeting_status_before_name) for a single conference.
+      type: str
+      sample: in_progress
+      version_added: 0.1.0
+    cloud_record_status_before:
+      description: As RV(cloud_record_status_before) for a single conference.
+      type: int
       sample: 1
+      version_added: 0.1.0
+    cloud_record_status_before_name:
+      description: As RV(cloud_record_status_before_name) for a single conference.
+      type: str
+      sample: recording
+      version_added: 0.1.0
     union_id:
       description: As RV(union_id) for a single conference.
       type: str
@@ -325,7 +411,11 @@ results:
       description: What went wrong.
       type: str
       returned: when this conference failed
-      sample: "DingTalk error recordStopPermissionError: only the host may stop the cloud recording (HTTP 400; request id 8A7B3C2D)"
+      sample: >-
+        DingTalk refused to stop the recording of conference 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10 as guest-union-0002
+        (union_id): only the meeting's host may, and the conference names host-union-0001 as its host (creatorId).
+        Pass that unionId as union_id. DingTalk error recordStopPermissionError: you can't operator, please contact
+        meeting manager (HTTP 400; request id 8A7B3C2D-0000-4E5F-9A8B-1C2D3E4F5A6B)
     error_code:
       description: As RV(error_code) for a single conference.
       type: str

@@ -60,13 +60,20 @@ options:
       - A conference listed more than once is archived, and reported, once.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it fails if any conference
         failed, unless O(fail_on_error=false).
+      - Without O(union_id) the conferences may have different hosts.
     type: list
     elements: str
   union_id:
     description:
       - The C(unionId) of the user on whose behalf the recordings are read, usually the meeting's host.
+      - If not set, each conference's recordings are read as their owner, the user who started the recording, whom
+        the conference's state names (C(cloudRecordOwnerUnionId)); so a batch of conferences of many hosts can be
+        archived in one task. That needs one more call per conference, the conference query. A conference the app
+        cannot read, or whose recording names no owner, then fails with RV(outcome=owner_unknown) and a message
+        saying that O(union_id) is required; the others are archived as usual.
+      - RV(union_id) says whom the recordings were read as.
     type: str
-    required: true
+    version_added: 0.1.0
   dest:
     description:
       - The directory to archive into. It must exist. Each conference gets a directory of its own in it, named after
@@ -129,6 +136,11 @@ notes:
     run or not. Without O(mode), a new file gets the default permissions (C(0666) less the umask) and a replaced file
     keeps those of the file it replaces; while a file is downloaded, only its owner can read it. The directories the
     module creates get the default permissions.
+  - An O(owner) or O(group) that does not exist on the machine (a name; a numeric ID is taken as it is) fails the task
+    before any call to DingTalk, so that nothing is downloaded in vain.
+  - Every file attribute is tried, even when another fails, so that O(mode) is set although O(group) could not be,
+    for example. A file attribute that cannot be set fails the conference, and its result still holds its
+    RV(files) (with RV(files[].attributes_failed=true) and RV(files[].msg) for that file) and its RV(outcome).
   - The app behind the token needs the permission C(VideoConference.Conference.Read).
   - O(timeout) bounds the connection to the storage host and each read from it, not a whole download, which may take
     long for a large recording. O(validate_certs), O(ca_path) and the proxy environment variables apply to the storage
@@ -139,6 +151,8 @@ notes:
 seealso:
   - module: community.dingtalk.dingtalk_cloud_record_info
   - module: community.dingtalk.dingtalk_cloud_record
+  - module: community.dingtalk.dingtalk_conference_info
+    description: Lists every ongoing conference of the organisation, with the owner of each recording.
 """
 
 EXAMPLES = r"""
@@ -176,15 +190,18 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "{{ archived.files | map(attribute='path') | list }}"
 
-- name: Archive last week's meetings in one run
+- name: Archive last week's meetings in one run, each conference's recordings read as their owner
   community.dingtalk.dingtalk_cloud_record_archive:
     conference_ids: "{{ last_week_conference_ids }}"
-    union_id: "{{ host_union_id }}"
     dest: /srv/recordings
     concurrency: 4
     fail_on_error: false
     access_token: "{{ dingtalk_access_token }}"
   register: weekly_archive
+
+- name: Report the conferences whose recording names no owner (they need union_id)
+  ansible.builtin.debug:
+    msg: "{{ weekly_archive.results | selectattr('outcome', 'equalto', 'owner_unknown') | map(attribute='conference_id') | list }}"
 """
 
 RETURN = r"""
@@ -197,9 +214,13 @@ outcome:
   description:
     - V(archived) when at least one file was written, V(up_to_date) when every file was already complete.
     - V(no_recordings) when DingTalk lists no video (the task fails), V(failed) when any file or call failed.
+    - V(owner_unknown) when O(union_id) is not set and the app may not read the conference, or DingTalk names no
+      owner of its recording; the task fails, and nothing is read or written.
+    - A file attribute that could not be set fails the task but leaves the outcome as it is. V(archived) or
+      V(up_to_date) then says what was archived, and RV(files[].attributes_failed) which file lacks an attribute.
   returned: when O(conference_id) is given
   type: str
-  choices: [archived, up_to_date, no_recordings, failed]
+  choices: [archived, up_to_date, no_recordings, owner_unknown, failed]
   sample: archived
 files:
   description: One entry per file of the conference, the videos in the order DingTalk lists them, then the transcript.
@@ -242,21 +263,38 @@ files:
       type: int
       returned: for a transcript that could be read
       sample: 412
+    attributes_failed:
+      description:
+        - Whether a file attribute asked for (O(mode), O(owner), O(group), ...) could not be set on this file; the
+          others were set. RV(files[].msg) says which, and why.
+        - V(false) also for a file that was not written (it failed, or check mode would write it).
+      type: bool
+      sample: false
+      version_added: 0.1.0
     failed:
       description: Whether this file could not be archived.
       type: bool
       returned: when it failed
       sample: true
     msg:
-      description: Why this file could not be archived.
+      description: Why this file could not be archived, or which file attribute could not be set on it.
       type: str
-      returned: when it failed
+      returned: when it failed, or an attribute could not be set
       sample: "media media-7381920-1: the storage host oss-cn-hangzhou.example.com ended the transfer after 1048576 of 734003200 bytes"
 waited:
   description: Seconds spent reading the list of videos, waiting included.
   returned: when O(conference_id) is given
   type: float
   sample: 42.1
+union_id:
+  description:
+    - The C(unionId) the recordings were read as.
+    - O(union_id) when it is given; otherwise the recording's owner as DingTalk names it (C(cloudRecordOwnerUnionId)),
+      V(null) when it names nobody or the app may not read the conference.
+  returned: when O(conference_id) is given
+  type: str
+  sample: host-union-0001
+  version_added: 0.1.0
 msg:
   description: What went wrong.
   returned: failure
@@ -280,7 +318,7 @@ request_id:
 results:
   description:
     - With O(conference_ids), one entry per conference, in the order given (repeats left out), with the keys a single
-      conference returns (RV(files), RV(outcome), RV(waited), and on failure RV(msg) and the error fields), and
+      conference returns (RV(files), RV(outcome), RV(waited), RV(union_id), and on failure RV(msg) and the error fields), and
       C(conference_id), C(changed) and C(failed).
   returned: when O(conference_ids) is given
   type: list
@@ -291,9 +329,10 @@ results:
       failed: false
       outcome: archived
       waited: 0.012
+      union_id: host-union-0001
       files:
         - {kind: video, path: /srv/recordings/conf-1/media-1.mp4, size: 1048576, written: true, changed: true,
-           media_id: media-1, record_id: "1"}
+           attributes_failed: false, media_id: media-1, record_id: "1"}
 outcomes:
   description: With O(conference_ids), how many conferences ended with each outcome.
   returned: when O(conference_ids) is given

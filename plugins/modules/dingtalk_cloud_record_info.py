@@ -35,8 +35,13 @@ options:
   union_id:
     description:
       - The C(unionId) of the user on whose behalf the recordings are read, usually the meeting's host.
+      - If not set, the recordings are read as their owner, the user who started the recording, whom the
+        conference's state names (C(cloudRecordOwnerUnionId)); that takes one more call, the conference query. If the
+        app cannot read the conference, or its recording names no owner, the task fails with a message saying that
+        O(union_id) is required.
+      - RV(union_id) says whom the recordings were read as.
     type: str
-    required: true
+    version_added: 0.1.0
   transcript:
     description:
       - Whether to read the conference's transcript too, into RV(transcript).
@@ -73,10 +78,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ recorded.recordings | length }} video(s), {{ recorded.recordings | map(attribute='duration_ms') | sum // 60000 }} minute(s)"
 
-- name: Read the transcript too, and keep what was said
+- name: Read the transcript too, as the recording's owner, and keep what was said
   community.dingtalk.dingtalk_cloud_record_info:
     conference_id: "{{ conference_id }}"
-    union_id: "{{ host_union_id }}"
     transcript: true
     access_token: "{{ dingtalk_access_token }}"
   register: with_transcript
@@ -98,6 +102,15 @@ conference_id:
   returned: always
   type: str
   sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
+union_id:
+  description:
+    - The C(unionId) the recordings were read as.
+    - O(union_id) when it is given; otherwise the recording's owner as DingTalk names it (C(cloudRecordOwnerUnionId)),
+      V(null) when it names nobody or the app may not read the conference.
+  returned: always
+  type: str
+  sample: host-union-0001
+  version_added: 0.1.0
 recordings:
   description:
     - One entry per video file of the conference's cloud recordings, in the order DingTalk lists them. Empty when

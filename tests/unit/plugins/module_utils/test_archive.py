@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
+from ansible_collections.community.dingtalk.plugins.module_utils._results import conference_result, result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import (
     MAX_LINK_RENEWALS,
     ArchiveOptions,
@@ -24,8 +24,9 @@ from ansible_collections.community.dingtalk.plugins.module_utils._archive import
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, TOKEN_HEADER, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._http import FileHost
+from ansible_collections.community.dingtalk.plugins.module_utils._tasks import _with_file_attributes
 from ansible_collections.community.dingtalk.tests.emulator.file_host import object_bytes, object_sha256
 
 CONFERENCE = 'conf-rec'
@@ -371,3 +372,62 @@ def test_the_transcript_is_written_whole_from_every_page_and_rewritten_only_when
     assert archive(recorded, tmp_path, transcript=True)['files'][-1]['written'] is False
     recorded.post('/recordings', {'conference_id': CONFERENCE, 'transcript': [{'paragraph': 'one more'}]})
     assert archive(recorded, tmp_path, transcript=True)['files'][-1]['written'] is True
+
+
+# As whom: union_id, or each recording's owner ---------------------------------------------
+
+
+def test_without_union_id_the_recordings_are_read_as_their_owner(recorded, tmp_path):
+    recorded.patch_conference(CONFERENCE, cloud_record_owner_union_id='owner-x', host_union_id='host-y')
+    result = result_of(archive_conference, client(recorded), FileHost(timeout=10), CONFERENCE, ArchiveOptions(None, str(tmp_path), transcript=True))
+    assert (result['outcome'], result['union_id']) == ('archived', 'owner-x'), result
+    for api in ('cloudRecord.getVideos', 'cloudRecord.getPlayInfos', 'cloudRecord.getTexts'):
+        assert {call['query']['unionId'] for call in recorded.requests_log(api=api)} == {'owner-x'}
+    assert len(recorded.requests_log(api='conference.get')) == 1
+
+
+def test_a_given_union_id_needs_no_conference_query(recorded, tmp_path):
+    result = archive(recorded, tmp_path)
+    assert (result['outcome'], result['union_id']) == ('archived', HOST)
+    assert recorded.requests_log(api='conference.get') == []
+
+
+def test_without_union_id_a_recording_without_an_owner_is_refused_before_any_read(recorded, tmp_path):
+    result = result_of(archive_conference, client(recorded), FileHost(timeout=10), CONFERENCE, ArchiveOptions(None, str(tmp_path)))
+    assert (result['failed'], result['outcome'], result['union_id'], result['files']) == (True, 'owner_unknown', None, [])
+    assert 'DingTalk names no owner of the recording of conference {0}'.format(CONFERENCE) in result['msg']
+    assert 'union_id is required' in result['msg']
+    assert recorded.requests_log(api='cloudRecord.getVideos') == []
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_without_union_id_an_app_that_may_not_read_the_conference_is_refused(recorded, tmp_path):
+    recorded.add_app('no-read', 'secret', permissions=['VideoConference.Conference.Write'])
+    recorded.token = recorded.mint_token('no-read')
+    result = result_of(archive_conference, client(recorded), FileHost(timeout=10), CONFERENCE, ArchiveOptions(None, str(tmp_path)))
+    assert (result['failed'], result['outcome']) == (True, 'owner_unknown')
+    assert 'VideoConference.Conference.Read' in result['msg'] and 'union_id is required' in result['msg']
+
+
+# File attributes: each file tried, the result kept --------------------------------------------
+
+
+def test_an_attribute_failure_keeps_the_files_and_the_outcome_and_every_file_is_tried(recorded, tmp_path):
+    add_videos(recorded, {'media_id': 'media-b', 'file_size': 10})
+    outcome = archive_conference(client(recorded), FileHost(timeout=10), CONFERENCE, ArchiveOptions(HOST, str(tmp_path)))
+    tried = []
+
+    def set_attributes(path, changed):
+        # A door that sets the mode and cannot set the group, as one without the right to chgrp.
+        tried.append(path)
+        os.chmod(path, 0o640)
+        raise FileAttributeError('chgrp failed', changed=True)
+
+    refused = _with_file_attributes(outcome, set_attributes)
+    assert isinstance(refused, Refusal)
+    result = conference_result(refused)
+    assert (result['failed'], result['outcome'], result['changed']) == (True, 'archived', True)
+    assert tried == [entry['path'] for entry in result['files']] and len(tried) == 2
+    assert all(entry['attributes_failed'] and entry['msg'] == 'chgrp failed' for entry in result['files'])
+    assert result['msg'].startswith('2 of 2 files of conference {0} are archived (see files) but could not be given every file attribute'.format(CONFERENCE))
+    assert all(os.stat(path).st_mode & 0o777 == 0o640 for path in tried)

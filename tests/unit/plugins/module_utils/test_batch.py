@@ -98,7 +98,17 @@ def test_an_interrupted_batch_starts_nothing_more_and_reports_what_it_finished()
 def item(conference_id, outcome, changed=False, failed=False, warnings=()):
     """One conference's run as the engine ends it: its outcome record, or the Refusal of a failed call."""
     diff = RecordingDiff(RecordingState('in_progress', 'recording'), RecordingState('in_progress', 'finished'))
-    record = RecordingOutcome(conference_id, outcome, changed, 2, 1, 'host-union', diff, tuple(warnings))
+    record = RecordingOutcome(
+        conference_id,
+        outcome,
+        changed,
+        meeting_status=2,
+        cloud_record_status=3,
+        cloud_record_status_before=1,
+        union_id='host-union',
+        diff=diff,
+        warnings=tuple(warnings),
+    )
     if failed:
         return Refusal('DingTalk error systemError: busy', record, DingTalkError('busy', code='systemError', http_status=500))
     return record

@@ -14,6 +14,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     CLOUD_RECORD_STATUS_NAMES,
+    MEETING_STATUS_NAMES,
     read_status,
     start_recording,
     stop_recording,
@@ -42,7 +43,12 @@ def test_stop_recording_decides_from_the_observed_state(emulator, meeting_status
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
     result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (changed, outcome)
-    assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, record_status)
+    # The statuses returned are those after the task, as the emulator now holds them; the ones read before are kept apart.
+    assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, final_record_status)
+    assert (result['meeting_status_before'], result['cloud_record_status_before']) == (meeting_status, record_status)
+    assert result['cloud_record_status_name'] == CLOUD_RECORD_STATUS_NAMES[final_record_status]
+    assert result['cloud_record_status_before_name'] == CLOUD_RECORD_STATUS_NAMES[record_status]
+    assert (result['meeting_status_name'], result['meeting_status_before_name']) == (MEETING_STATUS_NAMES[meeting_status],) * 2
     assert emulator.conference('conf-1')['cloud_record_status'] == final_record_status
     assert len(emulator.requests_log('cloudRecord.stop')) == (1 if changed else 0)
 
@@ -51,6 +57,9 @@ def test_check_mode_only_reads(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union', check_mode=True)
     assert result['changed'] is True
+    # Predicted after, read before: the diff's words and the integers agree.
+    assert (result['cloud_record_status'], result['cloud_record_status_name']) == (3, 'finished')
+    assert (result['cloud_record_status_before'], result['cloud_record_status_before_name']) == (1, 'recording')
     assert result['diff'] == {
         'before': {'meeting_status': 'in_progress', 'cloud_record_status': 'recording'},
         'after': {'meeting_status': 'in_progress', 'cloud_record_status': 'finished'},
@@ -65,6 +74,9 @@ def test_room_closed_during_stop_is_unchanged(emulator):
     result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (False, 'meeting_ended')
     assert 'failed' not in result
+    # DingTalk said the meeting is over; what became of the recording it did not say.
+    assert (result['meeting_status'], result['meeting_status_name'], result['cloud_record_status']) == (1, 'ended', None)
+    assert (result['meeting_status_before'], result['cloud_record_status_before']) == (2, 1)
 
 
 def test_failure_is_reported_in_the_result(emulator):
@@ -73,7 +85,7 @@ def test_failure_is_reported_in_the_result(emulator):
     assert result['failed'] is True
     assert result['outcome'] == 'failed'
     assert result['error_code'] == 'recordStopPermissionError'
-    assert result['cloud_record_status'] == 1
+    assert (result['cloud_record_status'], result['cloud_record_status_before']) == (1, 1)
     assert 'recordStopPermissionError' in result['msg']
 
 
@@ -82,7 +94,7 @@ def test_without_read_permission_it_stops_and_warns(emulator):
     emulator.add_conference('conf-1', cloud_record_status=1)
     result = result_of(stop_recording, client_for(emulator, 'write-only'), 'conf-1', 'host-union')
     assert (result['changed'], result['outcome']) == (True, 'stopped')
-    assert result['cloud_record_status'] is None
+    assert (result['cloud_record_status'], result['cloud_record_status_name'], result['cloud_record_status_before']) == (None, None, None)
     assert len(result['warnings']) == 1
     assert emulator.conference('conf-1')['cloud_record_status'] == 3
 
@@ -121,7 +133,12 @@ def test_start_recording_decides_from_the_observed_state(emulator, meeting_statu
     emulator.add_conference('conf-1', status=meeting_status, cloud_record_status=record_status)
     result = result_of(start_recording, client_for(emulator), 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
-    assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, record_status)
+    assert (result['meeting_status'], result['cloud_record_status']) == (meeting_status, final_record_status)
+    assert (result['meeting_status_before'], result['cloud_record_status_before']) == (meeting_status, record_status)
+    assert (result['cloud_record_status_name'], result['cloud_record_status_before_name']) == (
+        CLOUD_RECORD_STATUS_NAMES[final_record_status],
+        CLOUD_RECORD_STATUS_NAMES[record_status],
+    )
     assert emulator.conference('conf-1')['cloud_record_status'] == final_record_status
     assert len(start_calls(emulator)) == (1 if changed else 0)
     assert result['warnings'] == []
@@ -194,14 +211,50 @@ def test_start_call_body_holds_the_optional_fields_only_when_given(emulator, opt
     assert conference['cloud_record_owner_union_id'] == 'host-union'
 
 
-def test_start_by_someone_not_the_host_fails_with_its_code(emulator):
-    emulator.add_conference('conf-1', cloud_record_status=0)
+def test_start_by_someone_not_the_host_fails_naming_the_host(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=0, host_union_id='host-a')
     result = result_of(start_recording, client_for(emulator), 'conf-1', 'guest-union')
     assert result['failed'] is True
     assert result['outcome'] == 'failed'
     assert (result['error_code'], result['http_status']) == ('recordStartPermissionError', 404)
-    assert 'recordStartPermissionError' in result['msg']
+    assert result['msg'].startswith(
+        "DingTalk refused to start a recording of conference conf-1 as guest-union (union_id): only the meeting's host may, "
+        'and the conference names host-a as its host (creatorId). Pass that unionId as union_id. DingTalk error recordStartPermissionError'
+    )
+    assert (result['cloud_record_status'], result['cloud_record_status_before']) == (0, 0)
     assert len(start_calls(emulator)) == 1
+
+
+def test_a_stop_as_someone_not_the_host_fails_naming_the_host(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a', cloud_record_owner_union_id='host-a')
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'guest-union')
+    assert (result['failed'], result['outcome'], result['error_code']) == (True, 'failed', 'recordStopPermissionError')
+    assert result['msg'].startswith(
+        "DingTalk refused to stop the recording of conference conf-1 as guest-union (union_id): only the meeting's host may, "
+        'and the conference names host-a as its host (creatorId). Pass that unionId as union_id. DingTalk error recordStopPermissionError: '
+        "you can't operator, please contact meeting manager"
+    )
+    assert len(stop_calls(emulator)) == 1
+    assert emulator.conference('conf-1')['cloud_record_status'] == 1
+
+
+def test_a_refused_stop_without_the_read_permission_has_only_dingtalks_message(emulator):
+    emulator.add_app('write-only', 'secret', permissions=['VideoConference.Conference.Write'])
+    emulator.add_conference('conf-1', cloud_record_status=1, host_union_id='host-a')
+    result = result_of(stop_recording, client_for(emulator, 'write-only'), 'conf-1', 'guest-union')
+    assert result['msg'].startswith('DingTalk error recordStopPermissionError')  # nobody was read to name
+    assert 'host-a' not in result['msg']
+
+
+def test_a_stop_whose_answer_was_lost_does_not_claim_the_state_after(emulator):
+    emulator.add_conference('conf-1', cloud_record_status=1)
+    emulator.add_faults(
+        {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1}, {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError'}
+    )
+    result = result_of(stop_recording, client_for(emulator), 'conf-1', 'host-union')
+    assert (result['failed'], result['outcome']) == (True, 'failed')
+    assert 'may have carried it out' in result['msg']
+    assert (result['cloud_record_status'], result['cloud_record_status_before']) == (None, 1)
 
 
 @pytest.mark.parametrize('status, code', [(404, 'recordStartError'), (400, 'paramsError'), (404, 'recordStartPermissionError')])
@@ -257,7 +310,9 @@ def test_without_read_permission_it_starts_and_interprets_the_answer(
     result = result_of(start_recording, write_only_client, 'conf-1', 'host-union')
     assert (result['changed'], result.get('failed', False), result['outcome']) == (changed, failed, outcome)
     assert result.get('error_code') == error_code
-    assert (result['meeting_status'], result['cloud_record_status']) == (None, None)
+    assert (result['meeting_status_before'], result['cloud_record_status_before']) == (None, None)
+    # Only what DingTalk's answer tells is known after: a start it accepted records, a roomClosed ends the meeting.
+    assert (result['meeting_status'], result['cloud_record_status']) == {'started': (None, 1), 'meeting_ended': (1, None)}.get(outcome, (None, None))
     assert len(result['warnings']) == 1
     assert 'VideoConference.Conference.Read' in result['warnings'][0]
     assert 'paused' in result['warnings'][0]

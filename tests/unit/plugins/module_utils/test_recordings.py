@@ -82,7 +82,7 @@ def test_the_calls_carry_dingtalks_parameters_exactly_even_for_ids_with_reserved
 
 def test_a_conference_without_videos_has_no_recordings_and_does_not_fail(emulator, dingtalk):
     result = result_of(recording_info, dingtalk, CONFERENCE, HOST, transcript=True)
-    assert result == {'changed': False, 'conference_id': CONFERENCE, 'recordings': [], 'transcript': []}
+    assert result == {'changed': False, 'conference_id': CONFERENCE, 'recordings': [], 'transcript': [], 'union_id': HOST}
 
 
 def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
@@ -141,3 +141,20 @@ def test_dingtalk_errors_fail_with_code_message_and_request_id(emulator, dingtal
     result = result_of(recording_info, dingtalk, CONFERENCE, HOST)
     assert (result['failed'], result['error_code'], result['http_status']) == (True, 'resourceClose', 400)
     assert 'request id' in result['msg']
+
+
+def test_without_union_id_the_recordings_are_read_as_their_owner(emulator, dingtalk):
+    emulator.patch_conference(CONFERENCE, cloud_record_owner_union_id='owner-x')
+    add_recordings(emulator, videos=[{'media_id': 'media-1', 'file_size': 1}])
+    result = result_of(recording_info, dingtalk, CONFERENCE, None, transcript=True)
+    assert (result['union_id'], len(result['recordings'])) == ('owner-x', 1)
+    for api in ('cloudRecord.getVideos', 'cloudRecord.getPlayInfos', 'cloudRecord.getTexts'):
+        assert {call['query']['unionId'] for call in emulator.requests_log(api=api)} == {'owner-x'}
+
+
+def test_without_union_id_a_recording_without_an_owner_fails_saying_union_id_is_required(emulator, dingtalk):
+    result = result_of(recording_info, dingtalk, CONFERENCE, None)
+    assert (result['failed'], result['union_id'], result['recordings']) == (True, None, [])
+    assert 'DingTalk names no owner of the recording of conference {0}'.format(CONFERENCE) in result['msg']
+    assert 'union_id is required' in result['msg']
+    assert emulator.requests_log(api='cloudRecord.getVideos') == []

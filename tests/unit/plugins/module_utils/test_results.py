@@ -37,7 +37,13 @@ def test_a_stop_returns_an_immutable_record_of_what_it_saw_and_did(emulator):
         outcome='stopped',
         changed=True,
         meeting_status=2,
-        cloud_record_status=1,
+        meeting_status_name='in_progress',
+        cloud_record_status=3,
+        cloud_record_status_name='finished',
+        meeting_status_before=2,
+        meeting_status_before_name='in_progress',
+        cloud_record_status_before=1,
+        cloud_record_status_before_name='recording',
         union_id='host-union',
         diff=RecordingDiff(RecordingState('in_progress', 'recording'), RecordingState('in_progress', 'finished')),
         warnings=(),
@@ -69,7 +75,10 @@ def test_a_failed_call_is_a_refusal_with_the_dingtalk_error(emulator):
         stop_recording(client_for(emulator), 'conf-1', 'guest-union')
     assert refused.value.error.code == 'recordStopPermissionError'
     assert refused.value.outcome.outcome == 'failed'
-    assert refused.value.message == refused.value.error.describe()
+    # Nothing changed: the states after are those read before.
+    assert (refused.value.outcome.cloud_record_status, refused.value.outcome.cloud_record_status_before) == (1, 1)
+    assert refused.value.message.endswith(refused.value.error.describe())
+    assert 'host-union' in refused.value.message  # the host the conference names, to pass instead
 
 
 def test_a_wait_that_times_out_is_refused_without_error_fields(emulator):
@@ -92,7 +101,13 @@ def test_the_boundary_shapes_records_as_ansible_returns_data():
         'outcome': 'not_recording',
         'changed': False,
         'meeting_status': None,
+        'meeting_status_name': None,
         'cloud_record_status': None,
+        'cloud_record_status_name': None,
+        'meeting_status_before': None,
+        'meeting_status_before_name': None,
+        'cloud_record_status_before': None,
+        'cloud_record_status_before_name': None,
         'union_id': None,
         'warnings': ['w'],
     }
