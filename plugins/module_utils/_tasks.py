@@ -15,7 +15,8 @@ the options with the module's TaskSpec (_specs.py) and calls ``run_task`` with t
 - ``progress(label, total)``: an object with ``item_done(changed, failed)`` and ``finish()`` that reports
   long work as it goes, or None for silence;
 - ``set_file_attributes(path, changed)``: give a file the task's mode, owner, group and SELinux context
-  (only for modules that take them), returning ``changed`` or whether it changed them.
+  (only for modules that take them), returning ``changed`` or whether it changed them; every attribute is
+  tried, and those that failed are raised together as FileAttributeError (the result is kept).
 
 The run connects, calls the engine and lets _results.py shape what it gives. The result's ``warnings``
 are the door's to emit, and its ``diff`` the door's to drop outside diff mode. This is a private module:

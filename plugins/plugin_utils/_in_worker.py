@@ -33,6 +33,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import FILE_ATTRIBUTE_OPTIONS, full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
 
@@ -51,6 +52,9 @@ LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
 # The requests sessions this worker keeps across the items of a loop (see _http.transports_kept_in).
 # A worker runs one task for one host, its loop's items one after the other, and then ends: this never
 # outlives the task.
+# The order in which AnsibleModule.set_fs_attributes_if_different sets the file attributes.
+FILE_ATTRIBUTE_ORDER = (('seuser', 'serole', 'selevel', 'setype'), ('owner',), ('group',), ('mode',), ('attributes',))
+
 KEPT_TRANSPORTS = {}
 
 # Which door a task takes, and why (for -vvv).
@@ -110,16 +114,34 @@ class WorkerDoor:
         return ProgressReporter(label, total, emit=display.display)
 
     def set_file_attributes(self, path, changed):
-        """Give ``path`` the task's file attributes through ansible.builtin.file, the code the module door uses for them."""
+        """Give ``path`` the task's file attributes through ansible.builtin.file, the code the module door uses for them.
+
+        As at the module door, a failure to set one attribute does not skip the others: when the file module
+        fails (it stops at the first), each attribute is tried on its own, in AnsibleModule's order, and the
+        failures are raised together as FileAttributeError once every one was tried.
+        """
         params = self._action._task.args
         wanted = dict((name, params[name]) for name in FILE_ATTRIBUTE_OPTIONS if params.get(name) is not None)
         if not wanted:
             return changed
-        wanted.update(path=path, state='file')
-        result = self._action._execute_module(module_name='ansible.legacy.file', module_args=wanted, task_vars=self._action.task_vars)
-        if result.get('failed'):
-            raise AnsibleActionFail(result.get('msg', 'setting the file attributes of {0} failed'.format(path)))
-        return changed or bool(result.get('changed'))
+        result = self._file_module(path, wanted)
+        if not result.get('failed'):
+            return changed or bool(result.get('changed'))
+        failures = []
+        for names in FILE_ATTRIBUTE_ORDER:
+            part = dict((name, wanted[name]) for name in names if name in wanted)
+            if not part:
+                continue
+            result = self._file_module(path, part)
+            if result.get('failed'):
+                failures.append(result.get('msg', 'setting {0} of {1} failed'.format(' and '.join(part), path)))
+            else:
+                changed = changed or bool(result.get('changed'))
+        raise FileAttributeError('; '.join(failures), changed)
+
+    def _file_module(self, path, attributes):
+        module_args = dict(attributes, path=path, state='file')
+        return self._action._execute_module(module_name='ansible.legacy.file', module_args=module_args, task_vars=self._action.task_vars)
 
 
 class InWorkerAction(ActionBase):
