@@ -53,8 +53,19 @@ LINK_REFUSED_STATUSES = (401, 403)
 
 NO_VIDEO_MESSAGE = (
     'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
-    'processed after its stop. Set wait_timeout to wait for it.'
+    'processed after its stop. {2}'
 )
+
+
+def no_video_message(conference_id, waited, wait_timeout):
+    """The ``msg`` for a conference without a listed video after ``waited`` seconds of ``wait_timeout``: what to set next."""
+    if not wait_timeout:
+        return NO_VIDEO_MESSAGE.format(conference_id, '', 'Set wait_timeout to wait for it.')
+    return NO_VIDEO_MESSAGE.format(
+        conference_id,
+        ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(waited, wait_timeout),
+        'To wait longer, raise wait_timeout ({0} s now).'.format(wait_timeout),
+    )
 
 
 class ArchiveFailure(Exception):
@@ -133,10 +144,8 @@ def archive_conference(client, file_host, conference_id, options):
         result.update(failed=True, outcome='failed', msg=error.describe())
         return result
     if not videos:
-        waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(result['waited'], wait_timeout) if wait_timeout else ''
-        result.update(
-            failed=True, outcome='no_recordings', msg=NO_VIDEO_MESSAGE.format(conference_id, waited), error_code=None, http_status=None, request_id=None
-        )
+        msg = no_video_message(conference_id, result['waited'], wait_timeout)
+        result.update(failed=True, outcome='no_recordings', msg=msg, error_code=None, http_status=None, request_id=None)
         return result
 
     writer = _Writer(directory, options.check_mode, options.new_file_mode)

@@ -17,7 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError, trimmed_ids
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 # Where a module finds its credentials when the task gives none (what the AWX credential types inject).
@@ -69,16 +69,11 @@ class DingTalkModule(AnsibleModule):
         self._token_cache = None
 
     def require_text(self, *names):
-        """Fail unless each named option (or each element of a list option), when given, holds more than white space."""
-        for name in names:
-            value = self.params.get(name)
-            if isinstance(value, list):
-                labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)]
-            else:
-                labelled = [(name, value)]
-            for label, text in labelled:
-                if text is not None and not text.strip():
-                    self.fail_json(msg='{0} must not be empty or only white space'.format(label))
+        """Trim the white space around each named id option (or each element of a list option); fail for an empty one."""
+        try:
+            self.params.update(trimmed_ids(self.params, names))
+        except InvalidOptionError as error:
+            self.fail_json(msg=str(error))
 
     def client(self, rate_limiter=None, pool_size=1):
         """Check the connection and auth options and return a DingTalkClient.

@@ -55,6 +55,8 @@ options:
     description:
       - The IDs of many conferences to bring to O(state) in one module run (batch mode).
       - A conference listed more than once is handled, and reported, once.
+      - White space around each ID is removed (DingTalk's IDs carry none), so that V(a, b), as an AWX survey or a
+        comma-separated string gives it, means V(a) and V(b). The same holds for O(conference_id) and O(union_id).
       - With O(union_id), all of them must have that host. Without it, each recording is stopped as its own owner.
       - An empty list is valid. Nothing is done then, and the task is unchanged.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports

@@ -58,6 +58,8 @@ options:
     description:
       - The IDs of many conferences to archive in one module run (batch mode).
       - A conference listed more than once is archived, and reported, once.
+      - White space around each ID is removed (DingTalk's IDs carry none), so that V(a, b), as an AWX survey or a
+        comma-separated string gives it, means V(a) and V(b). The same holds for O(conference_id) and O(union_id).
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it fails if any conference
         failed, unless O(fail_on_error=false).
     type: list
