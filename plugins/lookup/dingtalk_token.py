@@ -53,11 +53,12 @@ EXAMPLES = r"""
     dingtalk_access_token: "{{ lookup('community.dingtalk.dingtalk_token') }}"
   no_log: true
 
-- name: Use an internal app's credentials from variables, on a mainland China tenant
+# dingtalk_api_url set in the inventory to the tenant's host (https://api.dingtalk.com for mainland China):
+# the lookup reads it itself, and the module is given the same.
+- name: Use an internal app's credentials from variables of your own
   community.dingtalk.dingtalk_cloud_record:
-    api_url: https://api.dingtalk.com
-    access_token: "{{ lookup('community.dingtalk.dingtalk_token', api_url='https://api.dingtalk.com',
-                      app_key=my_app_key, app_secret=my_app_secret) }}"
+    api_url: "{{ dingtalk_api_url }}"
+    access_token: "{{ lookup('community.dingtalk.dingtalk_token', app_key=my_app_key, app_secret=my_app_secret) }}"
     conference_id: "{{ conference_id }}"
     union_id: "{{ host_union_id }}"
 

@@ -51,10 +51,7 @@ MAX_LINK_RENEWALS = 3
 # The storage host's answers that say the link is no good (OSS answers 403 "Request has expired").
 LINK_REFUSED_STATUSES = (401, 403)
 
-NO_VIDEO_MESSAGE = (
-    'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
-    'processed after its stop. {2}'
-)
+NO_VIDEO_MESSAGE = 'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being processed after its stop. {2}'
 
 
 def no_video_message(conference_id, waited, wait_timeout):

@@ -304,8 +304,9 @@ def shape_listed_conference(item):
     """Turn one entry of DingTalk's ``onGoingConfList`` into the documented conference, as shape_conference does.
 
     The list carries no recording state (None until add_record_status), and a meeting status DingTalk
-    does not document becomes None: a list entry is not acted on as the conference query is. Without a ``conferenceId`` nothing could be done with the entry, and a sweep
-    that skipped it would miss a recording: DingTalkError.
+    does not document becomes None: a list entry is not acted on as the conference query is. Without
+    a ``conferenceId`` nothing could be done with the entry, and a sweep that skipped it would miss a
+    recording: DingTalkError.
     """
     conference_id = optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
     if conference_id is None:

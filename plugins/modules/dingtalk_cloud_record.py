@@ -151,9 +151,9 @@ EXAMPLES = r"""
     small_window_position: float_right
     access_token: "{{ dingtalk_access_token }}"
 
-- name: Stop recordings on a mainland China tenant, with the token from the environment (DINGTALK_ACCESS_TOKEN)
+# On a mainland China tenant, with DINGTALK_API_URL=https://api.dingtalk.com and a token in DINGTALK_ACCESS_TOKEN
+- name: Stop recordings with the API host and the token from the environment
   community.dingtalk.dingtalk_cloud_record:
-    api_url: https://api.dingtalk.com
     conference_id: "{{ item }}"
     union_id: "{{ host_union_id }}"
   loop: "{{ conference_ids }}"

@@ -136,6 +136,7 @@ seealso:
 """
 
 EXAMPLES = r"""
+# archive_dest is a directory such as /srv/recordings; archive_group a group that exists on the host, such as records.
 - name: Stop the recording, wait for it to be processed, and archive it
   module_defaults:
     group/community.dingtalk.dingtalk:
@@ -150,7 +151,7 @@ EXAMPLES = r"""
 
     - name: Make sure the archive directory exists
       ansible.builtin.file:
-        path: /srv/recordings
+        path: "{{ archive_dest }}"
         state: directory
         mode: "0750"
 
@@ -158,12 +159,12 @@ EXAMPLES = r"""
       community.dingtalk.dingtalk_cloud_record_archive:
         conference_id: "{{ conference_id }}"
         union_id: "{{ host_union_id }}"
-        dest: /srv/recordings
+        dest: "{{ archive_dest }}"
         transcript: true
         wait_timeout: 600
         poll_interval: 15
         mode: "0640"
-        group: records
+        group: "{{ archive_group }}"
       register: archived
 
     - name: Report the files
@@ -174,7 +175,7 @@ EXAMPLES = r"""
   community.dingtalk.dingtalk_cloud_record_archive:
     conference_ids: "{{ last_week_conference_ids }}"
     union_id: "{{ host_union_id }}"
-    dest: /srv/recordings
+    dest: "{{ archive_dest }}"
     concurrency: 4
     fail_on_error: false
     access_token: "{{ dingtalk_access_token }}"

@@ -84,7 +84,7 @@ EXAMPLES = r"""
 
 - name: Write the transcript as text
   ansible.builtin.copy:
-    dest: "/srv/minutes/{{ conference_id }}.txt"
+    dest: "{{ minutes_dir }}/{{ conference_id }}.txt"
     content: |
       {% for paragraph in with_transcript.transcript %}
       {{ paragraph.nick_name }}: {{ paragraph.paragraph }}

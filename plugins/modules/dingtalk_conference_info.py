@@ -286,7 +286,9 @@ conferences:
       description: As RV(conference.meeting_status_name); V(null) with RV(conferences[].meeting_status).
       type: str
     cloud_record_status:
-      description: As RV(conference.cloud_record_status), from a query of the conference; V(null) without O(include_record_status=true) or when the query failed.
+      description:
+        - As RV(conference.cloud_record_status), from a query of the conference.
+        - V(null) without O(include_record_status=true), or when the query failed.
       type: int
     cloud_record_status_name:
       description: RV(conferences[].cloud_record_status) as a word; V(null) when that is.

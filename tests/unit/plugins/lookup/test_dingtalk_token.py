@@ -155,7 +155,8 @@ def imports_basic(path):
 
 
 # ansible-core itself imports ansible.module_utils.basic; what counts is that none of ours does.
-ours = [module.__file__ for name, module in list(sys.modules.items()) if name.startswith('ansible_collections.community.dingtalk.') and str(getattr(module, '__file__', None)).endswith('.py')]
+ours = [str(getattr(module, '__file__', None)) for name, module in list(sys.modules.items()) if name.startswith('ansible_collections.community.dingtalk.')]
+ours = [path for path in ours if path.endswith('.py')]
 print(json.dumps({'msg': message, 'python': sys.executable, 'ours': len(ours), 'importing_basic': [path for path in ours if imports_basic(path)]}))
 """
 
