@@ -162,7 +162,7 @@ demo: demo-stage
 	PATH=$(DEMO_BIN):$$PATH PYTHON=$(DEMO_BIN)/python tools/demo.sh $(DEMO_COLLECTION_DIR)
 
 emulator: demo-stage
-	$(DEMO_BIN)/python tools/emulator.py --collections-path $(DEMO_BUILD_ROOT) --bin $(DEMO_BIN) --port $(EMULATOR_PORT)
+	$(DEMO_BIN)/python tools/run_emulator.py --collections-path $(DEMO_BUILD_ROOT) --bin $(DEMO_BIN) --port $(EMULATOR_PORT)
 
 # Release checks ---------------------------------------------------------------
 

@@ -46,6 +46,8 @@ unset DINGTALK_API_URL DINGTALK_APP_KEY DINGTALK_APP_SECRET
 scenes_dir=$(mktemp -d)
 trap 'rm -rf "$scenes_dir"; scan_cleanup' EXIT
 for scene in $(python plugin_examples.py write "$scenes_dir"); do
+    # A fresh organisation has none of the tokens cached for the one before.
+    rm -rf "$DINGTALK_TOKEN_CACHE_DIR"
     end_when_started=$(python plugin_examples.py prepare "$scene" "$scenes_dir")
     watcher=
     if [ -n "$end_when_started" ]; then

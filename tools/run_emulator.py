@@ -6,7 +6,7 @@
 Prints the variables to export in another shell, so that one's own playbooks reach it as they would reach
 DingTalk (the modules and the lookup read DINGTALK_API_URL, DINGTALK_APP_KEY and DINGTALK_APP_SECRET).
 
-    python tools/emulator.py --collections-path DIR [--bin DIR] [--port 8765] [--seed tools/emulator_organisation.json]
+    python tools/run_emulator.py --collections-path DIR [--bin DIR] [--port 8765] [--seed tools/emulator_organisation.json]
 
 Stdlib only: it runs on the Python of the demo's virtualenv.
 """
@@ -74,7 +74,7 @@ def main(argv=None):
         )
     print('\nIn another shell, export these and run your playbooks (no credentials needed in them):\n')
     print('\n'.join(exports(server.url, seed['apps'][0], args.collections_path, args.bin, token_cache_dir)))
-    print('\nfor example: ansible-playbook -i localhost, docs/examples/stop_all_recordings.yml')
+    print('\nfor example: ansible-playbook -i docs/examples/inventory.yml docs/examples/stop_all_recordings.yml')
     print('State lives in memory: stop with Ctrl-C, and the next start begins afresh.', flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
