@@ -63,6 +63,9 @@ def test_play_variables_are_templated_and_used(emulator):
         'dingtalk_app_secret': trust_as_template('{{ vault_secret }}'),
         'dingtalk_api_url': emulator.url,
         'unrelated': trust_as_template('{{ undefined_variable }}'),
+        # dingtalk_* variables no option names: the lookup itself, as the docs put it in vars, and one not defined yet.
+        'dingtalk_access_token': trust_as_template("{{ lookup('community.dingtalk.dingtalk_token') }}"),
+        'dingtalk_report': trust_as_template('{{ later_result }}'),
     }
     (token,) = dingtalk_token(variables=variables)
     assert token
