@@ -130,7 +130,8 @@ class DingTalkError(Exception):
         if details:
             text = '{0} ({1})'.format(text, '; '.join(details))
         if self.advice:
-            text = '{0} {1}'.format(text, self.advice)
+            # The advice is a sentence of its own: a message without details ends the one before it.
+            text = '{0}{1} {2}'.format(text, '' if text.endswith(('.', ')')) else '.', self.advice)
         return text
 
     def as_result(self):
