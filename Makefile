@@ -67,12 +67,13 @@ MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
 MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r ' -e '\# release-check' requirements-dev.txt
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
-.PHONY: help venv stage test sanity units integration demo clean \
+.PHONY: help venv stage test sanity units integration demo demo-stage emulator clean \
 	release-checks style format shape lint docs-lint changelog-lint changelog build import-check ee-check \
 	test-$(OLD_CORE) venv-core stage-core test-core units-core integration-core module-units test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
+	@echo "make emulator     the DingTalk emulator in the foreground, with an example organisation, for your own playbooks"
 	@echo "make test         sanity, units, integration, release-checks and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
 	@echo "make release-checks   style shape lint docs-lint changelog-lint build import-check ee-check"
@@ -135,8 +136,33 @@ integration: stage
 	PYTHON=$(BIN)/python tools/with_emulator.sh $(COLLECTION_DIR) \
 		ansible-test integration --python $(PY_VERSION) --local --color no $(TARGETS)
 
-demo: stage
-	PYTHON=$(BIN)/python tools/demo.sh $(COLLECTION_DIR)
+# make demo and make emulator: a virtualenv of their own with only what they need (ansible-core, from
+# requirements-dev.txt's line, and requirements.txt), in a stage of their own.
+DEMO_VENV ?= .venv-demo
+DEMO_BIN = $(abspath $(DEMO_VENV))/bin
+DEMO_BUILD_ROOT = $(BUILD_ROOT)-demo
+DEMO_COLLECTION_DIR = $(DEMO_BUILD_ROOT)/ansible_collections/community/dingtalk
+DEMO_CORE := $(shell grep -m1 '^ansible-core' requirements-dev.txt)
+EMULATOR_PORT ?= 8765
+
+# Quick to make: the pip that runs make installs into it (pip 22.3 and later; else the virtualenv gets a pip
+# of its own), and Python compiles only what the demo imports, when it imports it.
+$(DEMO_VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "Creating $(DEMO_VENV) with $(DEMO_CORE) and requirements.txt only (once)"
+	$(PYTHON) -m venv --without-pip $(DEMO_VENV)
+	if $(PYTHON) -m pip --python $(DEMO_BIN)/python --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip --python $(DEMO_BIN)/python"; \
+	else $(DEMO_BIN)/python -m ensurepip --default-pip >/dev/null; pip="$(DEMO_BIN)/python -m pip"; fi; \
+	$$pip install --no-compile --progress-bar on '$(DEMO_CORE)' -r requirements.txt
+	touch $@
+
+demo-stage: $(DEMO_VENV)/.installed
+	$(DEMO_BIN)/python tools/stage_collection.py . $(DEMO_BUILD_ROOT) >/dev/null
+
+demo: demo-stage
+	PATH=$(DEMO_BIN):$$PATH PYTHON=$(DEMO_BIN)/python tools/demo.sh $(DEMO_COLLECTION_DIR)
+
+emulator: demo-stage
+	$(DEMO_BIN)/python tools/run_emulator.py --collections-path $(DEMO_BUILD_ROOT) --bin $(DEMO_BIN) --port $(EMULATOR_PORT)
 
 # Release checks ---------------------------------------------------------------
 
@@ -258,4 +284,4 @@ bench: venv
 	$(BIN)/python tests/benchmarks/run_benchmark.py --collections-path $(BENCH_BUILD_ROOT) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-* $(BUILD_ROOT) $(RELEASE_BUILD_ROOT) $(BUILD_ROOT)-core* $(BUILD_ROOT)-matrix $(BENCH_BUILD_ROOT)
+	rm -rf $(VENV) .venv-* $(BUILD_ROOT) $(DEMO_BUILD_ROOT) $(RELEASE_BUILD_ROOT) $(BUILD_ROOT)-core* $(BUILD_ROOT)-matrix $(BENCH_BUILD_ROOT)

@@ -18,6 +18,9 @@ description:
   - Each option can be given as a keyword argument, as an Ansible variable, or as an environment variable, in that
     order of precedence. The environment variables are the ones the collection's AWX credential types inject, so a
     C(dingtalk_api_url) set in the inventory or the play takes precedence over the credential's API URL.
+  - The lookup reads only the variables its options name below (C(dingtalk_app_key), C(dingtalk_api_url), and so on)
+    and templates no other variable, so it can sit in group or play vars as C(dingtalk_access_token), the variable
+    the modules' examples use, beside other C(dingtalk_*) variables of your own that are not defined yet.
 author:
   - community.dingtalk maintainers (@community-dingtalk)
 extends_documentation_fragment:
@@ -36,16 +39,26 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Task vars here; the same line works in group_vars or play vars, for every host, with one token request per run.
+- name: Stop a recording with a token from the lookup in vars
+  community.dingtalk.dingtalk_cloud_record:
+    access_token: "{{ dingtalk_access_token }}"
+    conference_id: "{{ conference_id }}"
+    union_id: "{{ host_union_id }}"
+  vars:
+    dingtalk_access_token: "{{ lookup('community.dingtalk.dingtalk_token') }}"
+
 - name: Get a token once, from the credentials in DINGTALK_APP_KEY and DINGTALK_APP_SECRET
   ansible.builtin.set_fact:
     dingtalk_access_token: "{{ lookup('community.dingtalk.dingtalk_token') }}"
   no_log: true
 
-- name: Use an internal app's credentials from variables, on a mainland China tenant
+# dingtalk_api_url set in the inventory to the tenant's host (https://api.dingtalk.com for mainland China):
+# the lookup reads it itself, and the module is given the same.
+- name: Use an internal app's credentials from variables of your own
   community.dingtalk.dingtalk_cloud_record:
-    api_url: https://api.dingtalk.com
-    access_token: "{{ lookup('community.dingtalk.dingtalk_token', api_url='https://api.dingtalk.com',
-                      app_key=my_app_key, app_secret=my_app_secret) }}"
+    api_url: "{{ dingtalk_api_url }}"
+    access_token: "{{ lookup('community.dingtalk.dingtalk_token', app_key=my_app_key, app_secret=my_app_secret) }}"
     conference_id: "{{ conference_id }}"
     union_id: "{{ host_union_id }}"
 
@@ -62,6 +75,9 @@ _raw:
   elements: str
 """
 
+import sys
+
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -73,8 +89,11 @@ from ansible_collections.community.dingtalk.plugins.module_utils._http import HA
 
 display = Display()
 
-# The prefix of every variable the lookup reads its options from.
-VARIABLE_PREFIX = 'dingtalk_'
+# Said in the lookup itself: ansible.module_utils.basic, which has missing_required_lib, is the module side's.
+MISSING_REQUESTS_MESSAGE = (
+    'dingtalk_token: the Python library requests is required on the controller, for the Python that runs Ansible '
+    '({0}); install it there, for example with "{0} -m pip install requests"'
+)
 
 
 class LookupModule(LookupBase):
@@ -82,10 +101,7 @@ class LookupModule(LookupBase):
         if terms:
             raise AnsibleLookupError('the dingtalk_token lookup takes no terms; give the credentials as keyword arguments, variables or environment variables')
         if not HAS_REQUESTS:
-            # Only imported here: the lookup needs nothing else of the module side.
-            from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
-
-            raise AnsibleLookupError('dingtalk_token: {0}'.format(missing_required_lib('requests')))
+            raise AnsibleLookupError(MISSING_REQUESTS_MESSAGE.format(sys.executable))
         self.set_options(var_options=self._dingtalk_variables(variables), direct=kwargs)
 
         auth = {name: self.get_option(name) for name in APP_OPTIONS + SUITE_OPTIONS}
@@ -118,9 +134,12 @@ class LookupModule(LookupBase):
         return [token]
 
     def _dingtalk_variables(self, variables):
-        """The dingtalk_* variables, templated.
+        """The variables the lookup's options name (``dingtalk_app_key``, ...), each templated; no other variable.
 
-        A lookup receives variables as written, so ``dingtalk_app_key: "{{ vault_key }}"``
-        would otherwise arrive as the template text itself.
+        A lookup receives variables as written, so ``dingtalk_app_key: "{{ vault_key }}"`` would otherwise
+        arrive as the template text itself. Any other variable is left alone: ``dingtalk_access_token``
+        is usually this very lookup (templating it would recurse), and a user's ``dingtalk_report:
+        "{{ later_result }}"`` may not be defined yet.
         """
-        return {name: self._templar.template(value) for name, value in (variables or {}).items() if name.startswith(VARIABLE_PREFIX)}
+        own = C.config.get_plugin_vars('lookup', self._load_name)
+        return {name: self._templar.template(variables[name]) for name in own if variables and name in variables}

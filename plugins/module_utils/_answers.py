@@ -35,6 +35,9 @@ IP_BLOCK_ADVICE = (
     'for what called DingTalk so often.'
 )
 
+# Every DingTalk API answers JSON, errors too: another answer is most often a web server that is not DingTalk's.
+NOT_JSON_ADVICE = 'The host may not be DingTalk\'s API: check api_url.'
+
 
 def unknown_outcome(status):
     """Whether an answer with ``status`` that we cannot read leaves open if the call was carried out.
@@ -66,12 +69,14 @@ def parse_answer(status, headers, body):
                 answer_lost=unknown_outcome(status),
                 final=True,
             )
-        raise DingTalkError(
+        not_json = DingTalkError(
             'DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
             http_status=status,
             request_id=request_id,
             answer_lost=unknown_outcome(status),
         )
+        not_json.advice = NOT_JSON_ADVICE
+        raise not_json
     if quoted(payload.get('status')) == IP_BLOCK_STATUS and 'code' not in payload:
         # Refused before it reached the API, so nothing happened, whatever the HTTP status says.
         raise DingTalkError(

@@ -54,10 +54,19 @@ MAX_LINK_RENEWALS = 3
 # The storage host's answers that say the link is no good (OSS answers 403 "Request has expired").
 LINK_REFUSED_STATUSES = (401, 403)
 
-NO_VIDEO_MESSAGE = (
-    'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being '
-    'processed after its stop. Set wait_timeout to wait for it.'
-)
+NO_VIDEO_MESSAGE = 'DingTalk lists no video for conference {0}{1}: it was not recorded, or the recording is still being processed after its stop. {2}'
+
+
+def no_video_message(conference_id, waited, wait_timeout):
+    """The ``msg`` for a conference without a listed video after ``waited`` seconds of ``wait_timeout``: what to set next."""
+    if not wait_timeout:
+        return NO_VIDEO_MESSAGE.format(conference_id, '', 'Set wait_timeout to wait for it.')
+    return NO_VIDEO_MESSAGE.format(
+        conference_id,
+        ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(waited, wait_timeout),
+        'To wait longer, raise wait_timeout ({0} s now).'.format(wait_timeout),
+    )
+
 
 ATTRIBUTES_FAILED_MESSAGE = (
     '{0} of {1} files of conference {2} are archived (see files) but could not be given every file attribute asked for; the others were set: {3}'
@@ -168,8 +177,7 @@ def archive_conference(client, file_host, conference_id, options):
         raise Refusal(error.describe(), seen._replace(outcome='failed'), error) from None
     seen = seen._replace(waited=waited)
     if not videos:
-        waited = ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(waited, wait_timeout) if wait_timeout else ''
-        raise Refusal(NO_VIDEO_MESSAGE.format(conference_id, waited), seen._replace(outcome='no_recordings'))
+        raise Refusal(no_video_message(conference_id, waited, wait_timeout), seen._replace(outcome='no_recordings'))
 
     writer = _Writer(directory, options.check_mode, options.new_file_mode)
     files = [_archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link) for video in videos]

@@ -20,8 +20,14 @@ import os
 import threading
 
 from ansible_collections.community.dingtalk.plugins.module_utils._answers import token_from_answer
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache, cache_key
+
+# DingTalk's answers to credentials it does not know: a wrong key or secret, or those of the other region's host.
+UNKNOWN_CREDENTIALS_CODES = frozenset(('invalidClientIdOrSecret', 'invalidSuiteKey', 'invalid.client'))
+# The two DingTalk hosts; an app exists on one of them only, so the credentials of one fail on the other.
+INTERNATIONAL_API_URL = DEFAULT_API_URL
+MAINLAND_CHINA_API_URL = 'https://api.dingtalk.com'
 
 APP_OPTIONS = ('app_key', 'app_secret')
 SUITE_OPTIONS = ('suite_key', 'suite_secret', 'auth_corp_id', 'suite_ticket')
@@ -189,4 +195,23 @@ class CredentialToken:
             self._token = None
 
     def _request(self):
-        return self.credentials.request_token(self._connection)
+        try:
+            return self.credentials.request_token(self._connection)
+        except DingTalkError as error:
+            if error.code in UNKNOWN_CREDENTIALS_CODES:
+                error.advice = unknown_credentials_advice(self._connection.api_url)
+            raise
+
+
+def unknown_credentials_advice(api_url):
+    """What to check when DingTalk does not know the credentials at ``api_url``: them, and the other region's host."""
+    hosts = {INTERNATIONAL_API_URL: MAINLAND_CHINA_API_URL, MAINLAND_CHINA_API_URL: INTERNATIONAL_API_URL}
+    if api_url in hosts:
+        return (
+            'Check the credentials; if they are right, the app may belong to the other region: credentials of one DingTalk '
+            'host do not work on the other, so try api_url {0} (this call went to {1}).'.format(hosts[api_url], api_url)
+        )
+    return (
+        'Check the credentials, and that api_url ({0}) is the host of your tenant\'s region: credentials of one DingTalk host '
+        'do not work on the other ({1} for international tenants, {2} for mainland China).'.format(api_url, INTERNATIONAL_API_URL, MAINLAND_CHINA_API_URL)
+    )

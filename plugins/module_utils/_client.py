@@ -125,6 +125,8 @@ class Connection:
     def _call_with_retries(self, api, method, path, body, token):
         attempt = 0
         answer_lost = False
+        started = time.monotonic()
+        slept = 0.0
         while True:
             try:
                 return self._send(api, method, path, body, token)
@@ -134,9 +136,15 @@ class Connection:
                 if throttling is not None and self.rate_limiter is not None:
                     self.rate_limiter.throttled(api, per_minute=throttling == PER_MINUTE)
                 if not error.retryable or attempt >= self.retries:
+                    if error.retryable and attempt > 0:
+                        # The back-off slept counts even where sleep is not the clock's (tests).
+                        seconds = max(time.monotonic() - started, slept)
+                        error.advice = ' '.join(filter(None, (error.advice, retries_exhausted_advice(attempt + 1, seconds, self.retries))))
                     raise
                 attempt += 1
-                self._back_off(attempt, self._backoff_seconds(attempt, throttling), api, _failure_kind(error))
+                delay = self._backoff_seconds(attempt, throttling)
+                slept += delay
+                self._back_off(attempt, delay, api, _failure_kind(error))
 
     def wait_before_retry(self, attempt, what=None):
         """Sleep the back-off before try ``attempt`` + 1 of something else this connection's retries cover (a download).
@@ -226,6 +234,11 @@ class Connection:
             return 'The answer from {0} was not HTTP'.format(self.api_url)
         through_proxy = ' through the proxy {0}'.format(self._transport.proxy_address) if self._transport.proxy else ''
         return 'The connection to {0}{1} was dropped before the answer'.format(self.api_url, through_proxy)
+
+
+def retries_exhausted_advice(attempts, seconds, retries):
+    """What a task adds to a transient failure that every attempt met: how many attempts, over how long."""
+    return 'Tried {0} times over {1:.1f} seconds (retries={2}); every attempt failed, so it is not a passing glitch.'.format(attempts, seconds, retries)
 
 
 class DingTalkClient:

@@ -40,22 +40,32 @@ ROOM_NOT_FOUND_CODE = 'roomNotFound'
 
 
 def number_or_value(value):
-    """``value`` as an int if it is a string of (a few) ASCII digits, the same number sent as a string; else unchanged."""
+    """``value`` as an int if it is a whole number sent as a float (``2.0``) or a string of (a few) ASCII digits; else unchanged."""
     if isinstance(value, str) and re.match(r'^[0-9]{1,15}$', value.strip()):
         return int(value.strip())
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
     return value
 
 
-def iso_utc_from_ms(value):
-    """An epoch in milliseconds as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, to the second); None when absent or unusable."""
+def iso_utc_from_ms(value, milliseconds=False):
+    """An epoch in milliseconds as ISO 8601 in UTC: ``YYYY-MM-DDTHH:MM:SSZ``, or with ``milliseconds``
+    ``YYYY-MM-DDTHH:MM:SS.mmmZ``; None when absent or unusable. Every time the collection returns has this form."""
     value = number_or_value(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
     try:
-        moment = datetime.datetime.fromtimestamp(value / 1000.0, tz=datetime.timezone.utc)
+        moment = datetime.datetime.fromtimestamp(int(value) // 1000, tz=datetime.timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+    if milliseconds:
+        return '{0}.{1:03d}Z'.format(moment.strftime('%Y-%m-%dT%H:%M:%S'), int(value) % 1000)
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def iso_utc_from_ms_exact(value):
+    """As iso_utc_from_ms, to the millisecond: for transcripts, whose sentences are timed to it."""
+    return iso_utc_from_ms(value, milliseconds=True)
 
 
 def optional_text(value):
@@ -159,7 +169,8 @@ def read_status(conf_info, key, names):
     return value
 
 
-# The keys of the documented conference after its ID, title and statuses.
+# The keys of the documented conference after its ID, title and statuses: the same wherever a conference
+# is returned (queried or listed); a key the call does not carry is None.
 CONFERENCE_FIELDS = (
     ('host_union_id', 'creatorId', optional_text),
     ('host_nick', 'creatorNick', optional_text),
@@ -172,6 +183,16 @@ CONFERENCE_FIELDS = (
 )
 
 
+def conference_statuses(meeting_status, record_status):
+    """The four status keys of a documented conference: each status (an int, or None when unknown) and its word."""
+    return {
+        'meeting_status': meeting_status,
+        'meeting_status_name': MEETING_STATUS_NAMES.get(meeting_status),
+        'cloud_record_status': record_status,
+        'cloud_record_status_name': CLOUD_RECORD_STATUS_NAMES.get(record_status),
+    }
+
+
 def shape_conference(conf_info, conference_id):
     """Turn DingTalk's camelCase ``confInfo`` into the documented snake_case ``conference``.
 
@@ -181,14 +202,8 @@ def shape_conference(conf_info, conference_id):
     """
     meeting_status = read_status(conf_info, 'status', MEETING_STATUS_NAMES)
     record_status = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
-    conference = {
-        'conference_id': optional_text(conf_info.get('conferenceId')) or conference_id,
-        'title': optional_text(conf_info.get('title')),
-        'meeting_status': meeting_status,
-        'meeting_status_name': MEETING_STATUS_NAMES[meeting_status],
-        'cloud_record_status': record_status,
-        'cloud_record_status_name': CLOUD_RECORD_STATUS_NAMES[record_status],
-    }
+    conference = {'conference_id': optional_text(conf_info.get('conferenceId')) or conference_id, 'title': optional_text(conf_info.get('title'))}
+    conference.update(conference_statuses(meeting_status, record_status))
     conference.update(shape_fields(conf_info, CONFERENCE_FIELDS))
     return conference
 
@@ -287,28 +302,20 @@ def known_meeting_status(value):
     return value if value in MEETING_STATUS_NAMES and not isinstance(value, bool) else None
 
 
-# The keys of a listed conference after its ID.
-LISTED_CONFERENCE_FIELDS = (
-    ('title', 'title', optional_text),
-    ('room_code', 'roomCode', optional_text),
-    ('status', 'status', known_meeting_status),
-    ('creator_union_id', 'creatorId', optional_text),
-    ('creator_nick', 'creatorNick', optional_text),
-    ('start_time', 'startTime', iso_utc_from_ms),
-)
-
-
 def shape_listed_conference(item):
-    """Turn one entry of DingTalk's ``onGoingConfList`` into the documented snake_case shape.
+    """Turn one entry of DingTalk's ``onGoingConfList`` into the documented conference, as shape_conference does.
 
-    Without a ``conferenceId`` nothing could be done with the entry, and a sweep
-    that skipped it would miss a recording: DingTalkError.
+    The list carries no recording state (None until add_record_status), and a meeting status DingTalk
+    does not document becomes None: a list entry is not acted on as the conference query is. Without
+    a ``conferenceId`` nothing could be done with the entry, and a sweep that skipped it would miss a
+    recording: DingTalkError.
     """
     conference_id = optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
     if conference_id is None:
         raise DingTalkError('DingTalk listed an ongoing conference without a conferenceId: {0!r}'.format(item)[:300], http_status=200)
-    conference = {'conference_id': conference_id}
-    conference.update(shape_fields(item, LISTED_CONFERENCE_FIELDS))
+    conference = {'conference_id': conference_id, 'title': optional_text(item.get('title'))}
+    conference.update(conference_statuses(known_meeting_status(item.get('status')), None))
+    conference.update(shape_fields(item, CONFERENCE_FIELDS))
     return conference
 
 
@@ -359,7 +366,7 @@ def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFA
 def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY, progress=None):
     """Query each conference, ``concurrency`` at a time (within the client's rate limiter), for its recording.
 
-    Sets ``cloud_record_status`` and ``cloud_record_owner_union_id`` on each
+    Sets ``cloud_record_status``, its ``_name`` and ``cloud_record_owner_union_id`` on each
     conference dict (None where the query failed) and returns the failed ones
     as ``[(conference_id, DingTalkError)]``, in list order. ``progress`` (None:
     silent) is told of each query as it ends: ``progress.item_done(changed, failed)``.
@@ -370,6 +377,7 @@ def add_record_status(client, conferences, concurrency=DEFAULT_CONCURRENCY, prog
         try:
             conf_info = client.get_conference(conference['conference_id'])
             conference['cloud_record_status'] = read_status(conf_info, 'cloudRecordStatus', CLOUD_RECORD_STATUS_NAMES)
+            conference['cloud_record_status_name'] = CLOUD_RECORD_STATUS_NAMES[conference['cloud_record_status']]
         except DingTalkError as error:
             _tell(progress, failed=True)
             return conference['conference_id'], error

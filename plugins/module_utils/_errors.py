@@ -131,7 +131,8 @@ class DingTalkError(Exception):
         if details:
             text = '{0} ({1})'.format(text, '; '.join(details))
         if self.advice:
-            text = '{0} {1}'.format(text, self.advice)
+            # The advice is a sentence of its own: a message without details ends the one before it.
+            text = '{0}{1} {2}'.format(text, '' if text.endswith(('.', ')')) else '.', self.advice)
         return text
 
     def as_result(self):
@@ -242,6 +243,26 @@ def validate_api_url(api_url, allow_plain_http=False):
     if plain_http_refused(api_url, allow_plain_http):
         raise InvalidOptionError(PLAIN_HTTP_REFUSED.format(api_url))
     return api_url
+
+
+def trimmed_ids(options, names):
+    """``{name: value}`` for the id options ``names`` of ``options`` (a single id or a list of them), each id without
+    the white space around it; raise InvalidOptionError for one that is empty or only white space.
+
+    DingTalk's ids carry no white space, while an AWX survey's ``a, b`` or a pasted id brings some. Every door
+    calls this before any other check of its options.
+    """
+    trimmed = {}
+    for name in names:
+        value = options.get(name)
+        if value is None:
+            continue
+        labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)] if isinstance(value, list) else [(name, value)]
+        for label, text in labelled:
+            if not str(text).strip():
+                raise InvalidOptionError('{0} must not be empty or only white space'.format(label))
+        trimmed[name] = [str(element).strip() for element in value] if isinstance(value, list) else str(value).strip()
+    return trimmed
 
 
 def is_sendable_token(value):

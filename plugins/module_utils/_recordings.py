@@ -21,6 +21,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     iso_utc_from_ms,
+    iso_utc_from_ms_exact,
     optional_count,
     optional_text,
     poll_until,
@@ -68,21 +69,22 @@ VIDEO_FIELDS = (
     ('start_time', 'startTime', iso_utc_from_ms),
     ('end_time', 'endTime', iso_utc_from_ms),
 )
-# A paragraph of getTexts as the documented one (its sentences aside); the per-word timings are left out.
+# A paragraph of getTexts as the documented one (its sentences aside); the per-word timings are left out. Its times
+# keep DingTalk's milliseconds, which tell apart sentences of one second.
 PARAGRAPH_FIELDS = (
     ('record_id', 'recordId', optional_text),
     ('union_id', 'unionId', optional_text),
     ('nick_name', 'nickName', optional_text),
     ('paragraph', 'paragraph', optional_text),
-    ('start_time_ms', 'startTime', optional_count),
-    ('end_time_ms', 'endTime', optional_count),
+    ('start_time', 'startTime', iso_utc_from_ms_exact),
+    ('end_time', 'endTime', iso_utc_from_ms_exact),
     ('status', 'status', optional_count),
 )
 SENTENCE_FIELDS = (
     ('sentence', 'sentence', optional_text),
     ('union_id', 'unionId', optional_text),
-    ('start_time_ms', 'startTime', optional_count),
-    ('end_time_ms', 'endTime', optional_count),
+    ('start_time', 'startTime', iso_utc_from_ms_exact),
+    ('end_time', 'endTime', iso_utc_from_ms_exact),
 )
 
 

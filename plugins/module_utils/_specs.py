@@ -46,7 +46,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
     validate_listing_options,
     validate_wait_options,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError, trimmed_ids
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
 
 # Where a module finds its credentials when the task gives none (what the AWX credential types inject).
@@ -105,23 +105,10 @@ def full_argument_spec(spec):
 
 
 def check_task_options(spec, params):
-    """Raise InvalidOptionError for the first unusable option of a validated ``params``; before any call."""
-    require_text(params, *spec.text_options)
+    """Trim the id options of a validated ``params`` in place; raise InvalidOptionError for the first unusable option; before any call."""
+    params.update(trimmed_ids(params, spec.text_options))
     if spec.check is not None:
         spec.check(params)
-
-
-def require_text(params, *names):
-    """Raise InvalidOptionError unless each named option (or each element of a list option), when given, holds more than white space."""
-    for name in names:
-        value = params.get(name)
-        if isinstance(value, list):
-            labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)]
-        else:
-            labelled = [(name, value)]
-        for label, text in labelled:
-            if text is not None and not text.strip():
-                raise InvalidOptionError('{0} must not be empty or only white space'.format(label))
 
 
 def auth_options(params, environ, on_secret):

@@ -59,6 +59,8 @@ options:
     description:
       - The IDs of many conferences to bring to O(state) in one module run (batch mode).
       - A conference listed more than once is handled, and reported, once.
+      - White space around each ID is removed (DingTalk's IDs carry none), so that V(a, b), as an AWX survey or a
+        comma-separated string gives it, means V(a) and V(b). The same holds for O(conference_id) and O(union_id).
       - With O(union_id), all of them must have that host. Without it, each recording is stopped as its own owner.
       - An empty list is valid. Nothing is done then, and the task is unchanged.
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it reports
@@ -153,9 +155,9 @@ EXAMPLES = r"""
     small_window_position: float_right
     access_token: "{{ dingtalk_access_token }}"
 
-- name: Stop recordings on a mainland China tenant, with the token from the environment (DINGTALK_ACCESS_TOKEN)
+# On a mainland China tenant, with DINGTALK_API_URL=https://api.dingtalk.com and a token in DINGTALK_ACCESS_TOKEN
+- name: Stop recordings with the API host and the token from the environment
   community.dingtalk.dingtalk_cloud_record:
-    api_url: https://api.dingtalk.com
     conference_id: "{{ item }}"
     union_id: "{{ host_union_id }}"
   loop: "{{ conference_ids }}"

@@ -58,6 +58,8 @@ options:
     description:
       - The IDs of many conferences to archive in one module run (batch mode).
       - A conference listed more than once is archived, and reported, once.
+      - White space around each ID is removed (DingTalk's IDs carry none), so that V(a, b), as an AWX survey or a
+        comma-separated string gives it, means V(a) and V(b). The same holds for O(conference_id) and O(union_id).
       - The module then returns RV(results), one entry per conference, and RV(outcomes); it fails if any conference
         failed, unless O(fail_on_error=false).
       - Without O(union_id) the conferences may have different hosts.
@@ -156,6 +158,7 @@ seealso:
 """
 
 EXAMPLES = r"""
+# archive_dest is a directory such as /srv/recordings; archive_group a group that exists on the host, such as records.
 - name: Stop the recording, wait for it to be processed, and archive it
   module_defaults:
     group/community.dingtalk.dingtalk:
@@ -170,7 +173,7 @@ EXAMPLES = r"""
 
     - name: Make sure the archive directory exists
       ansible.builtin.file:
-        path: /srv/recordings
+        path: "{{ archive_dest }}"
         state: directory
         mode: "0750"
 
@@ -178,12 +181,12 @@ EXAMPLES = r"""
       community.dingtalk.dingtalk_cloud_record_archive:
         conference_id: "{{ conference_id }}"
         union_id: "{{ host_union_id }}"
-        dest: /srv/recordings
+        dest: "{{ archive_dest }}"
         transcript: true
         wait_timeout: 600
         poll_interval: 15
         mode: "0640"
-        group: records
+        group: "{{ archive_group }}"
       register: archived
 
     - name: Report the files
@@ -193,7 +196,7 @@ EXAMPLES = r"""
 - name: Archive last week's meetings in one run, each conference's recordings read as their owner
   community.dingtalk.dingtalk_cloud_record_archive:
     conference_ids: "{{ last_week_conference_ids }}"
-    dest: /srv/recordings
+    dest: "{{ archive_dest }}"
     concurrency: 4
     fail_on_error: false
     access_token: "{{ dingtalk_access_token }}"

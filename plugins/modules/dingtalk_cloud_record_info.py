@@ -88,7 +88,7 @@ EXAMPLES = r"""
 
 - name: Write the transcript as text
   ansible.builtin.copy:
-    dest: "/srv/minutes/{{ conference_id }}.txt"
+    dest: "{{ minutes_dir }}/{{ conference_id }}.txt"
     content: |
       {% for paragraph in with_transcript.transcript %}
       {{ paragraph.nick_name }}: {{ paragraph.paragraph }}
@@ -188,25 +188,27 @@ transcript:
       description: What was said.
       type: str
       sample: Let us start with the quarterly numbers.
-    start_time_ms:
-      description: When the paragraph starts, in milliseconds, as DingTalk gives it (C(startTime)).
-      type: int
-      sample: 1772443805000
-    end_time_ms:
-      description: When the paragraph ends, in milliseconds, as DingTalk gives it (C(endTime)).
-      type: int
-      sample: 1772443811000
+    start_time:
+      description:
+        - When the paragraph starts, in UTC, as ISO 8601 to the millisecond (from C(startTime), milliseconds since the
+          epoch). Transcript times keep their milliseconds, which tell sentences of one second apart.
+      type: str
+      sample: "2026-03-02T09:30:05.000Z"
+    end_time:
+      description: When the paragraph ends, in UTC, as ISO 8601 to the millisecond (from C(endTime)).
+      type: str
+      sample: "2026-03-02T09:30:11.000Z"
     status:
       description: The paragraph's C(status) as DingTalk gives it.
       type: int
       sample: 0
     sentences:
       description:
-        - The paragraph's sentences (C(sentenceList)), each with C(sentence), C(union_id), C(start_time_ms) and
-          C(end_time_ms). The per-word timings are left out.
+        - The paragraph's sentences (C(sentenceList)), each with C(sentence), C(union_id), C(start_time) and
+          C(end_time) (ISO 8601 in UTC, to the millisecond). The per-word timings are left out.
       type: list
       elements: dict
-      sample: [{"sentence": "Let us start.", "union_id": "host-union-0001", "start_time_ms": 1772443805000, "end_time_ms": 1772443806500}]
+      sample: [{"sentence": "Let us start.", "union_id": "host-union-0001", "start_time": "2026-03-02T09:30:05.000Z", "end_time": "2026-03-02T09:30:06.500Z"}]
 error_code:
   description: The DingTalk error code of a failed call, for example V(resourceClose).
   returned: when a DingTalk call failed

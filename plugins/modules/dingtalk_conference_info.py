@@ -139,8 +139,8 @@ EXAMPLES = r"""
 
 - name: Report the meetings being recorded, and by whom
   ansible.builtin.debug:
-    msg: "{{ item.title }} ({{ item.conference_id }}), hosted by {{ item.creator_nick }}, recorded by {{ item.cloud_record_owner_union_id }}"
-  loop: "{{ ongoing.conferences | selectattr('cloud_record_status', 'in', [1, 2]) }}"
+    msg: "{{ item.title }} ({{ item.conference_id }}), hosted by {{ item.host_nick }}, recorded by {{ item.cloud_record_owner_union_id }}"
+  loop: "{{ ongoing.conferences | selectattr('cloud_record_status_name', 'in', ['recording', 'paused']) }}"
   loop_control:
     label: "{{ item.conference_id }}"
 
@@ -257,7 +257,16 @@ conference:
 conferences:
   description:
     - Every ongoing conference of the organisation (not yet ended), in DingTalk's order.
-    - Keys DingTalk leaves out of its answer are V(null).
+    - Each has the keys of RV(conference), so that one expression filters a listed conference and a queried one.
+      Keys that the list does not carry are V(null) (RV(conference.active_participants),
+      RV(conference.external_link_url), and without O(include_record_status=true) the recording state), as are keys
+      DingTalk leaves out of its answer.
+    - RV(conferences[].meeting_status) and RV(conferences[].meeting_status_name) are V(null) for a status DingTalk
+      does not document.
+    - RV(conferences[].cloud_record_status), RV(conferences[].cloud_record_status_name) and
+      RV(conferences[].cloud_record_owner_union_id) come from a query of each conference, with
+      O(include_record_status=true); they are V(null) without it, and for a conference whose query failed (the task
+      then fails and says why).
     - On failure, the conferences listed (and queried) before it.
   returned: without O(conference_id)
   type: list
@@ -265,60 +274,64 @@ conferences:
   version_added: 0.1.0
   contains:
     conference_id:
-      description: The ID of the conference (C(conferenceId)).
+      description: As RV(conference.conference_id).
       type: str
-      sample: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
     title:
-      description: The meeting's title (C(title)).
+      description: As RV(conference.title).
       type: str
-      sample: Weekly compliance review
-    room_code:
-      description: The meeting's room code (C(roomCode)).
-      type: str
-      sample: "512345678"
-    status:
-      description:
-        - The meeting status (C(status)). V(0) initializing, V(2) in progress; V(null) for a value DingTalk does not
-          document.
+    meeting_status:
+      description: As RV(conference.meeting_status); V(null) for a status DingTalk does not document.
       type: int
-      sample: 2
-    creator_union_id:
-      description: The C(unionId) of the meeting's creator (C(creatorId)).
+    meeting_status_name:
+      description: As RV(conference.meeting_status_name); V(null) with RV(conferences[].meeting_status).
       type: str
-      sample: host-union-0001
-    creator_nick:
-      description: The display name of the meeting's creator (C(creatorNick)).
-      type: str
-      sample: Li Lei
-    start_time:
-      description: When the meeting started, in UTC, as ISO 8601 to the second (from C(startTime)).
-      type: str
-      sample: "2026-03-02T09:30:00Z"
     cloud_record_status:
       description:
-        - The cloud recording status (C(cloudRecordStatus) of the conference's query). V(0) not recording,
-          V(1) recording, V(2) paused, V(3) finished.
-        - V(null) when the query of this conference failed (the task fails and says why).
+        - As RV(conference.cloud_record_status), from a query of the conference.
+        - V(null) without O(include_record_status=true), or when the query failed.
       type: int
-      returned: when O(include_record_status=true)
-      sample: 1
-    cloud_record_owner_union_id:
-      description:
-        - The C(unionId) of the user who started the cloud recording (C(cloudRecordOwnerUnionId)); V(null) when
-          DingTalk names nobody.
+    cloud_record_status_name:
+      description: RV(conferences[].cloud_record_status) as a word; V(null) when that is.
       type: str
-      returned: when O(include_record_status=true)
-      sample: host-union-0001
+    host_union_id:
+      description: As RV(conference.host_union_id).
+      type: str
+    host_nick:
+      description: As RV(conference.host_nick).
+      type: str
+    cloud_record_owner_union_id:
+      description: As RV(conference.cloud_record_owner_union_id), from a query of the conference; V(null) without O(include_record_status=true).
+      type: str
+    start_time:
+      description: As RV(conference.start_time).
+      type: str
+    end_time:
+      description: As RV(conference.end_time); the list holds only ongoing conferences, so usually V(null).
+      type: str
+    active_participants:
+      description: Always V(null), the list does not carry it; RV(conference.active_participants) of a query does.
+      type: int
+    room_code:
+      description: As RV(conference.room_code).
+      type: str
+    external_link_url:
+      description: Always V(null), the list does not carry it; RV(conference.external_link_url) of a query does.
+      type: str
   sample:
     - conference_id: 5d2ac8d6-1d8c-4b0a-9d0b-0d7c7e8f9a10
       title: Weekly compliance review
-      room_code: "512345678"
-      status: 2
-      creator_union_id: host-union-0001
-      creator_nick: Li Lei
-      start_time: "2026-03-02T09:30:00Z"
+      meeting_status: 2
+      meeting_status_name: in_progress
       cloud_record_status: 1
+      cloud_record_status_name: recording
+      host_union_id: host-union-0001
+      host_nick: Li Lei
       cloud_record_owner_union_id: host-union-0001
+      start_time: "2026-03-02T09:30:00Z"
+      end_time: null
+      active_participants: null
+      room_code: "512345678"
+      external_link_url: null
 waited:
   description:
     - Seconds from the start of the first query to the last answer.

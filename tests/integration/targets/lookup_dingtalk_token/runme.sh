@@ -48,6 +48,8 @@ printf 'explicit_access_token: %s\n' "$(admin mint-token "$DINGTALK_APP_KEY")" >
 playbook env_auth.yml -e conference_id=conf-env-precedence -e @"$token_vars"
 rm -f "$token_vars"
 unset DINGTALK_API_URL DINGTALK_APP_KEY DINGTALK_APP_SECRET
+# The lookup in play vars as dingtalk_access_token, with an undefined dingtalk_* variable beside it (its own app).
+playbook vars_pattern.yml --forks 10
 
 # The credentials, the wrong secrets auth.yml tries, and every token the emulator issued.
 scan_for_secrets --label lookup_dingtalk_token --secrets-file vars/credentials.yml --secrets-file auth.yml \

@@ -334,6 +334,9 @@ def test_waiting_ends_at_wait_timeout_with_a_clear_failure(emulator, tmp_path):
     result = archive(emulator, tmp_path, wait_timeout=12, poll_interval=5, sleep=clock.sleep, clock=clock)
     assert (result['failed'], result['outcome']) == (True, 'no_recordings')
     assert 'DingTalk lists no video for conference {0} after waiting 12.0 seconds (wait_timeout=12)'.format(CONFERENCE) in result['msg']
+    # Already waiting: the advice is to wait longer, with the value in force, not to start waiting.
+    assert result['msg'].endswith('To wait longer, raise wait_timeout (12 s now).')
+    assert 'Set wait_timeout' not in result['msg']
     assert clock.sleeps == [5, 5, 2]
     assert os.listdir(str(tmp_path)) == []
 

@@ -16,6 +16,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     StaticToken,
     SuiteCredentials,
     credentials_from_options,
+    unknown_credentials_advice,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
@@ -113,3 +114,29 @@ def test_rejected_static_token_is_discarded_from_the_cache(emulator, tmp_path):
         client.get_conference('conf-1')
     assert not os.path.exists(os.path.join(str(tmp_path), key + '.json'))
     assert len(emulator.requests_log('conference.get')) == 1
+
+
+@pytest.mark.parametrize(
+    'credentials',
+    [AppCredentials('ding-app', 'wrong-secret-5e1'), SuiteCredentials('suite-1', 'wrong-secret-5e1', 'corp-1', 'ticket-1')],
+    ids=['internal app', 'third-party app'],
+)
+def test_unknown_credentials_suggest_the_other_regions_host(emulator, credentials):
+    emulator.add_suite(suite_key='suite-1', suite_secret='suite-secret', suite_ticket='ticket-1', corp_ids=['corp-1'])
+    with pytest.raises(DingTalkError) as caught:
+        CredentialToken(Connection(api_url=emulator.url, retries=0), credentials).get()
+    message = caught.value.describe()
+    assert caught.value.code in ('invalidClientIdOrSecret', 'invalidSuiteKey')
+    # A host that is neither of DingTalk's (here the emulator): both are named, and the one the call went to.
+    assert 'api_url ({0})'.format(emulator.url) in message
+    assert 'https://api.dingtalk.io for international tenants, https://api.dingtalk.com for mainland China' in message
+    assert 'wrong-secret-5e1' not in message
+
+
+@pytest.mark.parametrize(
+    'api_url, other',
+    [('https://api.dingtalk.io', 'https://api.dingtalk.com'), ('https://api.dingtalk.com', 'https://api.dingtalk.io')],
+)
+def test_unknown_credentials_on_a_dingtalk_host_suggest_the_other_one(api_url, other):
+    advice = unknown_credentials_advice(api_url)
+    assert 'try api_url {0} (this call went to {1})'.format(other, api_url) in advice

@@ -398,3 +398,33 @@ def test_no_notice_for_a_call_that_is_not_retried(emulator):
     with pytest.raises(DingTalkError):
         client.get_conference('conf-1')
     assert notices == []
+
+
+def test_a_transient_error_met_by_every_attempt_says_how_many_over_how_long(emulator):
+    emulator.add_conference('conf-1')
+    emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 4})
+    sleep = RecordedSleep()
+    with pytest.raises(DingTalkError) as caught:
+        make_client(emulator, retries=3, sleep=sleep).get_conference('conf-1')
+    assert len(emulator.requests_log('conference.get')) == 4
+    message = caught.value.describe()
+    assert message.startswith('DingTalk error systemError: ')
+    assert 'Tried 4 times over {0:.1f} seconds (retries=3)'.format(sum(sleep.delays)) in message
+
+
+def test_a_failure_that_was_not_retried_says_nothing_of_attempts(emulator):
+    emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 1})
+    with pytest.raises(DingTalkError) as caught:
+        make_client(emulator, retries=0).get_conference('conf-1')
+    assert 'Tried' not in caught.value.describe()
+
+
+def test_a_web_server_that_is_not_dingtalk_says_check_api_url(emulator):
+    # The recordings' file host: a real web server on loopback that is not DingTalk's API.
+    file_host_url = emulator.recordings_config()['file_host_url']
+    client = DingTalkClient(Connection(api_url=file_host_url, retries=0, sleep=RecordedSleep()), StaticToken(emulator.mint_token()))
+    with pytest.raises(DingTalkError) as caught:
+        client.get_conference('conf-1')
+    message = caught.value.describe()
+    assert 'not a JSON object' in message
+    assert message.endswith('check api_url.')

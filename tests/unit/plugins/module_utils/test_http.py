@@ -275,7 +275,9 @@ def test_a_connection_dropped_after_the_request_is_retried_and_may_have_been_car
         with pytest.raises(DingTalkError) as caught:
             DingTalkClient(Connection(api_url='http://' + server.address, retries=2, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
         assert (server.connections, len(sleep.delays)) == (3, 2)
-    assert caught.value.describe() == 'The connection to http://{0} was dropped before the answer'.format(server.address)
+    assert caught.value.describe() == 'The connection to http://{0} was dropped before the answer. Tried 3 times over {1:.1f} seconds (retries=2); {2}'.format(
+        server.address, sum(sleep.delays), 'every attempt failed, so it is not a passing glitch.'
+    )
     assert caught.value.answer_lost is True
 
 

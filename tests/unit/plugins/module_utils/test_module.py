@@ -15,6 +15,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError, trimmed_ids
 from ansible_collections.community.dingtalk.plugins.modules import dingtalk_conference_info
 
 try:
@@ -104,3 +105,27 @@ def test_disabled_certificate_checks_on_https_warn_once(emulator, capsys, https,
     assert result['conference']['conference_id'] == 'conf-1'
     # ansible-core 2.19 gives warnings as objects, earlier versions as text: count them in the result as printed.
     assert json.dumps(result['warnings']).count('TLS certificate verification is disabled (validate_certs=false)') == 1
+
+
+def test_white_space_around_an_id_is_removed_before_any_call(emulator, capsys):
+    emulator.add_conference('conf-1')
+    result, _printed = run_conference_info(capsys, api_url=emulator.url, access_token=emulator.mint_token(), conference_id=' conf-1\n')
+    assert result['conference']['conference_id'] == 'conf-1'
+    assert [call['path'].rsplit('/', 1)[1] for call in emulator.requests_log('conference.get')] == ['conf-1']
+
+
+@pytest.mark.parametrize(
+    'options, expected',
+    [
+        ({'conference_ids': ['a', ' b', 'c\t'], 'union_id': ' u '}, {'conference_ids': ['a', 'b', 'c'], 'union_id': 'u'}),
+        ({'conference_ids': [], 'union_id': None}, {'conference_ids': []}),
+    ],
+)
+def test_trimmed_ids(options, expected):
+    assert trimmed_ids(options, ('conference_ids', 'union_id')) == expected
+
+
+@pytest.mark.parametrize('options, label', [({'conference_ids': ['a', '  ']}, r'conference_ids\[1\]'), ({'union_id': '\t'}, 'union_id')])
+def test_an_id_of_white_space_only_is_refused_naming_the_option(options, label):
+    with pytest.raises(InvalidOptionError, match='^{0} must not be empty or only white space$'.format(label)):
+        trimmed_ids(options, ('conference_ids', 'union_id'))

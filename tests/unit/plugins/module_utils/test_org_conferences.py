@@ -18,6 +18,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     ListingError,
+    get_conference_info,
     list_ongoing_conferences,
     org_conferences_info,
     shape_listed_conference,
@@ -59,18 +60,28 @@ def test_every_page_is_followed_and_each_conference_shaped(emulator):
     ids = ['first'] + add_conferences(emulator, 44)
     conferences = list_ongoing_conferences(client_for(emulator), page_size=20)
     assert [conference['conference_id'] for conference in conferences] == ids
+    # The keys of a queried conference (shape_conference), those the list does not carry null.
     assert conferences[0] == {
         'conference_id': 'first',
         'title': 'Board meeting',
-        'room_code': '512345678',
-        'status': 2,
-        'creator_union_id': 'host-first',
-        'creator_nick': 'Li Lei',
+        'meeting_status': 2,
+        'meeting_status_name': 'in_progress',
+        'cloud_record_status': None,
+        'cloud_record_status_name': None,
+        'host_union_id': 'host-first',
+        'host_nick': 'Li Lei',
+        'cloud_record_owner_union_id': None,
         'start_time': '2026-03-02T09:30:00Z',
+        'end_time': None,
+        'active_participants': None,
+        'room_code': '512345678',
+        'external_link_url': None,
     }
+    queried = get_conference_info(client_for(emulator), 'first')
+    assert list(conferences[0]) == list(queried)
     # Conferences seeded without them carry the emulator's own room code and nick, as a real one always has.
     seeded = emulator.conference(ids[1])
-    assert (conferences[1]['room_code'], conferences[1]['creator_nick']) == (seeded['room_code'], seeded['creator_nick'])
+    assert (conferences[1]['room_code'], conferences[1]['host_nick']) == (seeded['room_code'], seeded['creator_nick'])
     calls = emulator.requests_log(LIST_API)
     assert [call['query'].get('maxResults') for call in calls] == ['20', '20', '20']
     assert 'nextToken' not in calls[0]['query']
@@ -154,17 +165,17 @@ def test_answers_that_cannot_be_followed_fail(emulator, body, message):
 
 def test_listed_fields_dingtalk_sends_in_other_forms():
     shaped = shape_listed_conference({'conferenceId': 12345, 'status': '0', 'startTime': 'soon', 'title': ''})
-    assert shaped == {
+    assert {key: value for key, value in shaped.items() if value is not None} == {
         'conference_id': '12345',
-        'title': None,
-        'room_code': None,
-        'status': 0,
-        'creator_union_id': None,
-        'creator_nick': None,
-        'start_time': None,
+        'meeting_status': 0,
+        'meeting_status_name': 'initializing',
     }
-    assert shape_listed_conference({'conferenceId': 'a', 'status': 7})['status'] is None
-    assert shape_listed_conference({'conferenceId': 'a', 'status': True})['status'] is None
+    # A whole number sent as a float is the int, as in a queried conference.
+    listed_as_float = shape_listed_conference({'conferenceId': 'a', 'status': 2.0})
+    assert (listed_as_float['meeting_status'], type(listed_as_float['meeting_status']), listed_as_float['meeting_status_name']) == (2, int, 'in_progress')
+    for unknown in (7, True, 2.5):
+        shaped = shape_listed_conference({'conferenceId': 'a', 'status': unknown})
+        assert (shaped['meeting_status'], shaped['meeting_status_name']) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -196,6 +207,7 @@ def test_record_status_and_owner_of_each_conference(emulator):
     by_id = {conference['conference_id']: conference for conference in result['conferences']}
     assert list(by_id) == ['recording', 'paused', 'idle'] + ids
     assert (by_id['recording']['cloud_record_status'], by_id['recording']['cloud_record_owner_union_id']) == (1, 'owner-1')
+    assert by_id['recording']['cloud_record_status_name'] == 'recording'
     assert (by_id['paused']['cloud_record_status'], by_id['paused']['cloud_record_owner_union_id']) == (2, 'owner-2')
     assert (by_id['idle']['cloud_record_status'], by_id['idle']['cloud_record_owner_union_id']) == (0, None)
     queried = sorted(call['path'].rsplit('/', 1)[1] for call in emulator.requests_log('conference.get'))
@@ -206,7 +218,7 @@ def test_without_record_status_only_the_list_is_called(emulator):
     add_conferences(emulator, 3)
     result = result_of(org_conferences_info, client_for(emulator))
     assert len(result['conferences']) == 3
-    assert all('cloud_record_status' not in conference for conference in result['conferences'])
+    assert all(conference['cloud_record_status'] is None and conference['cloud_record_status_name'] is None for conference in result['conferences'])
     assert emulator.requests_log('conference.get') == []
 
 

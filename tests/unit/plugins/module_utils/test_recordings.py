@@ -108,10 +108,10 @@ def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
         'union_id': HOST,
         'nick_name': 'Li Lei',
         'paragraph': 'p0',
-        'start_time_ms': 1000,
-        'end_time_ms': 2000,
+        'start_time': '1970-01-01T00:00:01.000Z',
+        'end_time': '1970-01-01T00:00:02.000Z',
         'status': 0,
-        'sentences': [{'sentence': 'p0', 'union_id': HOST, 'start_time_ms': 1000, 'end_time_ms': 2000}],
+        'sentences': [{'sentence': 'p0', 'union_id': HOST, 'start_time': '1970-01-01T00:00:01.000Z', 'end_time': '1970-01-01T00:00:02.000Z'}],
     }
     calls = emulator.requests_log(api='cloudRecord.getTexts')
     assert [call['query'] for call in calls] == [

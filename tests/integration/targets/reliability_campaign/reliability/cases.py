@@ -74,7 +74,9 @@ EXPECTED = {
 FOREIGN_CODE = 'recordStopPermissionError'
 MAYBE_DONE = 'may have carried it out anyway'
 
-HOSTILE_IDS = HOSTILE_CONFERENCE_IDS
+# The modules remove white space around an ID (DingTalk's IDs carry none; AWX survey answers may), so an ID with
+# it would reach DingTalk as another conference: the campaign sends the others; the client's unit tests send all.
+HOSTILE_IDS = tuple(conference_id for conference_id in HOSTILE_CONFERENCE_IDS if conference_id == conference_id.strip())
 HOSTILE_UNION_IDS = ('host\r\nX-Injected: 1', 'host\nx-acs-dingtalk-access-token: stolen', '"}, "unionId": "other', 'ü host \U0001f3a5')
 
 
