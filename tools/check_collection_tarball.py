@@ -24,6 +24,7 @@ MANIFESTS = {'MANIFEST.json', 'FILES.json'}
 REQUIRED = (
     'README.md',
     'COPYING',
+    'LICENSES/GPL-3.0-or-later.txt',
     'requirements.txt',
     'meta/runtime.yml',
     'meta/execution-environment.yml',

@@ -12,6 +12,7 @@ class ModuleDocFragment:
 
     DOCUMENTATION = r"""
 requirements:
+  - python >= 3.8 where the plugin runs (ansible-core 2.16 and 2.17 also run modules on Python 2.7, 3.6 and 3.7, which this collection does not support)
   - requests >= 2.28.2 (where the plugin runs; for a lookup, that is the controller)
 options:
   api_url:

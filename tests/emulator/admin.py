@@ -208,20 +208,17 @@ class EmulatorAdmin(_AdminClient):
         return self.get('stats')
 
     def settle(self, timeout=10):
-        """Wait until no API call is being answered (a delayed one, say), for at most ``timeout`` seconds."""
+        """Wait until no API call is being answered (a delayed one, say), for at most ``timeout`` seconds.
+
+        A call is logged and counted before its answer goes out, so a client that has its answer needs no
+        wait; this is for calls still under way, such as one whose client gave up waiting for a delayed answer.
+        """
         deadline = time.monotonic() + timeout
         while self.stats()['in_flight'] and time.monotonic() < deadline:
             time.sleep(0.005)
 
-    def settled_stats(self, timeout=10):
-        """The statistics once the calls still being answered are counted in them (see requests_log)."""
-        self.settle(timeout)
-        return self.stats()
-
-    def requests_log(self, api=None, since=None, settle_timeout=10):
-        """The request log (of one API, after sequence number ``since``), once the calls still being answered are in it."""
-        # A call is logged just after its answer is written: a client that has its answer may be a moment early.
-        self.settle(settle_timeout)
+    def requests_log(self, api=None, since=None):
+        """The request log, oldest first (of one API, after sequence number ``since``): every call answered so far."""
         params = {key: value for key, value in (('api', api), ('since', since)) if value is not None}
         return self.get('requests', params=params or None)['requests']
 

@@ -8,6 +8,7 @@ A request under /_emulator/ goes to the admin API (admin_api.py), any other to t
 """
 
 import base64
+import functools
 import json
 import os
 import ssl
@@ -159,20 +160,30 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             "connection": "%s:%s" % self.client_address[:2],
         }
         store.count_in_flight(1)
+        send = None
         try:
-            entry["status"], entry["code"], entry["fault"] = self._answer_api(call, raw_path, request_id, generation, entry)
-        finally:  # logged even when the client has gone away before the answer could be written
-            entry["principal"] = call.principal
-            entry["duration"] = round(time.monotonic() - started, 3)
-            store.record_request(entry, generation)
+            try:
+                entry["status"], entry["code"], entry["fault"], send = self._answer_api(call, raw_path, request_id, generation, entry)
+            finally:  # logged even when the answer cannot be made (the client has gone, say)
+                entry["principal"] = call.principal
+                entry["duration"] = round(time.monotonic() - started, 3)
+                # Logged and counted before the answer goes out: a client that has its answer finds its call here.
+                store.record_request(entry, generation)
+            if send is not None:
+                try:
+                    send()
+                except OSError:  # the client went away before it had the answer
+                    store.record_unanswered(entry, generation)
+                    raise
+        finally:
             store.count_in_flight(-1)
         return entry["status"]
 
     def _answer_api(self, call, raw_path, request_id, generation, entry):
-        """Latency, faults and the operation; return (status or None, logged code, fault kind).
+        """Latency, faults and the operation; return (status or None, logged code, fault kind, send).
 
-        The fault kind goes into ``entry`` as soon as it is chosen: the log keeps it even when the
-        answer cannot be written because the client gave up waiting (a delay longer than its timeout).
+        ``send`` writes the answer (None when there is nothing to write): the caller logs the call first.
+        The fault kind goes into ``entry`` as soon as it is chosen, so the log keeps it whatever happens next.
         """
         store = self.server.store
         latency = store.config_value("latency")
@@ -181,34 +192,34 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         blocked_answer = store.check_ip(self.client_address[0], generation)
         if blocked_answer is not None:  # DingTalk's gateway refuses the address before anything else happens
             entry["ip_blocked"] = True
-            return self._send_ip_block(blocked_answer, request_id), None, None
+            return 200, None, None, functools.partial(self._send_ip_block, blocked_answer, request_id)
         before = store.pick_fault(call.name, self.command, raw_path, "before", generation)
         if before is not None:
             entry["fault"], entry["fault_phase"] = before["kind"], "before"
         if before is not None and before["kind"] != "delay":  # the fault replaces the answer: the operation never runs
-            return self._send_fault(before, None, request_id) + (before["kind"],)
+            return self._fault_outcome(before, None, request_id)
         if before is not None:
             time.sleep(before["delay"])
         outcome = self.server.dingtalk_api.perform(call, request_id, generation)
         if outcome is None:  # the emulator was reset meanwhile: this request belongs to an old scenario
             self.close_connection = True
-            return None, None, None
+            return None, None, None, None
         status, payload = outcome
         after = store.pick_fault(call.name, self.command, raw_path, "after", generation)
         if after is not None:
             entry["fault"], entry["fault_phase"] = after["kind"], "after"
         if after is not None and after["kind"] != "delay":  # the operation ran; only its answer is lost or replaced
-            return self._send_fault(after, payload, request_id) + (after["kind"],)
+            return self._fault_outcome(after, payload, request_id)
         if after is not None:
             time.sleep(after["delay"])
-        self._send_json(status, payload, request_id)
-        return status, payload.get("code") if status >= 400 else None, "delay" if before or after else None
+        code = payload.get("code") if status >= 400 else None
+        return status, code, "delay" if before or after else None, functools.partial(self._send_json, status, payload, request_id)
 
     def _send_ip_block(self, answer, request_id):
         """DingTalk's answer to a blocked egress IP: an HTML page, or the anti-abuse JSON body of public reports.
 
         HTTP 200 either way (an assumption: the reports quote bodies, not status lines), the worst case
-        for a client, which must not take it for a success. Returns the status.
+        for a client, which must not take it for a success.
         """
         if answer == "json":
             body = {"status": 1111, "wait": 5, "source": "x5", "punish": "deny", "uuid": request_id.replace("-", "")}
@@ -219,34 +230,32 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 "<p>Too many requests from your IP address. Access is denied; please try again later.</p></body></html>"
             )
             self._send(200, page.encode("utf-8"), "text/html;charset=utf-8", request_id)
-        return 200
 
-    def _send_fault(self, rule, payload, request_id):
-        """Write the fault's answer; return (status or None when nothing was sent, logged code)."""
+    def _fault_outcome(self, rule, payload, request_id):
+        """A fault that replaces the answer: (status or None when nothing is sent, logged code, kind, send)."""
         kind, status = rule["kind"], rule["status"]
         if kind == "drop":
             self.close_connection = True
-            return None, None
+            return None, None, kind, None
         if kind == "error":
-            self._send_json(status, {"code": rule["code"], "message": rule["message"], "requestid": request_id}, request_id)
-            return status, rule["code"]
+            body = {"code": rule["code"], "message": rule["message"], "requestid": request_id}
+            return status, rule["code"], kind, functools.partial(self._send_json, status, body, request_id)
         if kind == "html":
             page = "<html><head><title>%d</title></head><body><h1>%d</h1><p>%s</p></body></html>" % (status, status, rule["message"])
-            self._send(status, page.encode("utf-8"), "text/html; charset=utf-8", request_id)
-            return status, None
+            return status, None, kind, functools.partial(self._send, status, page.encode("utf-8"), "text/html; charset=utf-8", request_id)
         if kind == "truncated":  # announce the whole body, send half of it, hang up
             if rule["body"] is None:
                 payload = payload or {"code": rule["code"], "message": rule["message"], "requestid": request_id}
             encoded = (json.dumps(payload) if rule["body"] is None else rule["body"]).encode("utf-8")
             self.close_connection = True
-            self._send(status, encoded[: len(encoded) // 2], rule["content_type"], request_id, declared_length=len(encoded))
-            return status, None
+            half = encoded[: len(encoded) // 2]
+            return status, None, kind, functools.partial(self._send, status, half, rule["content_type"], request_id, declared_length=len(encoded))
         if rule["body_base64"] is not None:  # raw
             body = base64.b64decode(rule["body_base64"])
         else:
             body = (rule["body"] or "").encode("utf-8")
-        self._send(status, body, rule["content_type"], request_id, headers=rule["headers"], repeat=rule["repeat"])
-        return status, None
+        send = functools.partial(self._send, status, body, rule["content_type"], request_id, headers=rule["headers"], repeat=rule["repeat"])
+        return status, None, kind, send
 
 
 class _EmulatorHTTPServer(BackgroundHTTPServer):

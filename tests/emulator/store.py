@@ -133,6 +133,19 @@ class EmulatorStore:
             if entry["fault"]:
                 self.stats["faults_injected"] += 1
 
+    def record_unanswered(self, entry, generation):
+        """A logged call whose answer could not be written (the client had gone): logged as dropped, as if unanswered."""
+        with self.lock:
+            if generation != self.generation or "seq" not in entry:
+                return
+            _uncount(self.stats["by_status"], str(entry["status"]))
+            self.stats["by_status"]["dropped"] += 1
+            if entry["code"]:
+                _uncount(self.stats["by_code"], entry["code"])
+            if entry["code"] in THROTTLING_CODES:
+                self.stats["throttled"] -= 1
+            entry["status"] = entry["code"] = None
+
     def count_in_flight(self, change):
         with self.lock:
             self.in_flight += change
@@ -214,3 +227,10 @@ class EmulatorStore:
             for window in admitted:
                 window.append(now)
             self.org_calls[org] += 1
+
+
+def _uncount(counter, key):
+    """Take one back from a Counter of the statistics, leaving out a count that falls to zero."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]

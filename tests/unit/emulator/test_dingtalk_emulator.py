@@ -57,8 +57,6 @@ class Client:
         return self.session.request(method, self.url + path, headers=headers, json=body, timeout=5, **kwargs)
 
     def stats(self):
-        """The statistics once the calls still being answered are counted: a call is counted just after its answer is written."""
-        self.emulator.settle(timeout=5)
         return self.admin("GET", "stats")
 
     def token(self, app_key="app-key", app_secret="app-secret"):
@@ -533,6 +531,7 @@ def test_fault_truncated_and_delay(client):
     assert in_flight == 1  # still being answered
     slow.join()
     assert time.monotonic() - started >= 2.0
+    client.emulator.settle(timeout=5)  # the answer is out; the handler may still be finishing its write
     assert client.stats()["in_flight"] == 0
 
 
@@ -619,7 +618,6 @@ def test_request_log(client):
     client.admin("DELETE", "requests")
     client.stop(token, "a/b c")
     client.session.post(client.url + CONFERENCES + "conf-1/cloudRecords/stop", data="not json", headers={"x-acs-dingtalk-access-token": token}, timeout=5)
-    client.stats()
     log = client.admin("GET", "requests")["requests"]
     assert len(log) == 2  # admin calls are not recorded
     first, second = log
@@ -630,6 +628,38 @@ def test_request_log(client):
     assert second["body"] == "not json" and second["code"] == "paramsError"
     assert [entry["seq"] for entry in client.admin("GET", "requests?since=%d" % first["seq"])["requests"]] == [second["seq"]]
     assert client.admin("GET", "requests?api=oauth2.accessToken")["requests"] == []
+
+
+def test_call_is_logged_and_counted_before_its_answer_is_written(client, server, monkeypatch):
+    # What the store holds at the moment each API answer starts to go out (admin answers are not logged).
+    seen_when_answering = []
+    handler_class = server._httpd.RequestHandlerClass  # pylint: disable=protected-access
+    original_send = handler_class._send  # pylint: disable=protected-access
+
+    def send_and_note(handler, status, body, *args, **kwargs):
+        if not handler.path.startswith("/_emulator/"):
+            seen_when_answering.append((len(server.state.request_log), server.state.stats_snapshot()["requests"]))
+        return original_send(handler, status, body, *args, **kwargs)
+
+    monkeypatch.setattr(handler_class, "_send", send_and_note)
+    client.stop(client.token())
+    assert seen_when_answering == [(1, 1), (2, 2)]
+
+
+def test_answer_that_cannot_be_written_is_logged_as_dropped(client, server):
+    store = server.state
+    token = client.token()
+    client.admin("PUT", "config", {"qps_limit": 1})
+    assert client.conference(token).status_code == 200
+    throttled = client.conference(token)
+    (entry,) = [logged for logged in store.request_log if logged["code"] is not None]
+    before = client.stats()
+    store.record_unanswered(entry, store.generation)  # what the handler does when the client has gone
+    after = client.stats()
+    assert entry["status"] is None and entry["code"] is None
+    assert after["requests"] == before["requests"] and after["by_status"]["dropped"] == 1
+    assert str(throttled.status_code) not in after["by_status"] and after["throttled"] == before["throttled"] - 1
+    assert throttled.json()["code"] not in after["by_code"]
 
 
 @pytest.mark.parametrize("conference_id", ["a/b", "a?b", "a#b", "100%", "a b", "会议-é", "a%2Fb"])
