@@ -135,7 +135,7 @@ SCENES = {
     },
     'cloud_record_archive': {
         'plugin': ('module', 'dingtalk_cloud_record_archive'),
-        'items': [0, 1],
+        'items': [0, 1, 2],
         # The group: the test user's own, a group that exists on every test machine.
         'vars': {'conference_id': 'ex-recording', 'archive_dest': '{work_dir}', 'archive_group': '{user_group}', 'last_week_conference_ids': ['ex-recorded']},
         'environment': APP_ENVIRONMENT,
