@@ -15,22 +15,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import AUTH_ENVIRONMENT, SECRET_AUTH_OPTIONS
 from ansible_collections.community.dingtalk.plugins.module_utils._client import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-
-# Where a module finds its credentials when the task gives none (what the AWX credential types inject).
-AUTH_ENVIRONMENT = {
-    'access_token': 'DINGTALK_ACCESS_TOKEN',
-    'app_key': 'DINGTALK_APP_KEY',
-    'app_secret': 'DINGTALK_APP_SECRET',
-    'suite_key': 'DINGTALK_SUITE_KEY',
-    'suite_secret': 'DINGTALK_SUITE_SECRET',
-    'auth_corp_id': 'DINGTALK_AUTH_CORP_ID',
-    'suite_ticket': 'DINGTALK_SUITE_TICKET',
-}
-SECRET_AUTH_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
 
 
 def common_argument_spec():
