@@ -264,7 +264,7 @@ test-matrix: venv
 # change the collection under it. Writes docs/benchmarks/ (README.md, results.json, benchmark.png);
 # BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look; BENCH_ARGS="--scenarios sweep" runs only the
 # organisation-wide sweep (and writes no report); BENCH_ARGS="--scenario archive" runs only the archive
-# benchmark (writes docs/benchmarks/archive/).
+# benchmark (writes docs/benchmarks/archive/); BENCH_ARGS="--scenario events" the event source's (docs/benchmarks/events/).
 BENCH_BUILD_ROOT ?= $(BUILD_ROOT)-bench
 bench: venv
 	$(BIN)/python -m pip install --quiet -r tests/benchmarks/requirements.txt

@@ -235,8 +235,11 @@ class ConferenceWatch:
                 if is_fatal(error, ever_polled=True):
                     raise
                 if error.code != ROOM_NOT_FOUND_CODE:
-                    self._warn('Conference {0} left the list of ongoing conferences, but its query failed; asking again at the next poll: {1}'.format(
-                        conference_id, error.describe()))
+                    self._warn(
+                        'Conference {0} left the list of ongoing conferences, but its query failed; asking again at the next poll: {1}'.format(
+                            conference_id, error.describe()
+                        )
+                    )
                     return []
         del self._tracked[conference_id]
         before_statuses = statuses(before.meeting_status, before.record_status)
@@ -277,8 +280,11 @@ class ConferenceWatch:
                 events.append(self._event(RECORDING_READY, conference, after, after, union_id=awaited.union_id, recordings=new))
             elif self._clock() - awaited.since > READY_WAIT_SECONDS:
                 del self._awaited[conference_id]
-                self._warn('DingTalk listed no new video of conference {0} within {1} hours of its recording\'s stop; no longer waiting for it'.format(
-                    conference_id, READY_WAIT_SECONDS // 3600))
+                self._warn(
+                    'DingTalk listed no new video of conference {0} within {1} hours of its recording\'s stop; no longer waiting for it'.format(
+                        conference_id, READY_WAIT_SECONDS // 3600
+                    )
+                )
         return events
 
     def _compact(self, conference, meeting_status, record_status):

@@ -129,8 +129,9 @@ def check_stop():
     if not queries or queries[0]['seq'] > stops[0]['seq']:
         fail('the stop did not follow a poll after the start of the recording')
     print(
-        'Stopped once, by its host: the first poll after the start came {0:.1f} s after it, the stop {1:.1f} s after it '
-        '(the module run included).'.format(queries[0]['time'] - started, stops[0]['time'] - started)
+        'Stopped once, by its host: the first poll after the start came {0:.1f} s after it, the stop {1:.1f} s after it (the module run included).'.format(
+            queries[0]['time'] - started, stops[0]['time'] - started
+        )
     )
 
 

@@ -23,7 +23,14 @@ CONNECTION_OPTIONS = {'api_url': None, 'validate_certs': True, 'ca_path': None, 
 
 def watch_of(emulator, events=EVENT_TYPES, app_secret='app-secret', **options):
     get_option = dict(CONNECTION_OPTIONS, api_url=emulator.url).get
-    connected = connect(get_option, {'app_key': 'ding-app', 'app_secret': app_secret}, 'in the test', accepts_access_token=False, rate_limiter=RateLimiter(500), pool_size=QUERY_CONCURRENCY)
+    connected = connect(
+        get_option,
+        {'app_key': 'ding-app', 'app_secret': app_secret},
+        'in the test',
+        accepts_access_token=False,
+        rate_limiter=RateLimiter(500),
+        pool_size=QUERY_CONCURRENCY,
+    )
     warnings = []
     watch = ConferenceWatch(connected.client, events, warn=warnings.append, **options)
     watch.client, watch.warnings = connected.client, warnings
@@ -47,7 +54,12 @@ def test_each_transition_once_and_never_again(emulator):
     emulator.patch_conference('weekly', cloud_record_status=1, cloud_record_owner_union_id=HOST)
     started = watch.poll()
     assert kinds(started) == [('recording_started', 'weekly')]
-    assert started[0]['before'] == {'meeting_status': 2, 'meeting_status_name': 'in_progress', 'cloud_record_status': 0, 'cloud_record_status_name': 'not_recording'}
+    assert started[0]['before'] == {
+        'meeting_status': 2,
+        'meeting_status_name': 'in_progress',
+        'cloud_record_status': 0,
+        'cloud_record_status_name': 'not_recording',
+    }
     assert started[0]['after']['cloud_record_status_name'] == 'recording'
     assert started[0]['title'] == 'Weekly sync' and started[0]['host_union_id'] == HOST and started[0]['cloud_record_owner_union_id'] == HOST
     assert started[0]['conference']['meeting_status_name'] == 'in_progress'
@@ -68,7 +80,9 @@ def test_each_transition_once_and_never_again(emulator):
     ready = watch.poll()
     assert kinds(ready) == [('recording_ready', 'weekly')]
     assert ready[0]['union_id'] == HOST
-    assert [(video['media_id'], video['file_size']) for video in ready[0]['recordings']] == [(emulator.get('recordings')['recordings'][0]['videos'][0]['media_id'], 4096)]
+    assert [(video['media_id'], video['file_size']) for video in ready[0]['recordings']] == [
+        (emulator.get('recordings')['recordings'][0]['videos'][0]['media_id'], 4096)
+    ]
     assert 'mp4_url' not in ready[0]['recordings'][0]
     assert watch.poll() == []
 

@@ -16,9 +16,7 @@ import pytest
 
 from ansible_collections.community.dingtalk.plugins.plugin_utils._event_source import ConferenceEventsError, read_options, run
 
-SOURCE_FILE = os.path.join(
-    os.path.dirname(__file__), '..', '..', '..', '..', 'extensions', 'eda', 'plugins', 'event_source', 'conference_events.py'
-)
+SOURCE_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'extensions', 'eda', 'plugins', 'event_source', 'conference_events.py')
 # Bounds a test that would otherwise hang; no test asserts on time.
 HANG_GUARD_SECONDS = 20
 
@@ -97,9 +95,7 @@ def test_cancelled_in_a_slow_call_the_source_ends_at_once(emulator):
 
 def test_throttling_is_waited_out_and_polling_goes_on(emulator, caplog):
     emulator.add_conference('busy', cloud_record_status=0)
-    emulator.add_faults(
-        {'api': 'conference.listOrg', 'kind': 'error', 'status': 403, 'code': 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', 'times': 2}
-    )
+    emulator.add_faults({'api': 'conference.listOrg', 'kind': 'error', 'status': 403, 'code': 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', 'times': 2})
     seen = []
 
     async def scenario(queue, task):
@@ -168,5 +164,7 @@ def test_credentials_and_api_url_come_from_the_environment_as_a_whole(emulator):
     async def scenario(queue, task):
         seen.append(await next_event(queue))
 
-    run_source(scenario, {'interval': 0.2, 'cache': False, 'emit_in_progress': True, 'events': 'conference_started'}, environ=dict(environ, DINGTALK_SUITE_KEY=''))
+    run_source(
+        scenario, {'interval': 0.2, 'cache': False, 'emit_in_progress': True, 'events': 'conference_started'}, environ=dict(environ, DINGTALK_SUITE_KEY='')
+    )
     assert seen[0]['conference_id'] == 'from-env'
