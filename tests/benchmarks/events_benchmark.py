@@ -53,10 +53,10 @@ def collection_code():
     """The collection's source code, imported from the stage run_benchmark.py put on sys.path."""
     # pylint: disable=import-outside-toplevel
     from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
-    from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND, RateLimiter
+    from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
     from ansible_collections.community.dingtalk.plugins.plugin_utils import _conference_watch, _event_source
 
-    return connect, RateLimiter, DEFAULT_CALLS_PER_SECOND, _conference_watch, _event_source
+    return connect, _event_source.WindowedRateLimiter, DEFAULT_CALLS_PER_SECOND, _conference_watch, _event_source
 
 
 def realistic_conferences(count, **fields):
@@ -106,7 +106,9 @@ def most_calls_in_one_second(requests_log):
 
 
 def measure_cost():
-    with start_in_thread(qps_limit=DINGTALK_LIMIT, latency=LATENCY) as server:
+    # The emulator in a process of its own, as DingTalk is: in this one, its threads would share the interpreter
+    # with the source's, and the times it logs would move with them.
+    with EmulatorProcess(qps_limit=DINGTALK_LIMIT, latency=LATENCY) as server:
         admin = EmulatorAdmin(server.url)
         admin.add_app(APP_KEY, APP_SECRET)
         admin.post('/seed', {'conferences': realistic_conferences(COST_CONFERENCES)})

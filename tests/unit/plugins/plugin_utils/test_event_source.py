@@ -14,7 +14,8 @@ import os
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.plugin_utils._event_source import ConferenceEventsError, read_options, run
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.plugin_utils._event_source import ConferenceEventsError, WindowedRateLimiter, read_options, run
 
 SOURCE_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'extensions', 'eda', 'plugins', 'event_source', 'conference_events.py')
 # Bounds a test that would otherwise hang; no test asserts on time.
@@ -168,3 +169,29 @@ def test_credentials_and_api_url_come_from_the_environment_as_a_whole(emulator):
         scenario, {'interval': 0.2, 'cache': False, 'emit_in_progress': True, 'events': 'conference_started'}, environ=dict(environ, DINGTALK_SUITE_KEY='')
     )
     assert seen[0]['conference_id'] == 'from-env'
+
+
+def sends_with_one_late_wake(limiter_class):
+    """The send times of 8 calls to one API at 3 a second, from a thread whose first sleep ends 0.3 s late."""
+    now = [0.0]
+    late = [0.3]
+
+    def sleep(seconds):
+        now[0] += seconds + (late.pop() if late else 0.0)
+
+    limiter = limiter_class(3, sleep=sleep, clock=lambda: now[0])
+    sends = []
+    for _call in range(8):
+        limiter.wait('GET /v1.0/conference/videoConferences/{0}')
+        sends.append(now[0])
+    return sends
+
+
+def most_in_one_second(sends):
+    """The most sends within one second of each other (to the microsecond the limiter allows)."""
+    return max(sum(1 for other in sends if start <= other < start + 1.0 - 1e-6) for start in sends)
+
+
+def test_the_rate_limit_holds_in_every_second_even_after_a_late_wake():
+    assert most_in_one_second(sends_with_one_late_wake(RateLimiter)) == 4  # even spacing alone lets one more through
+    assert most_in_one_second(sends_with_one_late_wake(WindowedRateLimiter)) == 3
