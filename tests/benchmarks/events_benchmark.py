@@ -9,8 +9,8 @@
   1. Detection: the source runs as ansible-rulebook runs it (its ``run`` with a queue, interval 5 s) while
      recordings start at random moments of its interval, and stopped ones become listed; each event must be on
      the queue within interval + 2 s of the change.
-  2. Cost: one poll of 1,000 ongoing conferences with recording events asked for, at the default rate limit
-     (18 calls a second per API), against an emulator that enforces DingTalk's 20 a second and answers each call
+  2. Cost: one poll of 1,000 ongoing conferences with recording events asked for, at the source's default rate
+     limit (15 calls a second per API), against an emulator that enforces DingTalk's 20 a second and answers each call
      after 20 ms: its time against its rate floor (the calls of its busiest API / the rate limit), the most calls
      to one API in any one second of the emulator's request log, and the calls of a poll with nothing changed.
   3. Memory: the source's own state for 10,000 tracked conferences (tracemalloc: what the watch holds once its
@@ -53,10 +53,9 @@ def collection_code():
     """The collection's source code, imported from the stage run_benchmark.py put on sys.path."""
     # pylint: disable=import-outside-toplevel
     from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect
-    from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
     from ansible_collections.community.dingtalk.plugins.plugin_utils import _conference_watch, _event_source
 
-    return connect, _event_source.WindowedRateLimiter, DEFAULT_CALLS_PER_SECOND, _conference_watch, _event_source
+    return connect, _event_source.WindowedRateLimiter, _event_source.DEFAULT_RATE_LIMIT, _conference_watch, _event_source
 
 
 def realistic_conferences(count, **fields):

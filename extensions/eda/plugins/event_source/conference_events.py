@@ -80,10 +80,13 @@ options:
     description:
       - The most calls a second the source makes to each DingTalk API (the list of conferences, the conference query
         and the list of videos are limited separately).
-      - DingTalk allows about 20 calls a second per app and API on standard organisations; the default stays safely
-        under. A poll of N conferences with recording events takes at least N / O(rate_limit) seconds.
+      - DingTalk allows about 20 calls a second per app and API on standard organisations. The default stays further
+        under than the modules' (18), leaving room for the modules the rulebook's actions run with the same app, and
+        for calls that a busy machine sends less evenly than they were spaced. Within any one second the source never
+        makes more than O(rate_limit) calls to one API.
+      - A poll of N conferences with recording events takes at least N / O(rate_limit) seconds.
     type: float
-    default: 18
+    default: 15
   api_url:
     description:
       - Base URL of the DingTalk open API, as O(community.dingtalk.dingtalk_cloud_record#module:api_url).
