@@ -152,8 +152,8 @@ notes:
     C(VideoConference.Conference.Write).
   - A token given as a string is not accepted (it would expire within two hours); give app credentials.
   - A stopped recording whose videos DingTalk has not listed after six hours is no longer waited for (with a warning).
-  - The source's state is in memory: after a restart, use O(emit_in_progress=true) to hear of the recordings that
-    are under way, or finished and not yet archived.
+  - The source keeps its state in memory. After a restart, use O(emit_in_progress=true) to hear of the recordings
+    that are under way, or finished and not yet archived.
 seealso:
   - module: community.dingtalk.dingtalk_cloud_record
   - module: community.dingtalk.dingtalk_cloud_record_archive

@@ -13,9 +13,17 @@ import logging
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
-from ansible_collections.community.dingtalk.plugins.plugin_utils._event_source import ConferenceEventsError, WindowedRateLimiter, read_options, run
+from ansible_collections.community.dingtalk.plugins.plugin_utils._event_source import (
+    CREDENTIAL_OPTIONS,
+    OPTION_DEFAULTS,
+    ConferenceEventsError,
+    WindowedRateLimiter,
+    read_options,
+    run,
+)
 
 SOURCE_FILE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'extensions', 'eda', 'plugins', 'event_source', 'conference_events.py')
 # Bounds a test that would otherwise hang; no test asserts on time.
@@ -59,7 +67,10 @@ def run_path(path):
 def test_main_of_the_source_file_is_what_ansible_rulebook_calls(emulator):
     module = run_path(SOURCE_FILE)
     assert asyncio.iscoroutinefunction(module['main'])
-    assert 'recording_ready' in module['DOCUMENTATION'] and 'community.dingtalk.conference_events' in module['EXAMPLES']
+    documented = yaml.safe_load(module['DOCUMENTATION'])['options']
+    assert set(documented) == set(OPTION_DEFAULTS) | set(CREDENTIAL_OPTIONS)
+    assert {name: option.get('default') for name, option in documented.items() if name in OPTION_DEFAULTS} == OPTION_DEFAULTS
+    assert all(rulebook[0]['sources'][0]['community.dingtalk.conference_events'] for rulebook in [yaml.safe_load(module['EXAMPLES'])])
 
 
 def test_a_recording_started_mid_run_is_on_the_queue_once_and_cancel_ends_the_source(emulator, caplog):
