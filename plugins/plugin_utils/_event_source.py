@@ -111,12 +111,13 @@ def _title_pattern(value):
         raise InvalidOptionError('title must be a regular expression: {0}'.format(error)) from None
 
 
-def read_options(args, environ=os.environ):
+def read_options(args, environ=None):
     """The source's checked options, as a dict, and its credentials; raise InvalidOptionError before any call.
 
     Credentials come from the arguments, or, when the arguments give none, from the DINGTALK_* variables as
     a whole, as for the modules (what the AWX and EDA credential types inject).
     """
+    environ = os.environ if environ is None else environ
     args = {name: value for name, value in args.items() if name not in RULEBOOK_ARGUMENTS}
     unknown = sorted(name for name in args if name not in OPTION_DEFAULTS and name not in CREDENTIAL_OPTIONS)
     if unknown:
@@ -207,7 +208,7 @@ async def in_daemon_thread(function):
     return await future
 
 
-async def run(queue, args, environ=os.environ):
+async def run(queue, args, environ=None):
     """Watch the organisation's conferences until cancelled: put each event on ``queue``.
 
     Stops with ConferenceEventsError (one message, no secret in it) for a bad option, rejected credentials or a
