@@ -72,7 +72,7 @@ MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
 MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r ' -e '\# release-check' requirements-dev.txt
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
-.PHONY: help venv stage test sanity units integration demo demo-stage emulator clean \
+.PHONY: help venv venv-eda stage test sanity units integration demo demo-stage emulator clean \
 	release-checks style format shape workflow-lint license-lint lint docs-lint changelog-lint changelog build import-check ee-check \
 	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units test-matrix bench
 
@@ -126,7 +126,7 @@ RELEASE_BUILD_ROOT = $(BUILD_ROOT)-release
 test:
 	@mkdir -p $(dir $(LANE_TWO_LOG))
 	$(MAKE) --no-print-directory venv-core CORE=$(OLD_CORE) >$(LANE_TWO_LOG) 2>&1 & core_venv=$$!; \
-	$(MAKE) --no-print-directory venv; wait $$core_venv || { cat $(LANE_TWO_LOG); exit 1; }
+	$(MAKE) --no-print-directory venv venv-eda; wait $$core_venv || { cat $(LANE_TWO_LOG); exit 1; }
 	@echo "Lane two (test-$(OLD_CORE), then release-checks) runs alongside, into $(LANE_TWO_LOG); its output follows at the end"
 	started=$$SECONDS; \
 	{ $(MAKE) --no-print-directory test-$(OLD_CORE) && \
@@ -144,9 +144,24 @@ sanity: stage
 units: stage
 	$(ANSIBLE_TEST) units --python $(PY_VERSION) --local --color no
 
-integration: stage
-	PYTHON=$(BIN)/python tools/with_emulator.sh $(COLLECTION_DIR) \
+integration: stage venv-eda
+	PATH=$(EDA_COMMANDS):$$PATH PYTHON=$(BIN)/python tools/with_emulator.sh $(COLLECTION_DIR) \
 		ansible-test integration --python $(PY_VERSION) --local --color no $(TARGETS)
+
+# ansible-rulebook, for the eda_conference_events target, in a virtualenv of its own (it brings its own
+# dependencies, ~15 s to make); its command alone goes on the tests' PATH, through a directory that holds only
+# it, so that the virtualenv's python never stands in for the one under test.
+EDA_VENV := .venv-eda
+EDA_COMMANDS := $(abspath $(EDA_VENV))/commands
+venv-eda: $(EDA_VENV)/.installed
+
+$(EDA_VENV)/.installed: requirements.txt requirements-eda.txt
+	$(PYTHON) -m venv $(EDA_VENV)
+	$(abspath $(EDA_VENV))/bin/python -m pip install --quiet --upgrade pip
+	$(abspath $(EDA_VENV))/bin/python -m pip install --quiet -r requirements.txt -r requirements-eda.txt
+	mkdir -p $(EDA_COMMANDS) && ln -sfn ../bin/ansible-rulebook $(EDA_COMMANDS)/ansible-rulebook
+	touch $@
+
 
 # make demo and make emulator: a virtualenv of their own with only what they need (ansible-core, from
 # requirements-dev.txt's line, and requirements.txt), in a stage of their own.
@@ -279,9 +294,9 @@ units-core: stage-core
 # make integration-core CORE=2.16 CORE_INTEGRATION_SKIP= TARGETS=reliability_campaign
 CORE_INTEGRATION_SKIP ?= reliability_campaign
 
-integration-core: stage-core
+integration-core: stage-core venv-eda
 	@$(if $(strip $(CORE_INTEGRATION_SKIP)),echo "NOT RUN on ansible-core $(CORE) (see CORE_INTEGRATION_SKIP in the Makefile): $(CORE_INTEGRATION_SKIP)",true)
-	PATH=$(CORE_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) PYTHON=$(CORE_BIN)/python \
+	PATH=$(CORE_BIN):$(EDA_COMMANDS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(CORE_BUILD_ROOT) PYTHON=$(CORE_BIN)/python \
 		tools/with_emulator.sh $(CORE_COLLECTION_DIR) \
 		ansible-test integration --python $(CORE_PY_VERSION) --local --color no \
 		$(foreach target,$(CORE_INTEGRATION_SKIP),--exclude $(target)) $(TARGETS)
@@ -318,7 +333,7 @@ test-matrix: venv
 # change the collection under it. Writes docs/benchmarks/ (README.md, results.json, benchmark.png);
 # BENCH_ARGS="--sizes 10,100 --runs 1" for a quick look; BENCH_ARGS="--scenarios sweep" runs only the
 # organisation-wide sweep (and writes no report); BENCH_ARGS="--scenario archive" runs only the archive
-# benchmark (writes docs/benchmarks/archive/).
+# benchmark (writes docs/benchmarks/archive/); BENCH_ARGS="--scenario events" the event source's (docs/benchmarks/events/).
 BENCH_BUILD_ROOT ?= $(BUILD_ROOT)-bench
 bench: venv
 	$(BIN)/python -m pip install --quiet -r tests/benchmarks/requirements.txt

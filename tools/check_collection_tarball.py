@@ -29,6 +29,8 @@ REQUIRED = (
     'meta/runtime.yml',
     'meta/execution-environment.yml',
     'extensions/awx/dingtalk_credential_types.yml',
+    'meta/extensions.yml',
+    'extensions/eda/plugins/event_source/conference_events.py',
     'docs/docsite/extra-docs.yml',
     'docs/docsite/links.yml',
     'changelogs/changelog.yaml',

@@ -31,6 +31,16 @@ MAINLAND_CHINA_API_URL = 'https://api.dingtalk.com'
 
 APP_OPTIONS = ('app_key', 'app_secret')
 SUITE_OPTIONS = ('suite_key', 'suite_secret', 'auth_corp_id', 'suite_ticket')
+# Where a module or the event source finds its credentials when it is given none (what the AWX credential types inject).
+AUTH_ENVIRONMENT = {
+    'access_token': 'DINGTALK_ACCESS_TOKEN',
+    'app_key': 'DINGTALK_APP_KEY',
+    'app_secret': 'DINGTALK_APP_SECRET',
+    'suite_key': 'DINGTALK_SUITE_KEY',
+    'suite_secret': 'DINGTALK_SUITE_SECRET',
+    'auth_corp_id': 'DINGTALK_AUTH_CORP_ID',
+    'suite_ticket': 'DINGTALK_SUITE_TICKET',
+}
 # The options whose values no output may show (no_log in the modules).
 SECRET_OPTIONS = ('access_token', 'app_secret', 'suite_secret', 'suite_ticket')
 

@@ -23,7 +23,7 @@ from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 from ansible.module_utils.common.parameters import env_fallback
 
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import check_dest, conference_directory
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import SECRET_OPTIONS
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import AUTH_ENVIRONMENT, SECRET_OPTIONS
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -49,16 +49,6 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DEFAULT_API_URL, InvalidOptionError, trimmed_ids
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
 
-# Where a module finds its credentials when the task gives none (what the AWX credential types inject).
-AUTH_ENVIRONMENT = {
-    'access_token': 'DINGTALK_ACCESS_TOKEN',
-    'app_key': 'DINGTALK_APP_KEY',
-    'app_secret': 'DINGTALK_APP_SECRET',
-    'suite_key': 'DINGTALK_SUITE_KEY',
-    'suite_secret': 'DINGTALK_SUITE_SECRET',
-    'auth_corp_id': 'DINGTALK_AUTH_CORP_ID',
-    'suite_ticket': 'DINGTALK_SUITE_TICKET',
-}
 # The file attributes of add_file_common_args that a file can be given (unsafe_writes is about writing, which the archive does its own way).
 FILE_ATTRIBUTE_OPTIONS = ('mode', 'owner', 'group', 'seuser', 'serole', 'selevel', 'setype', 'attributes')
 

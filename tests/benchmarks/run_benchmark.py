@@ -609,9 +609,18 @@ def main():
     parser.add_argument('--note', help='a remark for the report, such as what else ran on the machine')
     parser.add_argument('--from-results', help='only write the report again from this results.json')
     parser.add_argument(
-        '--scenario', choices=('stop', 'archive'), default='stop', help='stop: the stop benchmark above (default); archive: archive_benchmark.py, on its own'
+        '--scenario',
+        choices=('stop', 'archive', 'events'),
+        default='stop',
+        help='stop: the stop benchmark above (default); archive: archive_benchmark.py, on its own; events: events_benchmark.py',
     )
     options = parser.parse_args()
+    if options.scenario == 'events':
+        import events_benchmark  # pylint: disable=import-outside-toplevel  # beside this file
+
+        sys.path.insert(0, options.collections_path)  # the source's code, from the stage
+        events_benchmark.main(options.output, machine())
+        return
     if options.scenario == 'archive':
         import archive_benchmark  # pylint: disable=import-outside-toplevel  # beside this file
 
