@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -70,12 +68,12 @@ def shape_problems(path, relative):
             arguments = node.args
             parameters = [argument.arg for argument in arguments.posonlyargs + arguments.args + arguments.kwonlyargs if argument.arg not in ('self', 'cls')]
             if length > MAX_FUNCTION_LINES:
-                problems.append('{0}:{1}: {2}() has {3} lines (at most {4})'.format(relative, node.lineno, node.name, length, MAX_FUNCTION_LINES))
+                problems.append(f'{relative}:{node.lineno}: {node.name}() has {length} lines (at most {MAX_FUNCTION_LINES})')
             if len(parameters) > MAX_PARAMETERS:
-                problems.append('{0}:{1}: {2}() has {3} parameters (at most {4})'.format(relative, node.lineno, node.name, len(parameters), MAX_PARAMETERS))
+                problems.append(f'{relative}:{node.lineno}: {node.name}() has {len(parameters)} parameters (at most {MAX_PARAMETERS})')
     lines = code_lines(tree, source)
     if lines > MAX_CODE_LINES:
-        problems.append('{0}: {1} lines of code (at most {2})'.format(relative, lines, MAX_CODE_LINES))
+        problems.append(f'{relative}: {lines} lines of code (at most {MAX_CODE_LINES})')
     return problems, tree
 
 
@@ -86,7 +84,7 @@ def local_imports(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
             target = node.module[len(PACKAGE) :].replace('.', '/')
             if target in ('module_utils', 'plugin_utils'):  # from ...module_utils import _http
-                imported.update('{0}/{1}.py'.format(target, alias.name) for alias in node.names)
+                imported.update(f'{target}/{alias.name}.py' for alias in node.names)
             else:
                 imported.add(target + '.py')
     return imported
@@ -133,13 +131,13 @@ def main(argv):
         if relative.startswith(('module_utils/', 'plugin_utils/')):
             graph[relative] = local_imports(tree)
             if knows_ansible_module(tree) and relative != MODULE_GLUE:
-                problems.append('{0}: imports AnsibleModule; only {1} may'.format(relative, MODULE_GLUE))
+                problems.append(f'{relative}: imports AnsibleModule; only {MODULE_GLUE} may')
     cycle = find_cycle(graph)
     if cycle:
         problems.append('import cycle: {0}'.format(' -> '.join(cycle)))
     for problem in problems:
         print(problem)
-    print('code shape of {0}: {1} problems'.format(os.path.normpath(root), len(problems)))
+    print(f'code shape of {os.path.normpath(root)}: {len(problems)} problems')
     return 1 if problems else 0
 
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -60,11 +58,11 @@ def main():
         if name in MANIFESTS:
             continue
         if name not in tracked:
-            problems.append('{0}: not a file of the collection (generated or test output?)'.format(name))
+            problems.append(f'{name}: not a file of the collection (generated or test output?)')
         if any(part in name for part in FORBIDDEN_PARTS) or name in FORBIDDEN_FILES or name.endswith(FORBIDDEN_SUFFIXES):
-            problems.append('{0}: must not be released'.format(name))
-    problems += ['{0}: missing'.format(name) for name in REQUIRED + tuple(sorted(MANIFESTS)) if name not in members]
-    print('{0}: {1} files, {2} problems'.format(tarball, len(members), len(problems)))
+            problems.append(f'{name}: must not be released')
+    problems += [f'{name}: missing' for name in REQUIRED + tuple(sorted(MANIFESTS)) if name not in members]
+    print(f'{tarball}: {len(members)} files, {len(problems)} problems')
     for problem in problems:
         print('  ' + problem)
     return 1 if problems else 0

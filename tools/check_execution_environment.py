@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -55,7 +53,7 @@ def main():
         steps = containerfile.read()
     with open(os.path.join(context, '_build', 'requirements.yml'), encoding='utf-8') as galaxy_requirements:
         galaxy = yaml.safe_load(galaxy_requirements)
-    print('Build context {0}:'.format(context))
+    print(f'Build context {context}:')
     check(
         'community.dingtalk' in [collection['name'] for collection in galaxy.get('collections', [])],
         '_build/requirements.yml installs community.dingtalk',
@@ -103,7 +101,7 @@ def main():
     from_collection = [line.split('#')[0].strip() for line in lines if 'community.dingtalk' in line]
     check(sorted(from_collection) == sorted(expected), 'the image pip-installs {0} for community.dingtalk'.format(', '.join(expected)), problems)
 
-    print('{0} problems'.format(len(problems)))
+    print(f'{len(problems)} problems')
     return 1 if problems else 0
 
 

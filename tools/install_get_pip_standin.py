@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,10 +22,10 @@ def main():
     os.makedirs(os.path.dirname(cache_path), exist_ok=True)
     # make test sets up two virtualenvs at once: a copy under another name, then a rename, so that
     # ansible-test never reads a half-written stand-in.
-    partial_path = '{0}.{1}.partial'.format(cache_path, os.getpid())
+    partial_path = f'{cache_path}.{os.getpid()}.partial'
     shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'get_pip_standin.py'), partial_path)
     os.replace(partial_path, cache_path)
-    print('ansible-test pip bootstrap stand-in: {0}'.format(cache_path))
+    print(f'ansible-test pip bootstrap stand-in: {cache_path}')
 
 
 if __name__ == '__main__':

@@ -41,9 +41,9 @@ def exports(url, app, collections_path, bin_dir, token_cache_dir):
         ('DINGTALK_TOKEN_CACHE_DIR', token_cache_dir),
         ('ANSIBLE_COLLECTIONS_PATH', collections_path),
     ]
-    lines = ['export {0}={1}'.format(name, shlex.quote(value)) for name, value in variables]
+    lines = [f'export {name}={shlex.quote(value)}' for name, value in variables]
     if bin_dir:
-        lines.append('export PATH={0}:"$PATH"'.format(shlex.quote(bin_dir)))
+        lines.append(f'export PATH={shlex.quote(bin_dir)}:"$PATH"')
     return lines
 
 
@@ -59,9 +59,9 @@ def main(argv=None):
     try:
         server = start_in_thread(port=args.port, state_file=args.seed)
     except OSError as error:
-        parser.error('cannot listen on port {0} ({1}); choose another with EMULATOR_PORT=...'.format(args.port, error.strerror))
+        parser.error(f'cannot listen on port {args.port} ({error.strerror}); choose another with EMULATOR_PORT=...')
     token_cache_dir = tempfile.mkdtemp(prefix='dingtalk-emulator-tokens-')
-    print('DingTalk emulator on {0} (recordings on {1}), with an example organisation:'.format(server.url, server.file_host_url))
+    print(f'DingTalk emulator on {server.url} (recordings on {server.file_host_url}), with an example organisation:')
     for conference in seed['conferences']:
         print(
             '  {0:<14} {1:<14} host {2:<14} meeting {3}, {4}'.format(

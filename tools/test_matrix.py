@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -67,7 +65,7 @@ def python_of(venv):
 
 def python_output(python, code):
     """What ``python -c code`` prints, stripped; '' when it fails."""
-    check = subprocess.run([python, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, universal_newlines=True)
+    check = subprocess.run([python, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, text=True)
     return check.stdout.strip() if check.returncode == 0 else ''
 
 
@@ -89,7 +87,7 @@ class Matrix:
             with open(log_path, encoding='utf-8', errors='replace') as log:
                 print(''.join(log.readlines()[-LOG_TAIL_LINES:]), end='')
         status = 'passed' if code == 0 else 'FAILED'
-        print('--- {0}: {1} in {2}'.format(name, status, minutes(elapsed)), flush=True)
+        print(f'--- {name}: {status} in {minutes(elapsed)}', flush=True)
         return status, elapsed
 
     def core(self, core):
@@ -103,37 +101,37 @@ class Matrix:
         if python_of(venv) not in (None, version):
             shutil.rmtree(venv)  # made with another Python: its stamp file would not tell
         args = ['CORE=' + core, 'CORE_PYTHON=' + python, 'CORE_INTEGRATION_SKIP=']
-        setup, setup_time = self.step('ansible-core {0} setup'.format(core), ['stage-core'] + args)
+        setup, setup_time = self.step(f'ansible-core {core} setup', ['stage-core'] + args)
         if setup != 'passed':
             self.rows.append(('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', minutes(setup_time)))
             return
-        units, units_time = self.step('ansible-core {0} units'.format(core), ['units-core'] + args)
-        integration, integration_time = self.step('ansible-core {0} integration'.format(core), ['integration-core'] + args)
+        units, units_time = self.step(f'ansible-core {core} units', ['units-core'] + args)
+        integration, integration_time = self.step(f'ansible-core {core} integration', ['integration-core'] + args)
         self.rows.append(('ansible-core ' + release_of(venv), version, units, integration, minutes(setup_time + units_time + integration_time)))
 
     def module_python(self, version):
         python = find_python(version)
         if python is None:
             self.rows.append(('modules on Python ' + version, 'not installed', 'NOT RUN', '-', ''))
-            print('--- Python {0}: NOT RUN, not installed'.format(version))
+            print(f'--- Python {version}: NOT RUN, not installed')
             return
         args = ['module-units', 'MODULE_PYTHON=' + python]
         what = 'modules on Python ' + version
         if version in MODULE_PYTHON_CORES:
             args.append('MODULE_CORE=' + MODULE_PYTHON_CORES[version])
-            what += ' (ansible-test {0})'.format(MODULE_PYTHON_CORES[version])
-        units, elapsed = self.step('Python {0} module units'.format(version), args)
+            what += f' (ansible-test {MODULE_PYTHON_CORES[version]})'
+        units, elapsed = self.step(f'Python {version} module units', args)
         self.rows.append((what, version, units, '-', minutes(elapsed)))
 
     def summary(self, elapsed, report_path=None):
         widths = [max(len(str(row[column])) for row in [SUMMARY_HEADER] + self.rows) for column in range(len(SUMMARY_HEADER))]
-        print('\nTest matrix ({0} in all):'.format(minutes(elapsed)))
+        print(f'\nTest matrix ({minutes(elapsed)} in all):')
         for row in [SUMMARY_HEADER, tuple('-' * width for width in widths)] + self.rows:
             print('  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
         results = [cell for row in self.rows for cell in row[2:4]]
         failed = sum(1 for cell in results if cell.startswith('FAILED'))
         not_run = sum(1 for row in self.rows if 'NOT RUN' in row[2:4])
-        totals = '{0} failed, {1} not run (no Python for them here)'.format(failed, not_run)
+        totals = f'{failed} failed, {not_run} not run (no Python for them here)'
         print(totals)
         if report_path:
             write_report(report_path, self.rows, totals, elapsed)
@@ -142,10 +140,8 @@ class Matrix:
 
 def write_report(path, rows, totals, elapsed):
     """The summary as the Markdown page the README's support table points to: what was run, on which commit, when."""
-    commit = subprocess.run(['git', 'log', '-1', '--format=%h %cs'], stdout=subprocess.PIPE, check=False, universal_newlines=True).stdout.strip()
-    dirty = subprocess.run(
-        ['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False, universal_newlines=True
-    ).stdout.strip()
+    commit = subprocess.run(['git', 'log', '-1', '--format=%h %cs'], stdout=subprocess.PIPE, check=False, text=True).stdout.strip()
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False, text=True).stdout.strip()
     lines = [
         '# Test matrix',
         '',
@@ -169,13 +165,11 @@ def release_of(venv):
 
 
 def python_of_interpreter(python):
-    return subprocess.run(
-        [python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], stdout=subprocess.PIPE, check=True, universal_newlines=True
-    ).stdout.strip()
+    return subprocess.run([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], stdout=subprocess.PIPE, check=True, text=True).stdout.strip()
 
 
 def minutes(seconds):
-    return '{0}m{1:02d}s'.format(int(seconds) // 60, int(seconds) % 60)
+    return f'{int(seconds) // 60}m{int(seconds) % 60:02d}s'
 
 
 def main():

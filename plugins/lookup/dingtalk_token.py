@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -116,7 +114,7 @@ class LookupModule(LookupBase):
                 on_new_token=secrets.add,
             )
         except InvalidOptionError as error:
-            raise AnsibleLookupError(masked('dingtalk_token: {0}'.format(error), secrets)) from None
+            raise AnsibleLookupError(masked(f'dingtalk_token: {error}', secrets)) from None
         for warning in connected.warnings:
             display.warning(masked(warning, secrets))
 
@@ -125,7 +123,7 @@ class LookupModule(LookupBase):
             token = token_source.get()
         except DingTalkError as error:
             raise AnsibleLookupError(
-                masked('dingtalk_token: could not get a token for the {0}: {1}'.format(token_source.credentials.description, error.describe()), secrets)
+                masked(f'dingtalk_token: could not get a token for the {token_source.credentials.description}: {error.describe()}', secrets)
             ) from None
         finally:
             connected.client.close()

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -52,9 +50,7 @@ def parse_answer(status, headers, body):
     """Return the JSON object of a successful (2xx) answer, or raise DingTalkError."""
     request_id = quoted(headers.get(REQUEST_ID_HEADER))
     if 300 <= status < 400:
-        raise DingTalkError(
-            'DingTalk answered HTTP {0}, a redirect, which is not followed; check api_url'.format(status), http_status=status, request_id=request_id
-        )
+        raise DingTalkError(f'DingTalk answered HTTP {status}, a redirect, which is not followed; check api_url', http_status=status, request_id=request_id)
     try:
         payload = json.loads(body.decode('utf-8'))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep to parse
@@ -63,14 +59,14 @@ def parse_answer(status, headers, body):
         content_type = quoted(headers.get('Content-Type')) or 'no content type'
         if _is_ip_block_page(status, headers, body):
             raise DingTalkError(
-                'DingTalk answered HTTP {0} with an HTML page, not a JSON object ({1}): {2}'.format(status, content_type, IP_BLOCK_ADVICE),
+                f'DingTalk answered HTTP {status} with an HTML page, not a JSON object ({content_type}): {IP_BLOCK_ADVICE}',
                 http_status=status,
                 request_id=request_id,
                 answer_lost=unknown_outcome(status),
                 final=True,
             )
         not_json = DingTalkError(
-            'DingTalk answered HTTP {0} with a body that is not a JSON object ({1})'.format(status, content_type),
+            f'DingTalk answered HTTP {status} with a body that is not a JSON object ({content_type})',
             http_status=status,
             request_id=request_id,
             answer_lost=unknown_outcome(status),
@@ -80,7 +76,7 @@ def parse_answer(status, headers, body):
     if quoted(payload.get('status')) == IP_BLOCK_STATUS and 'code' not in payload:
         # Refused before it reached the API, so nothing happened, whatever the HTTP status says.
         raise DingTalkError(
-            'DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {0}): {1}'.format(status, IP_BLOCK_ADVICE),
+            f'DingTalk refused the call with its anti-abuse answer (status 1111, HTTP {status}): {IP_BLOCK_ADVICE}',
             http_status=status,
             request_id=request_id,
             answer_lost=False,
@@ -95,7 +91,7 @@ def parse_answer(status, headers, body):
         scopes = detail.get('requiredScopes') if isinstance(detail, dict) else None
         raise DingTalkError(
             quoted(payload.get('message')) or quoted(payload.get('errmsg')) or 'no message',
-            code=quoted(payload.get('code')) or quoted(errcode) or 'HTTP{0}'.format(status),
+            code=quoted(payload.get('code')) or quoted(errcode) or f'HTTP{status}',
             http_status=status,
             request_id=quoted(payload.get('requestid')) or quoted(payload.get('requestId')) or request_id,
             required_scopes=[quoted(scope) for scope in scopes if quoted(scope)] if isinstance(scopes, list) else None,

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,9 +24,7 @@ import json
 import os
 import stat
 import time
-
 from collections import namedtuple
-
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
@@ -63,8 +59,8 @@ def no_video_message(conference_id, waited, wait_timeout):
         return NO_VIDEO_MESSAGE.format(conference_id, '', 'Set wait_timeout to wait for it.')
     return NO_VIDEO_MESSAGE.format(
         conference_id,
-        ' after waiting {0:.1f} seconds (wait_timeout={1})'.format(waited, wait_timeout),
-        'To wait longer, raise wait_timeout ({0} s now).'.format(wait_timeout),
+        f' after waiting {waited:.1f} seconds (wait_timeout={wait_timeout})',
+        f'To wait longer, raise wait_timeout ({wait_timeout} s now).',
     )
 
 
@@ -113,12 +109,10 @@ def check_dest(dest):
         status = None
     if status is not None and stat.S_ISLNK(status.st_mode) and status.st_uid not in (os.geteuid(), 0):
         raise InvalidOptionError(
-            'dest {0} is a symbolic link owned by uid {1}, not by the current user (uid {2}) or root; give the directory itself'.format(
-                dest, status.st_uid, os.geteuid()
-            )
+            f'dest {dest} is a symbolic link owned by uid {status.st_uid}, not by the current user (uid {os.geteuid()}) or root; give the directory itself'
         )
     if not os.path.isdir(dest):
-        raise InvalidOptionError('dest {0} is not an existing directory'.format(dest))
+        raise InvalidOptionError(f'dest {dest} is not an existing directory')
 
 
 def conference_directory(dest, conference_id):
@@ -126,7 +120,7 @@ def conference_directory(dest, conference_id):
     path = os.path.join(dest, safe_file_name(conference_id))
     # Holds by construction (a safe name has no separator and is no dot segment); checked anyway, as the point of it all.
     if os.path.dirname(os.path.abspath(path)) != os.path.abspath(dest):
-        raise InvalidOptionError('conference id {0!r} would lead out of dest'.format(conference_id))
+        raise InvalidOptionError(f'conference id {conference_id!r} would lead out of dest')
     return path
 
 
@@ -273,9 +267,9 @@ def _archive_transcript(client, conference_id, union_id, writer):
         if not writer.check_mode:
             writer.write(entry['path'], lambda fd: write_all(fd, content))
     except ArchiveFailure as failure:
-        _fail_entry(entry, 'transcript: {0}'.format(failure))
+        _fail_entry(entry, f'transcript: {failure}')
     except DingTalkError as error:
-        _fail_entry(entry, 'transcript: {0}'.format(error.describe()))
+        _fail_entry(entry, f'transcript: {error.describe()}')
     return entry
 
 
@@ -321,7 +315,7 @@ class _Download:
                 return
             except _LinkRefused:
                 if renewals >= MAX_LINK_RENEWALS:
-                    raise ArchiveFailure('the storage host {0} refused its link even after {1} new ones from DingTalk'.format(_host(link), renewals)) from None
+                    raise ArchiveFailure(f'the storage host {_host(link)} refused its link even after {renewals} new ones from DingTalk') from None
                 renewals += 1
                 link = self._link(renew=True)
             except ArchiveFailure as failure:
@@ -345,7 +339,7 @@ class _Download:
                 offset += len(chunk)
                 if offset > self.size:
                     raise ArchiveFailure(
-                        'the storage host {0} sent more than the {1} bytes DingTalk lists (fileSize); the file was not kept'.format(_host(link), self.size)
+                        f'the storage host {_host(link)} sent more than the {self.size} bytes DingTalk lists (fileSize); the file was not kept'
                     )
                 write_all(fd, chunk)
         except _http.TransportError as failure:
@@ -353,7 +347,7 @@ class _Download:
         finally:
             answer.close()
         if offset < self.size:
-            raise ArchiveFailure('the storage host {0} ended the transfer after {1} of {2} bytes'.format(_host(link), offset, self.size), retryable=True)
+            raise ArchiveFailure(f'the storage host {_host(link)} ended the transfer after {offset} of {self.size} bytes', retryable=True)
         return offset
 
     def _start(self, answer, link, fd, offset):
@@ -364,7 +358,7 @@ class _Download:
         if status == 416 and offset == self.size:
             return offset  # the rest was asked for, and there is none: every byte is here
         if status == 429 or status >= 500:
-            raise ArchiveFailure('the storage host {0} answered HTTP {1}'.format(_host(link), status), retryable=True)
+            raise ArchiveFailure(f'the storage host {_host(link)} answered HTTP {status}', retryable=True)
         if status not in (200, 206):
             raise ArchiveFailure(
                 'the storage host {0} answered HTTP {1}{2}'.format(_host(link), status, ', a redirect, which is not followed' if 300 <= status < 400 else '')
@@ -372,13 +366,11 @@ class _Download:
         if status == 206:
             start, total = _content_range(answer.headers.get('Content-Range'))
             if start != offset or total != self.size:
-                raise ArchiveFailure('the storage host {0} sent a range that does not continue the file of {1} bytes'.format(_host(link), self.size))
+                raise ArchiveFailure(f'the storage host {_host(link)} sent a range that does not continue the file of {self.size} bytes')
             return offset
         declared = answer.headers.get('Content-Length', '')
         if declared.isdigit() and int(declared) != self.size:
-            raise ArchiveFailure(
-                'the storage host {0} has {1} bytes where DingTalk lists {2} (fileSize); the file was not kept'.format(_host(link), int(declared), self.size)
-            )
+            raise ArchiveFailure(f'the storage host {_host(link)} has {int(declared)} bytes where DingTalk lists {self.size} (fileSize); the file was not kept')
         if offset:  # the host sent the whole file, not the rest: start again
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -403,10 +395,8 @@ def _host(link):
 def _transport_message(failure, link):
     host = _host(link)
     if isinstance(failure, _http.CertificateUntrusted):
-        reason = ' ({0})'.format(failure.reason) if failure.reason else ''
-        return 'TLS with the storage host {0} failed{1}; set ca_path to the CA that signs its certificate, or add it to the system trust store'.format(
-            host, reason
-        )
+        reason = f' ({failure.reason})' if failure.reason else ''
+        return f'TLS with the storage host {host} failed{reason}; set ca_path to the CA that signs its certificate, or add it to the system trust store'
     descriptions = (
         (_http.ProxyFailed, 'the proxy could not be reached, or refused to connect to the storage host {0}'),
         (_http.HostUnknown, 'the storage host name {0} could not be resolved'),

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,6 +13,7 @@ private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -76,7 +75,7 @@ class Writer:
             with os.fdopen(fd, 'rb') as existing:
                 return existing.read() == content
         except OSError as error:
-            raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
+            raise ArchiveFailure(f'{path} cannot be read: {error.strerror}') from None
         finally:
             os.close(directory_fd)
 
@@ -119,7 +118,7 @@ class Writer:
         except BaseException as error:
             _remove(directory_fd, part)
             if isinstance(error, OSError):
-                raise ArchiveFailure('{0} could not be written: {1}'.format(path, error.strerror)) from None
+                raise ArchiveFailure(f'{path} could not be written: {error.strerror}') from None
             raise
 
 
@@ -142,25 +141,23 @@ def _open_directory(directory, create_mode=None):
         except FileExistsError:
             pass
         except OSError as error:
-            raise ArchiveFailure('the directory {0} cannot be created: {1}'.format(directory, error.strerror)) from None
+            raise ArchiveFailure(f'the directory {directory} cannot be created: {error.strerror}') from None
     try:
         fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
         if create_mode is None:
             return None
-        raise ArchiveFailure('the directory {0} disappeared as it was created'.format(directory)) from None
+        raise ArchiveFailure(f'the directory {directory} disappeared as it was created') from None
     except OSError as error:
         if os.path.islink(directory):  # O_NOFOLLOW refuses a link with ELOOP
-            raise ArchiveFailure('{0} is a symbolic link; nothing is written through it'.format(directory)) from None
+            raise ArchiveFailure(f'{directory} is a symbolic link; nothing is written through it') from None
         if error.errno == errno.ENOTDIR:
-            raise ArchiveFailure('{0} exists and is not a directory'.format(directory)) from None
-        raise ArchiveFailure('the directory {0} cannot be opened: {1}'.format(directory, error.strerror)) from None
+            raise ArchiveFailure(f'{directory} exists and is not a directory') from None
+        raise ArchiveFailure(f'the directory {directory} cannot be opened: {error.strerror}') from None
     try:
         owner = os.fstat(fd).st_uid
         if owner != os.geteuid():
-            raise ArchiveFailure(
-                '{0} is owned by uid {1}, not by the current user (uid {2}); nothing is written into it'.format(directory, owner, os.geteuid())
-            )
+            raise ArchiveFailure(f'{directory} is owned by uid {owner}, not by the current user (uid {os.geteuid()}); nothing is written into it')
         if created:
             os.fchmod(fd, create_mode)  # mkdir's mode is filtered by the umask
     except BaseException:
@@ -176,13 +173,13 @@ def _own_entry(directory_fd, path):
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise ArchiveFailure('{0} cannot be read: {1}'.format(path, error.strerror)) from None
+        raise ArchiveFailure(f'{path} cannot be read: {error.strerror}') from None
     if stat.S_ISLNK(status.st_mode):
-        raise ArchiveFailure('{0} is a symbolic link; it is not taken for the file, and nothing is written through it'.format(path))
+        raise ArchiveFailure(f'{path} is a symbolic link; it is not taken for the file, and nothing is written through it')
     if not stat.S_ISREG(status.st_mode):
-        raise ArchiveFailure('{0} exists and is not a regular file'.format(path))
+        raise ArchiveFailure(f'{path} exists and is not a regular file')
     if status.st_uid != os.geteuid():
-        raise ArchiveFailure('{0} is owned by uid {1}, not by the current user (uid {2}); it is left as it is'.format(path, status.st_uid, os.geteuid()))
+        raise ArchiveFailure(f'{path} is owned by uid {status.st_uid}, not by the current user (uid {os.geteuid()}); it is left as it is')
     return status
 
 
@@ -194,12 +191,12 @@ def _open_own_file(directory_fd, path, flags):
     if not stat.S_ISREG(status.st_mode):
         problem = 'is not a regular file'
     elif status.st_uid != os.geteuid():
-        problem = 'is owned by uid {0}, not by the current user (uid {1})'.format(status.st_uid, os.geteuid())
+        problem = f'is owned by uid {status.st_uid}, not by the current user (uid {os.geteuid()})'
     elif status.st_nlink != 1:
         problem = 'has other hard links'
     if problem is not None:
         os.close(fd)
-        raise ArchiveFailure('{0} {1}; it is not used'.format(path, problem))
+        raise ArchiveFailure(f'{path} {problem}; it is not used')
     return fd
 
 
@@ -211,10 +208,10 @@ def _open_part(directory_fd, part):
             return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory_fd)
         except FileExistsError:
             if stat.S_ISLNK(os.stat(name, dir_fd=directory_fd, follow_symlinks=False).st_mode):
-                raise ArchiveFailure('the temporary file {0} is a symbolic link; nothing is written through it'.format(part)) from None
+                raise ArchiveFailure(f'the temporary file {part} is a symbolic link; nothing is written through it') from None
             return _open_own_file(directory_fd, part, os.O_WRONLY)
     except OSError as error:
-        raise ArchiveFailure('the temporary file {0} cannot be opened: {1}'.format(part, error.strerror)) from None
+        raise ArchiveFailure(f'the temporary file {part} cannot be opened: {error.strerror}') from None
 
 
 def _lock(fd, part):
@@ -222,8 +219,8 @@ def _lock(fd, part):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise ArchiveFailure('another run is writing {0} right now'.format(part)) from None
-        raise ArchiveFailure('the temporary file {0} cannot be locked: {1}'.format(part, error.strerror)) from None
+            raise ArchiveFailure(f'another run is writing {part} right now') from None
+        raise ArchiveFailure(f'the temporary file {part} cannot be locked: {error.strerror}') from None
 
 
 def _check_free_space(directory_fd, path, size):
@@ -233,14 +230,12 @@ def _check_free_space(directory_fd, path, size):
         return  # a file system that cannot say: the write itself will tell
     free = info.f_bavail * info.f_frsize
     if free < size:
-        raise ArchiveFailure('{0} needs {1} bytes (fileSize), and its file system has {2} bytes free; nothing was downloaded'.format(path, size, free))
+        raise ArchiveFailure(f'{path} needs {size} bytes (fileSize), and its file system has {free} bytes free; nothing was downloaded')
 
 
 def _remove(directory_fd, path):
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(os.path.basename(path), dir_fd=directory_fd)
-    except OSError:
-        pass
 
 
 def write_all(fd, data):

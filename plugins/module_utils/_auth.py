@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -104,7 +102,7 @@ def credentials_from_options(get_option):
             continue
         value = str(value)
         if not value.strip():
-            raise InvalidOptionError('{0} must not be empty or only white space'.format(name))
+            raise InvalidOptionError(f'{name} must not be empty or only white space')
         given[name] = value
     app_given = [name for name in APP_OPTIONS if name in given]
     suite_given = [name for name in SUITE_OPTIONS if name in given]
@@ -219,9 +217,9 @@ def unknown_credentials_advice(api_url):
     if api_url in hosts:
         return (
             'Check the credentials; if they are right, the app may belong to the other region: credentials of one DingTalk '
-            'host do not work on the other, so try api_url {0} (this call went to {1}).'.format(hosts[api_url], api_url)
+            f'host do not work on the other, so try api_url {hosts[api_url]} (this call went to {api_url}).'
         )
     return (
-        'Check the credentials, and that api_url ({0}) is the host of your tenant\'s region: credentials of one DingTalk host '
-        'do not work on the other ({1} for international tenants, {2} for mainland China).'.format(api_url, INTERNATIONAL_API_URL, MAINLAND_CHINA_API_URL)
+        f'Check the credentials, and that api_url ({api_url}) is the host of your tenant\'s region: credentials of one DingTalk host '
+        f'do not work on the other ({INTERNATIONAL_API_URL} for international tenants, {MAINLAND_CHINA_API_URL} for mainland China).'
     )

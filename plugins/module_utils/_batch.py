@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +12,7 @@ This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 
@@ -35,9 +34,9 @@ def concurrency_argument_spec():
 def validate_concurrency_options(rate_limit, concurrency):
     """Raise InvalidOptionError for an unusable rate_limit or concurrency; called before any API call."""
     if rate_limit <= 0:
-        raise InvalidOptionError('rate_limit must be greater than 0 calls a second, got {0}'.format(rate_limit))
+        raise InvalidOptionError(f'rate_limit must be greater than 0 calls a second, got {rate_limit}')
     if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise InvalidOptionError('concurrency must be between 1 and {0}, got {1}'.format(MAX_CONCURRENCY, concurrency))
+        raise InvalidOptionError(f'concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}')
 
 
 def unique_in_order(values):
@@ -53,7 +52,7 @@ class BatchInterrupted(KeyboardInterrupt):
     """
 
     def __init__(self, results, total):
-        super().__init__('interrupted after {0} of {1} items'.format(len(results), total))
+        super().__init__(f'interrupted after {len(results)} of {total} items')
         self.results = results
         self.total = total
 
@@ -88,7 +87,7 @@ def run_concurrently(action, items, concurrency=DEFAULT_CONCURRENCY):
                 return
             finished[index] = True
 
-    workers = [threading.Thread(target=work, name='dingtalk-batch-{0}'.format(number)) for number in range(min(concurrency, len(items)))]
+    workers = [threading.Thread(target=work, name=f'dingtalk-batch-{number}') for number in range(min(concurrency, len(items)))]
     try:
         for worker in workers:
             worker.start()
@@ -138,7 +137,5 @@ def run_batch(action, items, concurrency=DEFAULT_CONCURRENCY, progress=None):
 
 def _ignore_further_interrupts():
     # A second SIGINT would only lose the report of what was done.
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: it cannot have received the first one either
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: it cannot have received the first one either
-        pass

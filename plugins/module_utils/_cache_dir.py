@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -46,7 +44,7 @@ def default_cache_dir():
 
 def user_dir_name():
     """The name of the running user's own directory among other users' (``community.dingtalk-tokens-<uid>``)."""
-    return '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid())
+    return f'{FALLBACK_DIR_NAME}-{os.geteuid()}'
 
 
 def fallback_cache_dirs():
@@ -103,12 +101,12 @@ class CacheDirectory:
         try:
             fd = os.open(self.path, _DIRECTORY_FLAGS)
         except OSError as exc:
-            self._warn('Could not open the token cache directory {0} ({1}); the token is fetched without the cache.'.format(self.path, exc.strerror))
+            self._warn(f'Could not open the token cache directory {self.path} ({exc.strerror}); the token is fetched without the cache.')
             return None
         problem = _ownership_problem(os.fstat(fd))
         if problem is not None:
             os.close(fd)
-            self._warn('The token cache directory {0} is not used because {1}; the token is fetched without the cache.'.format(self.path, problem))
+            self._warn(f'The token cache directory {self.path} is not used because {problem}; the token is fetched without the cache.')
             return None
         return fd
 
@@ -126,7 +124,7 @@ class CacheDirectory:
             self.path = settled
             return True
         if not self._may_fall_back:
-            self._warn('The token cache directory {0} is not used because {1}; tokens are fetched from DingTalk for every use.'.format(self.path, problem))
+            self._warn(f'The token cache directory {self.path} is not used because {problem}; tokens are fetched from DingTalk for every use.')
             return False
         refusals = []
         for candidate in fallback_cache_dirs() + [None]:
@@ -140,26 +138,20 @@ class CacheDirectory:
                 # Ansible shows a warning once per run however many tasks give it, and so the
                 # notice is there in every run, the first task of which may not be the one that
                 # created the fallback (an earlier run's in the temporary directory, a parallel task's).
-                self._warn(
-                    'The token cache directory {0} cannot be used because {1}{2}; tokens are cached in {3} instead.'.format(
-                        self.path, problem, _said(refusals), fallback
-                    )
-                )
+                self._warn(f'The token cache directory {self.path} cannot be used because {problem}{_said(refusals)}; tokens are cached in {fallback} instead.')
                 self.path = fallback
                 return True
             refusals.append((candidate, fallback_problem))
         self._warn(
-            'The token cache directory {0} cannot be used because {1}{2}; each task keeps its token in memory and asks '
-            'DingTalk for its own. Set cache_dir (or DINGTALK_TOKEN_CACHE_DIR) to a directory this user may write to.'.format(
-                self.path, problem, _said(refusals)
-            )
+            f'The token cache directory {self.path} cannot be used because {problem}{_said(refusals)}; each task keeps its token in memory and asks '
+            'DingTalk for its own. Set cache_dir (or DINGTALK_TOKEN_CACHE_DIR) to a directory this user may write to.'
         )
         return False
 
 
 def _said(refusals):
     """The refused fallbacks, for a warning: each with why."""
-    return ''.join('; {0}'.format(problem) if path is None else '; {0} cannot be used because {1}'.format(path, problem) for path, problem in refusals)
+    return ''.join(f'; {problem}' if path is None else f'; {path} cannot be used because {problem}' for path, problem in refusals)
 
 
 def _settle(directory, create_parents, shared):
@@ -182,7 +174,7 @@ def _settle(directory, create_parents, shared):
     private_problem, _other_users = _make_or_check(private, create_parents=False)
     if private_problem is None:
         return private, None
-    return None, '{0}, and its private subdirectory {1} cannot be used because {2}'.format(problem, private, private_problem)
+    return None, f'{problem}, and its private subdirectory {private} cannot be used because {private_problem}'
 
 
 def _make_or_check(directory, create_parents):
@@ -192,11 +184,11 @@ def _make_or_check(directory, create_parents):
     except FileExistsError:
         pass  # checked below like a new one
     except OSError as exc:
-        return 'it could not be created ({0})'.format(exc.strerror), False
+        return f'it could not be created ({exc.strerror})', False
     try:
         info = os.lstat(directory)
     except OSError as exc:
-        return 'it could not be examined ({0})'.format(exc.strerror), False
+        return f'it could not be examined ({exc.strerror})', False
     if stat.S_ISLNK(info.st_mode):
         return 'it is a symbolic link', False
     if not stat.S_ISDIR(info.st_mode):
@@ -207,11 +199,11 @@ def _make_or_check(directory, create_parents):
 
 def _ownership_problem(info):
     if info.st_uid != os.geteuid():
-        return 'it is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid())
+        return f'it is owned by uid {info.st_uid}, not by the current user (uid {os.geteuid()})'
     if info.st_mode & 0o077:
         # Only the directory itself needs to be private: its own 0700 keeps everyone else
         # out, whatever the parents' modes are. Shown with the sticky bit and the others.
-        return 'it is open to other users (permissions {0:04o})'.format(stat.S_IMODE(info.st_mode))
+        return f'it is open to other users (permissions {stat.S_IMODE(info.st_mode):04o})'
     return None
 
 
@@ -258,4 +250,4 @@ def _unique_fallback():
         os.chmod(directory, 0o700)  # mkdtemp's 0700 is filtered by the umask
         return directory, None
     except OSError as exc:
-        return None, 'no directory could be created in {0} ({1})'.format(tempfile.gettempdir(), exc.strerror)
+        return None, f'no directory could be created in {tempfile.gettempdir()} ({exc.strerror})'

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,7 +17,6 @@ from __future__ import annotations
 import json
 import random
 import time
-
 from urllib.parse import quote, urlencode
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
@@ -117,9 +114,9 @@ class Connection:
         """
         path = path_template.format(*[path_segment(value) for value in path_params])
         if query:
-            path = '{0}?{1}'.format(path, urlencode([(name, value) for name, value in query.items() if value is not None], quote_via=quote))
+            path = f'{path}?{urlencode([(name, value) for name, value in query.items() if value is not None], quote_via=quote)}'
         # The rate limit and its throttling are per API: the method and the path before its parameters are filled in.
-        api = '{0} {1}'.format(method, path_template)
+        api = f'{method} {path_template}'
         return self._call_with_retries(api, method, path, body, token)
 
     def _call_with_retries(self, api, method, path, body, token):
@@ -159,7 +156,7 @@ class Connection:
 
     def _back_off(self, attempt, delay, api, failure):
         if self.on_retry is not None:
-            self.on_retry('{0}: attempt {1} of {2} {3}; trying again in {4:.1f} s'.format(api, attempt, self.retries + 1, failure, delay))
+            self.on_retry(f'{api}: attempt {attempt} of {self.retries + 1} {failure}; trying again in {delay:.1f} s')
         self._sleep(delay)
 
     def _backoff_seconds(self, attempt, throttling=None):
@@ -190,7 +187,7 @@ class Connection:
             answer = self._transport.request(method, path, body=data, headers=headers, max_body_bytes=MAX_ANSWER_BYTES)
         except _http.AnswerTooLarge as too_large:
             raise DingTalkError(
-                'DingTalk answered HTTP {0} with a body larger than {1} MiB, which was not read'.format(too_large.status, MAX_ANSWER_BYTES // (1024 * 1024)),
+                f'DingTalk answered HTTP {too_large.status} with a body larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB, which was not read',
                 http_status=too_large.status,
                 request_id=quoted(too_large.headers.get(REQUEST_ID_HEADER)),
                 answer_lost=unknown_outcome(too_large.status),
@@ -206,39 +203,40 @@ class Connection:
         # An https:// proxy has a TLS handshake and a certificate of its own.
         tls_peer = self.api_url
         if self._transport.proxy_is_tls:
-            tls_peer = '{0} or of the proxy {1}'.format(self.api_url, self._transport.proxy_address)
+            tls_peer = f'{self.api_url} or of the proxy {self._transport.proxy_address}'
         if isinstance(failure, _http.TlsFailed):
             return 'The TLS handshake with {0} failed{1}; is it an https:// server?'.format(tls_peer.replace(' of the', ' with the'), _reason(failure))
         if isinstance(failure, _http.CertificateUntrusted):
             return (
-                'TLS certificate verification of {0} failed{1}; set ca_path to the CA certificate that signs it '
-                '(or add that CA to the system trust store), or validate_certs to false for a test host'.format(tls_peer, _reason(failure))
+                f'TLS certificate verification of {tls_peer} failed{_reason(failure)}; set ca_path to the CA certificate that signs it '
+                '(or add that CA to the system trust store), or validate_certs to false for a test host'
             )
         if isinstance(failure, _http.ProxyFailed):
-            return 'The proxy {0} (from {1}) could not be reached, or refused to connect to {2}'.format(
-                self._transport.proxy_address, self._transport.proxy_variable, self.api_url
+            return (
+                f'The proxy {self._transport.proxy_address} (from {self._transport.proxy_variable}) could not be reached, '
+                f'or refused to connect to {self.api_url}'
             )
         if isinstance(failure, _http.HostUnknown):
-            return 'The host name of {0} could not be resolved; check api_url'.format(self.api_url)
+            return f'The host name of {self.api_url} could not be resolved; check api_url'
         if isinstance(failure, _http.ConnectionRefused):
-            return 'Could not connect to {0}: the connection was refused or the host is unreachable; check api_url'.format(self.api_url)
+            return f'Could not connect to {self.api_url}: the connection was refused or the host is unreachable; check api_url'
         if isinstance(failure, _http.ConnectTimedOut):
-            return 'Could not connect to {0} within {1} seconds'.format(self.api_url, self.timeout)
+            return f'Could not connect to {self.api_url} within {self.timeout} seconds'
         if isinstance(failure, _http.AnswerTooSlow):
-            return 'No complete answer from {0} within {1} seconds'.format(self.api_url, self.timeout)
+            return f'No complete answer from {self.api_url} within {self.timeout} seconds'
         if isinstance(failure, _http.TimedOut):
-            return 'No answer from {0} within {1} seconds'.format(self.api_url, self.timeout)
+            return f'No answer from {self.api_url} within {self.timeout} seconds'
         if isinstance(failure, _http.CutOff):
-            return 'The answer from {0} was cut off before its end'.format(self.api_url)
+            return f'The answer from {self.api_url} was cut off before its end'
         if isinstance(failure, _http.NotHttp):
-            return 'The answer from {0} was not HTTP'.format(self.api_url)
-        through_proxy = ' through the proxy {0}'.format(self._transport.proxy_address) if self._transport.proxy else ''
-        return 'The connection to {0}{1} was dropped before the answer'.format(self.api_url, through_proxy)
+            return f'The answer from {self.api_url} was not HTTP'
+        through_proxy = f' through the proxy {self._transport.proxy_address}' if self._transport.proxy else ''
+        return f'The connection to {self.api_url}{through_proxy} was dropped before the answer'
 
 
 def retries_exhausted_advice(attempts, seconds, retries):
     """What a task adds to a transient failure that every attempt met: how many attempts, over how long."""
-    return 'Tried {0} times over {1:.1f} seconds (retries={2}); every attempt failed, so it is not a passing glitch.'.format(attempts, seconds, retries)
+    return f'Tried {attempts} times over {seconds:.1f} seconds (retries={retries}); every attempt failed, so it is not a passing glitch.'
 
 
 class DingTalkClient:
@@ -348,11 +346,11 @@ class DingTalkClient:
 def _failure_kind(error):
     """What failed, for a retry notice: DingTalk's error code and the HTTP status, or the kind of transport failure; never its text."""
     if error.code:
-        return 'failed with DingTalk error {0} (HTTP {1})'.format(error.code, error.http_status)
+        return f'failed with DingTalk error {error.code} (HTTP {error.http_status})'
     if error.http_status is not None:
-        return 'failed with HTTP {0}'.format(error.http_status)
+        return f'failed with HTTP {error.http_status}'
     return 'failed without an answer ({0})'.format(getattr(error, 'transport_failure', 'no complete answer'))
 
 
 def _reason(failure):
-    return ' ({0})'.format(failure.reason) if failure.reason else ''
+    return f' ({failure.reason})' if failure.reason else ''

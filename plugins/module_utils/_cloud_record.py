@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -153,7 +151,7 @@ def validate_recording_options(state, mode=None, small_window_position=None):
         raise InvalidOptionError('small_window_position must be one of {0}, got {1}'.format(', '.join(SMALL_WINDOW_POSITIONS), small_window_position))
     given = [name for name, value in (('mode', mode), ('small_window_position', small_window_position)) if value is not None]
     if len(given) == 1 and state != 'started':
-        raise InvalidOptionError('{0} applies only to state=started; remove it or set state=started'.format(given[0]))
+        raise InvalidOptionError(f'{given[0]} applies only to state=started; remove it or set state=started')
     if given and state != 'started':
         raise InvalidOptionError('{0} apply only to state=started; remove them or set state=started'.format(' and '.join(given)))
 
@@ -211,7 +209,7 @@ def stop_recording(client, conference_id, union_id=None, check_mode=False):
             return _ended(seen)._replace(outcome='meeting_ended', diff=None)
         message = error.describe()
         if error.code == RECORD_STOP_PERMISSION_CODE:
-            message = '{0} {1}'.format(_stop_refused_message(seen, hosts, as_owner), message).lstrip()
+            message = f'{_stop_refused_message(seen, hosts, as_owner)} {message}'.lstrip()
         raise _call_failed(seen, 'stop', error, message) from None
     return seen._replace(outcome='stopped', changed=True)
 
@@ -253,7 +251,7 @@ def _start_refused(seen, error, hosts, acted):
     """What DingTalk's refusal of the query (``acted`` false) or of the start means: an outcome, or Refusal raised."""
     state_known = seen.meeting_status_before is not None
     if error.code == ROOM_CLOSED_CODE:
-        message = '{0} {1}'.format(MEETING_ENDED_START_MESSAGE.format(seen.conference_id), error.describe())
+        message = f'{MEETING_ENDED_START_MESSAGE.format(seen.conference_id)} {error.describe()}'
         raise Refusal(message, _ended(seen)._replace(outcome='meeting_ended', diff=None), error) from None
     if error.code == RECORD_START_ERROR_CODE and not state_known:
         # Without the read permission this is how DingTalk says "already recording" (or paused).
@@ -320,7 +318,7 @@ def _call_failed(seen, action, error, message):
     """
     record_status = seen.cloud_record_status_before
     if action is not None and error.answer_lost:
-        message = '{0} {1}'.format(message, MAYBE_DONE_NOTE.format(action))
+        message = f'{message} {MAYBE_DONE_NOTE.format(action)}'
         record_status = None
     return Refusal(message, _after(seen, seen.meeting_status_before, record_status)._replace(outcome='failed'), error)
 
@@ -363,7 +361,7 @@ def _stop_refused_message(seen, hosts, as_owner):
     if as_owner:
         creator_hint = ''
         if hosts.host is not None and hosts.host != seen.union_id:
-            creator_hint = ' (the meeting\'s creator is {0}, if they still host it)'.format(hosts.host)
+            creator_hint = f' (the meeting\'s creator is {hosts.host}, if they still host it)'
         return OWNER_REFUSED_MESSAGE.format(seen.conference_id, seen.union_id, creator_hint)
     if hosts.host not in (None, seen.union_id):
         return WRONG_HOST_MESSAGE.format('stop the recording of', seen.conference_id, seen.union_id, hosts.host)

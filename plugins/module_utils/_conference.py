@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -17,7 +15,6 @@ from __future__ import annotations
 import datetime
 import re
 import time
-
 from collections import namedtuple
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import DEFAULT_CONCURRENCY, run_concurrently
@@ -147,9 +144,9 @@ def validate_wait_options(wait_for, wait_timeout, poll_interval):
     if wait_for is not None and wait_for not in WAIT_CONDITIONS:
         raise InvalidOptionError('wait_for must be one of {0}, got {1}'.format(', '.join(sorted(WAIT_CONDITIONS)), wait_for))
     if wait_timeout is None or wait_timeout <= 0:
-        raise InvalidOptionError('wait_timeout must be greater than 0 seconds, got {0}'.format(wait_timeout))
+        raise InvalidOptionError(f'wait_timeout must be greater than 0 seconds, got {wait_timeout}')
     if poll_interval is None or poll_interval <= 0:
-        raise InvalidOptionError('poll_interval must be greater than 0 seconds, got {0}'.format(poll_interval))
+        raise InvalidOptionError(f'poll_interval must be greater than 0 seconds, got {poll_interval}')
 
 
 def read_status(conf_info, key, names):
@@ -246,8 +243,9 @@ def conference_info(
     if outcome == WAIT_REACHED:
         return seen
     if outcome == WAIT_UNREACHABLE:
-        message = 'Conference {0} has ended, so it will not be recording again; stopped waiting for it {1} after {2:.1f} seconds.'.format(
-            conference_id, WAIT_DESCRIPTIONS[wait_for], waited
+        message = (
+            f'Conference {conference_id} has ended, so it will not be recording again; '
+            f'stopped waiting for it {WAIT_DESCRIPTIONS[wait_for]} after {waited:.1f} seconds.'
         )
         raise Refusal(message, seen, error_fields=False)
     message = (
@@ -268,7 +266,7 @@ def conference_info(
 def query_failure_message(conference_id, error):
     """The ``msg`` of a failed conference query: DingTalk's error, and for an unknown room, that the ID is the likely mistake."""
     if error.code == ROOM_NOT_FOUND_CODE:
-        return 'Conference {0} was not found: check the conference ID. {1}'.format(conference_id, error.describe())
+        return f'Conference {conference_id} was not found: check the conference ID. {error.describe()}'
     return error.describe()
 
 
@@ -291,9 +289,9 @@ class ListingError(Exception):
 def validate_listing_options(page_size, max_pages):
     """Raise InvalidOptionError for unusable paging options; called before any API call."""
     if page_size is None or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidOptionError('page_size must be between 1 and {0}, got {1}'.format(MAX_PAGE_SIZE, page_size))
+        raise InvalidOptionError(f'page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}')
     if max_pages is None or max_pages < 1:
-        raise InvalidOptionError('max_pages must be at least 1, got {0}'.format(max_pages))
+        raise InvalidOptionError(f'max_pages must be at least 1, got {max_pages}')
 
 
 def known_meeting_status(value):
@@ -312,7 +310,7 @@ def shape_listed_conference(item):
     """
     conference_id = optional_text(item.get('conferenceId')) if isinstance(item, dict) else None
     if conference_id is None:
-        raise DingTalkError('DingTalk listed an ongoing conference without a conferenceId: {0!r}'.format(item)[:300], http_status=200)
+        raise DingTalkError(f'DingTalk listed an ongoing conference without a conferenceId: {item!r}'[:300], http_status=200)
     conference = {'conference_id': conference_id, 'title': optional_text(item.get('title'))}
     conference.update(conference_statuses(known_meeting_status(item.get('status')), None))
     conference.update(shape_fields(item, CONFERENCE_FIELDS))
@@ -340,7 +338,7 @@ def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFA
         has_more = answer.get('hasMore', False)
         if not isinstance(has_more, bool):
             raise DingTalkError(
-                'DingTalk answered page {0} of the ongoing conferences with hasMore = {1!r}; expected true or false'.format(page, has_more)[:300],
+                f'DingTalk answered page {page} of the ongoing conferences with hasMore = {has_more!r}; expected true or false'[:300],
                 http_status=200,
             )
         if not has_more:
@@ -348,18 +346,18 @@ def list_ongoing_conferences(client, page_size=DEFAULT_PAGE_SIZE, max_pages=DEFA
         next_token = answer.get('nextToken')
         if not isinstance(next_token, str) or not next_token.strip():
             raise ListingError(
-                'DingTalk said that more ongoing conferences follow page {0} (hasMore) but gave no nextToken to '
-                'fetch them; {1} conferences were listed.'.format(page, len(conferences))
+                f'DingTalk said that more ongoing conferences follow page {page} (hasMore) but gave no nextToken to '
+                f'fetch them; {len(conferences)} conferences were listed.'
             )
         if next_token in seen_tokens:
             raise ListingError(
-                'DingTalk answered page {0} of the ongoing conferences with a nextToken it had already given, so the '
-                'list would never end; stopped after {1} conferences.'.format(page, len(conferences))
+                f'DingTalk answered page {page} of the ongoing conferences with a nextToken it had already given, so the '
+                f'list would never end; stopped after {len(conferences)} conferences.'
             )
         seen_tokens.add(next_token)
     raise ListingError(
-        'DingTalk still had more ongoing conferences after max_pages={0} pages of page_size={1} ({2} conferences listed); '
-        'stopped there. Raise max_pages if the organisation really has more ongoing conferences.'.format(max_pages, page_size, len(conferences))
+        f'DingTalk still had more ongoing conferences after max_pages={max_pages} pages of page_size={page_size} ({len(conferences)} conferences listed); '
+        'stopped there. Raise max_pages if the organisation really has more ongoing conferences.'
     )
 
 
@@ -411,7 +409,7 @@ def org_conferences_info(
     except ListingError as error:
         raise Refusal(str(error), OngoingConferences(tuple(listed)), error_fields=False) from None
     except DingTalkError as error:
-        message = 'Listing the ongoing conferences of the organisation failed: {0}'.format(error.describe())
+        message = f'Listing the ongoing conferences of the organisation failed: {error.describe()}'
         raise Refusal(message, OngoingConferences(tuple(listed)), error) from None
     if include_record_status:
         failures = add_record_status(client, listed, concurrency, progress)
@@ -422,8 +420,8 @@ def org_conferences_info(
 
 def record_status_failures_message(failures, queried):
     """The ``msg`` for the ``[(conference_id, DingTalkError)]`` that failed of ``queried`` queries: the first few named, the rest counted."""
-    named = '; '.join('{0}: {1}'.format(conference_id, error.describe()) for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
+    named = '; '.join(f'{conference_id}: {error.describe()}' for conference_id, error in failures[:MAX_FAILED_QUERIES_NAMED])
     more = len(failures) - MAX_FAILED_QUERIES_NAMED
     return '{0} of {1} conference queries failed, so their cloud_record_status is null. {2}{3}'.format(
-        len(failures), queried, named, '; and {0} more'.format(more) if more > 0 else ''
+        len(failures), queried, named, f'; and {more} more' if more > 0 else ''
     )

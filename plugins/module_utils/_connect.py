@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,7 +14,6 @@ from __future__ import annotations
 
 import os
 import ssl
-
 from collections import namedtuple
 
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
@@ -26,13 +23,13 @@ from ansible_collections.community.dingtalk.plugins.module_utils._auth import (
     token_cache_from_options,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._http import check_ca_path
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import (
     InvalidOptionError,
     plain_http_refused,
     validate_access_token,
     validate_api_url,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._http import check_ca_path
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import SharedWindows, window_file_name
 
 # The upper bound keeps a misconfigured job from retrying for many minutes.
@@ -64,12 +61,12 @@ def check_connection_options(get_option):
     api_url = validate_api_url(get_option('api_url'), allow_plain_http=plain_http_allowed(get_option))
     ca_path = get_option('ca_path')
     if ca_path is not None and not (os.path.exists(ca_path) and os.access(ca_path, os.R_OK)):
-        raise InvalidOptionError('ca_path {0} does not exist or cannot be read'.format(ca_path))
+        raise InvalidOptionError(f'ca_path {ca_path} does not exist or cannot be read')
     if ca_path is not None and get_option('validate_certs'):
         try:
             check_ca_path(ca_path)
         except (ssl.SSLError, OSError):
-            raise InvalidOptionError('ca_path {0} holds no PEM CA certificate'.format(ca_path)) from None
+            raise InvalidOptionError(f'ca_path {ca_path} holds no PEM CA certificate') from None
     if get_option('timeout') <= 0:
         raise InvalidOptionError('timeout must be greater than 0 seconds, got {0}'.format(get_option('timeout')))
     if not 0 <= get_option('retries') <= MAX_RETRIES:
@@ -120,7 +117,7 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
         required = 'app_key and app_secret, or suite_key, suite_secret, auth_corp_id and suite_ticket'
         if accepts_access_token:
             required = 'access_token, or ' + required
-        raise InvalidOptionError('{0} are required ({1})'.format(required, sources))
+        raise InvalidOptionError(f'{required} are required ({sources})')
     if access_token is not None:
         validate_access_token(access_token)
     connection = Connection(

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = 'https://api.dingtalk.io'
@@ -115,17 +112,14 @@ class DingTalkError(Exception):
 
     def describe(self):
         """One line for a task's ``msg``: the DingTalk code, message and request id."""
-        if self.code:
-            text = 'DingTalk error {0}: {1}'.format(self.code, self.message)
-        else:
-            text = self.message
+        text = f'DingTalk error {self.code}: {self.message}' if self.code else self.message
         if self.code in CODE_EXPLANATIONS:
             text = '{0}. {1}'.format(text.rstrip('.'), CODE_EXPLANATIONS[self.code])
         details = []
         if self.http_status is not None:
-            details.append('HTTP {0}'.format(self.http_status))
+            details.append(f'HTTP {self.http_status}')
         if self.request_id:
-            details.append('request id {0}'.format(self.request_id))
+            details.append(f'request id {self.request_id}')
         if self.required_scopes:
             details.append('required permission {0}'.format(', '.join(self.required_scopes)))
         if details:
@@ -219,9 +213,9 @@ def validate_api_url(api_url, allow_plain_http=False):
     try:
         parts = urlsplit(api_url)
     except ValueError:  # an unclosed IPv6 bracket, for example
-        raise InvalidOptionError('api_url is not a valid URL; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
+        raise InvalidOptionError(f'api_url is not a valid URL; use scheme://host[:port], for example {DEFAULT_API_URL}') from None
     if parts.scheme not in ('http', 'https') or not parts.hostname:
-        raise InvalidOptionError('api_url must be an http:// or https:// URL with a host name, for example {0}'.format(DEFAULT_API_URL))
+        raise InvalidOptionError(f'api_url must be an http:// or https:// URL with a host name, for example {DEFAULT_API_URL}')
     # urlsplit silently drops tabs and line breaks; such a URL is a mistake, not a host to call.
     if re.search(r'[\s\x00-\x1f\x7f]', api_url):
         raise InvalidOptionError('api_url must not contain white space or control characters')
@@ -238,8 +232,8 @@ def validate_api_url(api_url, allow_plain_http=False):
     try:  # how a host name goes into DNS and the Host header; one that cannot fails here, once
         parts.hostname.encode('idna')
     except UnicodeError:
-        raise InvalidOptionError('api_url has an invalid host name; use scheme://host[:port], for example {0}'.format(DEFAULT_API_URL)) from None
-    api_url = '{0}://{1}'.format(parts.scheme, parts.netloc)
+        raise InvalidOptionError(f'api_url has an invalid host name; use scheme://host[:port], for example {DEFAULT_API_URL}') from None
+    api_url = f'{parts.scheme}://{parts.netloc}'
     if plain_http_refused(api_url, allow_plain_http):
         raise InvalidOptionError(PLAIN_HTTP_REFUSED.format(api_url))
     return api_url
@@ -257,10 +251,10 @@ def trimmed_ids(options, names):
         value = options.get(name)
         if value is None:
             continue
-        labelled = [('{0}[{1}]'.format(name, index), element) for index, element in enumerate(value)] if isinstance(value, list) else [(name, value)]
+        labelled = [(f'{name}[{index}]', element) for index, element in enumerate(value)] if isinstance(value, list) else [(name, value)]
         for label, text in labelled:
             if not str(text).strip():
-                raise InvalidOptionError('{0} must not be empty or only white space'.format(label))
+                raise InvalidOptionError(f'{label} must not be empty or only white space')
         trimmed[name] = [str(element).strip() for element in value] if isinstance(value, list) else str(value).strip()
     return trimmed
 
@@ -273,7 +267,7 @@ def is_sendable_token(value):
 def validate_access_token(access_token, option='access_token'):
     """Raise InvalidOptionError for a token that cannot travel in a header. Never echoes the value."""
     if not is_sendable_token(access_token):
-        raise InvalidOptionError('{0} must be a non-empty string of visible ASCII characters'.format(option))
+        raise InvalidOptionError(f'{option} must be a non-empty string of visible ASCII characters')
 
 
 def throttling_window(error):

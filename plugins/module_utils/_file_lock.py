@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +12,7 @@ in a failure. This is a private module: its interface may change without notice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -48,12 +47,12 @@ def acquire_lock(directory_fd, name, shown_path, timeout, warn):
         # have open lets two processes hold "the" lock at once.
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | _O_NONBLOCK, 0o600, dir_fd=directory_fd)
     except OSError as exc:
-        warn('Could not open the token cache lock file {0} ({1}); the token is fetched without the cache.'.format(shown_path, exc.strerror))
+        warn(f'Could not open the token cache lock file {shown_path} ({exc.strerror}); the token is fetched without the cache.')
         return None
     problem = _lock_file_problem(fd)
     if problem is not None:
         os.close(fd)
-        warn('The token cache lock file {0} is not used: it {1}; the token is fetched without the cache.'.format(shown_path, problem))
+        warn(f'The token cache lock file {shown_path} is not used: it {problem}; the token is fetched without the cache.')
         return None
     return _wait_for_lock(fd, shown_path, timeout, warn)
 
@@ -78,14 +77,12 @@ def _lock_file_problem(fd):
     if not stat.S_ISREG(info.st_mode):
         return 'is not a regular file'
     if info.st_uid != os.geteuid():
-        return 'is owned by uid {0}, not by the current user (uid {1})'.format(info.st_uid, os.geteuid())
+        return f'is owned by uid {info.st_uid}, not by the current user (uid {os.geteuid()})'
     if stat.S_IMODE(info.st_mode) != 0o600:
         # With a umask such as 0277 the file would be 0400, which not even its owner can
         # reopen for writing. Its content is never read, so a failure here is ignored.
-        try:
+        with contextlib.suppress(OSError):
             os.fchmod(fd, 0o600)
-        except OSError:
-            pass
     return None
 
 
@@ -98,18 +95,14 @@ def _wait_for_lock(fd, shown_path, timeout, warn):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 os.close(fd)
-                warn(
-                    'Another process held the token cache lock {0} for more than {1} seconds; the token is fetched without the cache.'.format(
-                        shown_path, timeout
-                    )
-                )
+                warn(f'Another process held the token cache lock {shown_path} for more than {timeout} seconds; the token is fetched without the cache.')
                 return None
             time.sleep(min(LOCK_POLL_SECONDS, remaining))
         except OSError as exc:
             # Some network file systems refuse flock: the cache still
             # helps without it, as on platforms without fcntl.
             os.close(fd)
-            warn('Could not lock the token cache lock file {0} ({1}); the cache is used without a lock.'.format(shown_path, exc.strerror))
+            warn(f'Could not lock the token cache lock file {shown_path} ({exc.strerror}); the cache is used without a lock.')
             return WITHOUT_LOCK
         else:
             return fd

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,7 +21,6 @@ import ssl
 import time
 import traceback
 import warnings
-
 from urllib.parse import urlsplit
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import plain_http_refused
@@ -31,7 +28,6 @@ from ansible_collections.community.dingtalk.plugins.module_utils._errors import 
 try:
     import requests
     import urllib3
-
     from requests.adapters import HTTPAdapter
     from requests.utils import get_environ_proxies, select_proxy
 except ImportError:
@@ -182,7 +178,7 @@ def proxy_from_environment(url):
     except ValueError:
         port = 0
     if parts.scheme not in ('http', 'https') or not parts.hostname or port == 0:
-        raise UnsupportedProxy('the proxy in {0} cannot be used: it must be an http:// or https:// URL with a host name'.format(variable))
+        raise UnsupportedProxy(f'the proxy in {variable} cannot be used: it must be an http:// or https:// URL with a host name')
     return proxy, variable
 
 
@@ -319,11 +315,11 @@ class FileHost:
         """
         if plain_http_refused(url, self.allow_plain_http):
             raise PlainHttpRefused(
-                'the storage host {0} is offered over plain HTTP, which would show the signed link and the recording to the '
-                'network; it was not contacted (set allow_plain_http=true to accept plain HTTP)'.format(urlsplit(url).hostname)
+                f'the storage host {urlsplit(url).hostname} is offered over plain HTTP, which would show the signed link and the recording to the '
+                'network; it was not contacted (set allow_plain_http=true to accept plain HTTP)'
             )
         proxy, _variable = proxy_from_environment(url)
-        headers = {'Range': 'bytes={0}-'.format(offset)} if offset else {}
+        headers = {'Range': f'bytes={offset}-'} if offset else {}
         request = self._session.prepare_request(requests.Request('GET', url, headers=headers))
         # The URL exactly as DingTalk signed it: requests would re-quote it, and a signature covers every character.
         request.url = url

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -71,7 +69,7 @@ class DingTalkModule(AnsibleModule):
         """Fail the task; while a file attribute is being set, raise FileAttributeError instead, so that the result is not lost."""
         if self._setting_attributes:
             details = kwargs.get('details')
-            raise FileAttributeError('{0} ({1})'.format(msg, details) if details else msg)
+            raise FileAttributeError(f'{msg} ({details})' if details else msg)
         super().fail_json(msg, **kwargs)
 
     def exit_with_result(self, result):

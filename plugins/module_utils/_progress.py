@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -75,9 +73,10 @@ class ProgressReporter:
     def line(self, now=None):
         """The progress line as of ``now`` (default: the clock's time)."""
         now = self._clock() if now is None else now
-        of_total = '{0} of {1}'.format(self.done, self.total) if self.total is not None else str(self.done)
-        return '{0}: {1} done, {2} changed, {3} failed; {4:.1f} s waiting for the rate limit, {5:.1f} s elapsed'.format(
-            self.label, of_total, self.changed, self.failed, self.waited_seconds, now - self._started
+        of_total = f'{self.done} of {self.total}' if self.total is not None else str(self.done)
+        return (
+            f'{self.label}: {of_total} done, {self.changed} changed, {self.failed} failed; '
+            f'{self.waited_seconds:.1f} s waiting for the rate limit, {now - self._started:.1f} s elapsed'
         )
 
     def _emit_if_due(self):

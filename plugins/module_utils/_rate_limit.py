@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -104,9 +102,8 @@ class RateLimiter:
         """Block until the calling thread may send its call to ``api`` now; return the seconds it waited."""
         started = self._clock()
         while True:
-            with self._lock:
-                with self._windows().opened() as (now, apis):
-                    delay = self._admit(apis.setdefault(api, new_api_window()), now)
+            with self._lock, self._windows().opened() as (now, apis):
+                delay = self._admit(apis.setdefault(api, new_api_window()), now)
             if delay <= 0:
                 break
             self._sleep_held_back(delay)
@@ -131,10 +128,9 @@ class RateLimiter:
     def throttled(self, api, per_minute=False):
         """DingTalk throttled ``api``: hold back every caller of it for a whole window (or most of a minute's)."""
         pause = PER_MINUTE_THROTTLE_PAUSE_SECONDS if per_minute else THROTTLE_PAUSE_SECONDS
-        with self._lock:
-            with self._windows().opened() as (now, apis):
-                window = apis.setdefault(api, new_api_window())
-                window['paused_until'] = max(window['paused_until'], now + pause)
+        with self._lock, self._windows().opened() as (now, apis):
+            window = apis.setdefault(api, new_api_window())
+            window['paused_until'] = max(window['paused_until'], now + pause)
 
     def _windows(self):
         if self._shared_windows is not None and self._shared_windows.usable():
@@ -252,7 +248,7 @@ class SharedWindows:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC, 0o600)
         except OSError as exc:
-            self._warn('could not be opened ({0})'.format(exc.strerror))
+            self._warn(f'could not be opened ({exc.strerror})')
             return None
         problem = _foreign_file_problem(fd)
         if problem is not None:
@@ -269,18 +265,18 @@ class SharedWindows:
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    self._warn('was locked by another process for more than {0} seconds'.format(self._lock_timeout))
+                    self._warn(f'was locked by another process for more than {self._lock_timeout} seconds')
                     return False
                 time.sleep(LOCK_POLL_SECONDS)
             except OSError as exc:  # some network file systems refuse flock
-                self._warn('could not be locked ({0})'.format(exc.strerror))
+                self._warn(f'could not be locked ({exc.strerror})')
                 return False
 
     def _read(self, fd):
         try:
             data = os.read(fd, MAX_WINDOW_BYTES + 1)
         except OSError as exc:
-            self._warn('could not be read ({0}); it is written anew'.format(exc.strerror), stop=False)
+            self._warn(f'could not be read ({exc.strerror}); it is written anew', stop=False)
             return {}
         if not data:
             return {}
@@ -302,11 +298,11 @@ class SharedWindows:
             os.pwrite(fd, data, 0)
             os.ftruncate(fd, len(data))
         except OSError as exc:
-            self._warn('could not be written ({0})'.format(exc.strerror))
+            self._warn(f'could not be written ({exc.strerror})')
             self._usable = False
 
     def _warn(self, reason, stop=True):
-        message = 'The rate limit window file {0} {1}.'.format(self.path, reason)
+        message = f'The rate limit window file {self.path} {reason}.'
         if stop:
             message += ' This task keeps its own rate limit, so tasks running at the same time may draw throttling answers from DingTalk.'
         if self._warn_callback is not None and message not in self._warned:
@@ -330,21 +326,19 @@ def _foreign_file_problem(fd):
     try:
         info = os.fstat(fd)
     except OSError as exc:
-        return 'could not be examined ({0})'.format(exc.strerror)
+        return f'could not be examined ({exc.strerror})'
     if not stat.S_ISREG(info.st_mode):
         return 'is not a regular file'
     if info.st_uid != os.geteuid():
-        return 'is owned by uid {0}, not by the current user'.format(info.st_uid)
+        return f'is owned by uid {info.st_uid}, not by the current user'
     if info.st_nlink != 1:
         return 'has another link to it'
     permissions = stat.S_IMODE(info.st_mode)
     if permissions & 0o077:
-        return 'is open to other users (permissions {0:04o})'.format(permissions)
+        return f'is open to other users (permissions {permissions:04o})'
     if permissions != 0o600:
-        try:
+        with contextlib.suppress(OSError):
             os.fchmod(fd, 0o600)  # created under a umask such as 0277: not even its owner could reopen it for writing
-        except OSError:
-            pass
     return None
 
 
@@ -383,7 +377,5 @@ def _clamped(window, now):
 
 
 def _unlock(fd):
-    try:
+    with contextlib.suppress(OSError):
         fcntl.flock(fd, fcntl.LOCK_UN)
-    except OSError:
-        pass

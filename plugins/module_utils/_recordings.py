@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,11 +12,9 @@ may change without notice.
 from __future__ import annotations
 
 import time
-
 from collections import namedtuple
 
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import OwnerUnknown, acting_as
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     iso_utc_from_ms,
     iso_utc_from_ms_exact,
@@ -27,6 +23,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
     poll_until,
     shape_fields,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 
 # DingTalk's answer for a conference without any video: none was recorded, or none is ready yet after the stop.
 CLOUD_RECORD_NOT_FOUND_CODE = 'cloudRecordNotFound'
@@ -97,7 +94,7 @@ def play_info(client, conference_id, union_id, recording):
     """getPlayInfos for a shaped ``recording``: its signed links and size. Raises DingTalkError, also when ids are missing."""
     if recording['media_id'] is None or recording['region_id'] is None:
         raise DingTalkError(
-            'DingTalk listed a video of conference {0} without a mediaId and regionId, so its links cannot be asked for'.format(conference_id), http_status=200
+            f'DingTalk listed a video of conference {conference_id} without a mediaId and regionId, so its links cannot be asked for', http_status=200
         )
     info = client.get_cloud_record_play_info(conference_id, union_id, recording['media_id'], recording['region_id'])
     return {
@@ -136,16 +133,12 @@ def read_transcript(client, conference_id, union_id, max_pages=MAX_TRANSCRIPT_PA
             cursor = page_paragraphs[-1].get('nextTtoken')
         if cursor is None or cursor == next_token:
             raise DingTalkError(
-                'DingTalk said the transcript of conference {0} has more paragraphs, but gave no new cursor (nextTtoken) to read them with'.format(
-                    conference_id
-                ),
+                f'DingTalk said the transcript of conference {conference_id} has more paragraphs, but gave no new cursor (nextTtoken) to read them with',
                 http_status=200,
             )
         next_token = cursor
     raise DingTalkError(
-        'The transcript of conference {0} has more than {1} pages of {2} paragraphs; stopped reading it there'.format(
-            conference_id, max_pages, TRANSCRIPT_PAGE_SIZE
-        ),
+        f'The transcript of conference {conference_id} has more than {max_pages} pages of {TRANSCRIPT_PAGE_SIZE} paragraphs; stopped reading it there',
         http_status=200,
     )
 

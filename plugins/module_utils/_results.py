@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -138,10 +136,10 @@ def interrupted_batch_result(interrupted, fail_on_error=True):
 def _failure_message(failures, total):
     named = '; '.join('{0}: {1}'.format(item['conference_id'], item['msg']) for item in failures[:MAX_FAILURES_NAMED])
     more = len(failures) - MAX_FAILURES_NAMED
-    return '{0} of {1} conferences failed (see results). {2}{3}'.format(len(failures), total, named, '; and {0} more'.format(more) if more > 0 else '')
+    return '{0} of {1} conferences failed (see results). {2}{3}'.format(len(failures), total, named, f'; and {more} more' if more > 0 else '')
 
 
 def _summarised(warnings):
     if len(warnings) <= MAX_WARNINGS_SHOWN:
         return warnings
-    return warnings[:MAX_WARNINGS_SHOWN] + ['... and {0} more warnings like these, for other conferences.'.format(len(warnings) - MAX_WARNINGS_SHOWN)]
+    return warnings[:MAX_WARNINGS_SHOWN] + [f'... and {len(warnings) - MAX_WARNINGS_SHOWN} more warnings like these, for other conferences.']

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,7 +14,6 @@ from __future__ import annotations
 
 import grp
 import pwd
-
 from collections import namedtuple
 
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
@@ -205,7 +202,7 @@ def check_archive_options(params):
         try:
             conference_directory(params['dest'], conference_id)
         except InvalidOptionError as error:
-            raise InvalidOptionError('{0}: {1}'.format(option, error)) from None
+            raise InvalidOptionError(f'{option}: {error}') from None
 
 
 def check_file_owners(params):
@@ -218,7 +215,7 @@ def check_file_owners(params):
             known(name)
         except KeyError:
             raise InvalidOptionError(
-                '{0} {1} is not a {2} on this machine: create it, or set {0} to a {2} that exists (or to a numeric ID)'.format(option, name, kind)
+                f'{option} {name} is not a {kind} on this machine: create it, or set {option} to a {kind} that exists (or to a numeric ID)'
             ) from None
 
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,7 +24,6 @@ its interface may change without notice.
 from __future__ import annotations
 
 import os
-
 from collections import namedtuple
 from functools import partial
 
@@ -234,7 +231,7 @@ def _with_file_attributes(settled, set_attributes):
         try:
             outcome = with_file_attributes(settled.outcome, set_attributes)
         except Refusal as attributes_failed:
-            message = '{0} {1}'.format(settled.message, attributes_failed.message)
+            message = f'{settled.message} {attributes_failed.message}'
             return Refusal(message, attributes_failed.outcome, settled.error, settled.error_fields)
         return Refusal(settled.message, outcome, settled.error, settled.error_fields)
     return settled

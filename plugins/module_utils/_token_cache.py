@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -22,6 +20,7 @@ a secret. This is a private module: its interface may change without notice.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -33,7 +32,6 @@ import time
 from ansible_collections.community.dingtalk.plugins.module_utils._cache_dir import CacheDirectory
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import is_sendable_token
 from ansible_collections.community.dingtalk.plugins.module_utils._file_lock import acquire_lock, release_lock
-
 
 DEFAULT_REFRESH_MARGIN_SECONDS = 300
 # DingTalk's tokens live two hours. A lifetime beyond a year is not one to trust (and
@@ -66,7 +64,7 @@ def cache_key(*parts):
             digest.update(b'N')
             continue
         if not isinstance(part, str):
-            raise TypeError('cache_key() takes strings or None, not {0}'.format(type(part).__name__))
+            raise TypeError(f'cache_key() takes strings or None, not {type(part).__name__}')
         data = part.encode('utf-8', 'surrogatepass')
         digest.update(b'S%d:' % len(data))
         digest.update(data)
@@ -223,9 +221,9 @@ class TokenCache:
         try:
             record, problem = _load_record(directory_fd, name)
         except OSError as exc:
-            record, problem = None, 'could not be read ({0})'.format(exc.strerror)
+            record, problem = None, f'could not be read ({exc.strerror})'
         if problem is not None and report:
-            self._warn('Ignored the token cache file {0}: it {1}. It is replaced by the next token.'.format(self._shown(name), problem))
+            self._warn(f'Ignored the token cache file {self._shown(name)}: it {problem}. It is replaced by the next token.')
             _remove_quietly(directory_fd, name)  # also a symbolic link or another user's file, which a write must not reuse
         return record
 
@@ -236,7 +234,7 @@ class TokenCache:
         try:
             fd = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC, 0o600, dir_fd=directory_fd)
         except OSError as exc:
-            self._warn('Could not write to the token cache directory {0} ({1}); the token is not cached.'.format(self.directory, exc.strerror))
+            self._warn(f'Could not write to the token cache directory {self.directory} ({exc.strerror}); the token is not cached.')
             return
         try:
             with os.fdopen(fd, 'wb') as handle:
@@ -248,7 +246,7 @@ class TokenCache:
             os.replace(temp_name, name, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
         except OSError as exc:
             _remove_quietly(directory_fd, temp_name)
-            self._warn('Could not write the token cache file {0} ({1}); the token is not cached.'.format(self._shown(name), exc.strerror))
+            self._warn(f'Could not write the token cache file {self._shown(name)} ({exc.strerror}); the token is not cached.')
 
     def _acquire_lock(self, directory_fd, key):
         """The locked lock file's descriptor, WITHOUT_LOCK, or None when the cache must not be used now."""
@@ -282,9 +280,9 @@ def _load_record(directory_fd, name):
         if not stat.S_ISREG(info.st_mode):
             return None, 'is not a regular file'
         if info.st_uid != os.geteuid():
-            return None, 'is owned by uid {0}, not by the current user'.format(info.st_uid)
+            return None, f'is owned by uid {info.st_uid}, not by the current user'
         if stat.S_IMODE(info.st_mode) & 0o077:
-            return None, 'is open to other users (permissions {0:04o})'.format(stat.S_IMODE(info.st_mode))
+            return None, f'is open to other users (permissions {stat.S_IMODE(info.st_mode):04o})'
         data = _read_up_to(fd, MAX_RECORD_BYTES + 1)
     finally:
         os.close(fd)
@@ -310,9 +308,9 @@ def _record_problem(record):
         ('expires_in', lambda value: _is_int(value) and value > 0),
     ):
         if field not in record:
-            return 'lacks the field {0}'.format(field)
+            return f'lacks the field {field}'
         if not valid(record[field]):
-            return 'has an invalid {0}'.format(field)
+            return f'has an invalid {field}'
     return None
 
 
@@ -333,7 +331,5 @@ def _read_up_to(fd, limit):
 
 
 def _remove_quietly(directory_fd, name):
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name, dir_fd=directory_fd)
-    except OSError:
-        pass

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import time
-
 from collections import namedtuple
 
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import run_concurrently
@@ -189,9 +186,8 @@ class ConferenceWatch:
             current[listed_conference['conference_id']] = conference
         if failures:
             self._warn(
-                '{0} of {1} conference queries failed; those conferences are compared again at the next poll. First: {2}'.format(
-                    len(failures), len(listed), failures[0].describe()
-                )
+                f'{len(failures)} of {len(listed)} conference queries failed; those conferences are compared again at the next poll. '
+                f'First: {failures[0].describe()}'
             )
         return current
 
@@ -236,9 +232,8 @@ class ConferenceWatch:
                     raise
                 if error.code != ROOM_NOT_FOUND_CODE:
                     self._warn(
-                        'Conference {0} left the list of ongoing conferences, but its query failed; asking again at the next poll: {1}'.format(
-                            conference_id, error.describe()
-                        )
+                        f'Conference {conference_id} left the list of ongoing conferences, but its query failed; '
+                        f'asking again at the next poll: {error.describe()}'
                     )
                     return []
         del self._tracked[conference_id]
@@ -266,7 +261,7 @@ class ConferenceWatch:
             except DingTalkError as error:
                 if is_fatal(error, ever_polled=True):
                     raise
-                self._warn('Listing the videos of conference {0} failed; asking again at the next poll: {1}'.format(conference_id, error.describe()))
+                self._warn(f'Listing the videos of conference {conference_id} failed; asking again at the next poll: {error.describe()}')
                 continue
             reported = self._reported_media.get(conference_id, frozenset())
             new = [video for video in videos if video['media_id'] not in reported]
@@ -281,9 +276,8 @@ class ConferenceWatch:
             elif self._clock() - awaited.since > READY_WAIT_SECONDS:
                 del self._awaited[conference_id]
                 self._warn(
-                    'DingTalk listed no new video of conference {0} within {1} hours of its recording\'s stop; no longer waiting for it'.format(
-                        conference_id, READY_WAIT_SECONDS // 3600
-                    )
+                    f'DingTalk listed no new video of conference {conference_id} within {READY_WAIT_SECONDS // 3600} hours '
+                    'of its recording\'s stop; no longer waiting for it'
                 )
         return events
 

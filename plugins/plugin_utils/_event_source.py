@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +14,7 @@ module: its interface may change without notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -76,7 +75,7 @@ def _boolean(name, value):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise InvalidOptionError('{0} must be true or false, got {1!r}'.format(name, value))
+    raise InvalidOptionError(f'{name} must be true or false, got {value!r}')
 
 
 def _number(name, value, kind=float):
@@ -85,9 +84,9 @@ def _number(name, value, kind=float):
             raise ValueError(value)
         number = kind(value)
     except (TypeError, ValueError):
-        raise InvalidOptionError('{0} must be a number, got {1!r}'.format(name, value)) from None
+        raise InvalidOptionError(f'{name} must be a number, got {value!r}') from None
     if number <= 0 and name != 'retries':
-        raise InvalidOptionError('{0} must be greater than 0, got {1!r}'.format(name, value))
+        raise InvalidOptionError(f'{name} must be greater than 0, got {value!r}')
     return number
 
 
@@ -107,7 +106,7 @@ def _title_pattern(value):
     try:
         return re.compile(str(value))
     except re.error as error:
-        raise InvalidOptionError('title must be a regular expression: {0}'.format(error)) from None
+        raise InvalidOptionError(f'title must be a regular expression: {error}') from None
 
 
 def read_options(args, environ=None):
@@ -168,10 +167,8 @@ async def in_daemon_thread(function):
             result = function()
         except BaseException as failure:  # pylint: disable=broad-exception-caught  # handed to the awaiting task
             error = failure
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this poll any more
             loop.call_soon_threadsafe(settle, result, error)
-        except RuntimeError:  # the loop has closed: nobody waits for this poll any more
-            pass
 
     threading.Thread(target=work, name='dingtalk-conference-events', daemon=True).start()
     return await future
@@ -195,7 +192,7 @@ async def run(queue, args, environ=None):
             pool_size=QUERY_CONCURRENCY,
         )
     except InvalidOptionError as error:
-        raise ConferenceEventsError('community.dingtalk.conference_events: {0}'.format(error)) from None
+        raise ConferenceEventsError(f'community.dingtalk.conference_events: {error}') from None
     for warning in connected.warnings:
         logger.warning(warning)
     watch = ConferenceWatch(connected.client, options['events'], options['title'], options['emit_in_progress'], warn=logger.warning)
@@ -218,7 +215,7 @@ async def poll_forever(watch, queue, interval, clock=time.monotonic):
         except (DingTalkError, ListingError) as error:
             described = error.describe() if isinstance(error, DingTalkError) else str(error)
             if isinstance(error, DingTalkError) and is_fatal(error, ever_polled=watch.polls > 0):
-                raise ConferenceEventsError('community.dingtalk.conference_events stopped: {0}'.format(described)) from None
+                raise ConferenceEventsError(f'community.dingtalk.conference_events stopped: {described}') from None
             failures += 1
             wait = min(MAX_BACKOFF_SECONDS, interval * 2 ** (failures - 1))
             logger.warning('Poll %d of the ongoing conferences failed (%d in a row); trying again in %.0f s: %s', watch.polls + 1, failures, wait, described)

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
-
 from collections import namedtuple
 
 from ansible.errors import AnsibleActionFail
@@ -69,11 +66,11 @@ def choose_door(connection, become, async_seconds, has_requests, environment_swi
     and the switches the values of ``dingtalk_in_worker`` and ``DINGTALK_IN_WORKER`` (None: not set).
     """
     if variable_switch is not None and not boolean(variable_switch, strict=False):
-        return DoorChoice(False, 'the variable {0} is false'.format(SWITCH_VARIABLE))
+        return DoorChoice(False, f'the variable {SWITCH_VARIABLE} is false')
     if environment_switch is not None and not boolean(environment_switch, strict=False):
-        return DoorChoice(False, 'the environment variable {0} is false'.format(SWITCH_ENVIRONMENT))
+        return DoorChoice(False, f'the environment variable {SWITCH_ENVIRONMENT} is false')
     if connection not in LOCAL_CONNECTIONS:
-        return DoorChoice(False, 'the connection is {0}, not local'.format(connection))
+        return DoorChoice(False, f'the connection is {connection}, not local')
     if become:
         return DoorChoice(False, 'the task uses become')
     if async_seconds:
@@ -158,9 +155,9 @@ class InWorkerAction(ActionBase):
         self._compute_environment_string(environment)
         choice = self.choose_door(environment)
         if not choice.in_worker:
-            display.vvv('{0}: the module door (AnsiballZ): {1}'.format(self._task.action, choice.reason), host=self._host_name())
+            display.vvv(f'{self._task.action}: the module door (AnsiballZ): {choice.reason}', host=self._host_name())
             return self._run_module(result)
-        display.vvv('{0}: the in-worker door: {1}'.format(self._task.action, choice.reason), host=self._host_name())
+        display.vvv(f'{self._task.action}: the in-worker door: {choice.reason}', host=self._host_name())
         door = WorkerDoor(self)
         try:
             with applied_environment(environment):
@@ -171,7 +168,7 @@ class InWorkerAction(ActionBase):
             # Said here at -vvv on every ansible-core line, masked: the result's own exception field is shown
             # differently from one line to the next, and an exception's text may quote a secret.
             display.vvv('The full traceback is:\n' + remove_values(traceback.format_exc(), door.no_log_values), host=self._host_name())
-            return {'failed': True, 'msg': remove_values('Unexpected failure during module execution: {0}'.format(error), door.no_log_values)}
+            return {'failed': True, 'msg': remove_values(f'Unexpected failure during module execution: {error}', door.no_log_values)}
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
 
@@ -212,7 +209,7 @@ class InWorkerAction(ActionBase):
         if validation.error_messages:
             message = validation.errors.msg
             if isinstance(validation.errors[0], UnsupportedError):
-                message = 'Unsupported parameters for ({0}) module: {1}'.format(self._task.action, message)
+                message = f'Unsupported parameters for ({self._task.action}) module: {message}'
             outcome = {'failed': True, 'msg': message}
         else:
             with _http.transports_kept_in(KEPT_TRANSPORTS):

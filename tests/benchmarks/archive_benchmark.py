@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -35,7 +33,6 @@ import threading
 import time
 
 import requests
-
 from emulator.admin import EmulatorAdmin  # pylint: disable=import-error  # run_benchmark.py puts tests/ on sys.path
 from emulator.file_host import object_sha256  # pylint: disable=import-error
 
@@ -92,7 +89,7 @@ class TreeMemory:
             if not name.isdigit():
                 continue
             try:
-                with open('/proc/{0}/stat'.format(name), encoding='utf-8') as stat:
+                with open(f'/proc/{name}/stat', encoding='utf-8') as stat:
                     fields = stat.read().rsplit(')', 1)[1].split()
             except OSError:
                 continue
@@ -109,11 +106,11 @@ def _memory(pid):
     """(RSS, PSS) of a process in bytes; (0, 0) once it has gone."""
     rss = pss = 0
     try:
-        with open('/proc/{0}/status'.format(pid), encoding='utf-8') as status:
+        with open(f'/proc/{pid}/status', encoding='utf-8') as status:
             for line in status:
                 if line.startswith('VmRSS:'):
                     rss = int(line.split()[1]) * 1024
-        with open('/proc/{0}/smaps_rollup'.format(pid), encoding='utf-8') as rollup:
+        with open(f'/proc/{pid}/smaps_rollup', encoding='utf-8') as rollup:
             for line in rollup:
                 if line.startswith('Pss:'):
                     pss = int(line.split()[1]) * 1024
@@ -139,7 +136,7 @@ class Bench:
         self.admin.seed({'apps': [{'app_key': APP_KEY, 'app_secret': APP_SECRET}], 'conferences': conferences})
         self.admin.add_recordings(BIG_CONFERENCE, videos=[{'media_id': BIG_MEDIA, 'file_size': GIB}])
         for number in range(MANY):
-            self.admin.add_recordings(many_id(number), videos=[{'media_id': 'bench-media-{0:03d}'.format(number), 'file_size': MANY_SIZE}])
+            self.admin.add_recordings(many_id(number), videos=[{'media_id': f'bench-media-{number:03d}', 'file_size': MANY_SIZE}])
 
     def file_requests(self):
         return self.files.requests()
@@ -150,7 +147,7 @@ class Bench:
     def signed_link(self):
         token = self.admin.mint_token(APP_KEY)
         answer = self.session.get(
-            self.api + '/v1.0/conference/videoConferences/{0}/cloudRecords/videos/getPlayInfos'.format(BIG_CONFERENCE),
+            self.api + f'/v1.0/conference/videoConferences/{BIG_CONFERENCE}/cloudRecords/videos/getPlayInfos',
             params={'mediaId': BIG_MEDIA, 'regionId': 'cn-hangzhou', 'unionId': HOST_UNION_ID},
             headers={'x-acs-dingtalk-access-token': token},
             timeout=60,
@@ -189,7 +186,7 @@ class Bench:
 
 
 def many_id(number):
-    return 'bench-archive-{0:03d}'.format(number)
+    return f'bench-archive-{number:03d}'
 
 
 def sha256_of(path):
@@ -303,18 +300,18 @@ def summarise(module_runs, curl_runs, big_rerun, many_first, many_rerun):
             all(run['identical'] for run in module_runs),
         ),
         (
-            'whole ansible-playbook tree under {0} MiB (sum of RSS)'.format(MEMORY_TARGET_MIB),
-            '{0} MiB'.format(mib(peak_rss)),
+            f'whole ansible-playbook tree under {MEMORY_TARGET_MIB} MiB (sum of RSS)',
+            f'{mib(peak_rss)} MiB',
             peak_rss < MEMORY_TARGET_MIB * 1024 * 1024,
         ),
         (
-            'whole ansible-playbook tree under {0} MiB (sum of PSS)'.format(MEMORY_TARGET_MIB),
-            '{0} MiB'.format(mib(peak_pss)),
+            f'whole ansible-playbook tree under {MEMORY_TARGET_MIB} MiB (sum of PSS)',
+            f'{mib(peak_pss)} MiB',
             peak_pss < MEMORY_TARGET_MIB * 1024 * 1024,
         ),
         (
-            'transfer within {0}x of curl (file host timing, median)'.format(THROUGHPUT_TARGET),
-            '{0:.2f} s vs {1:.2f} s = {2:.2f}x'.format(module_transfer, curl_transfer, module_transfer / curl_transfer),
+            f'transfer within {THROUGHPUT_TARGET}x of curl (file host timing, median)',
+            f'{module_transfer:.2f} s vs {curl_transfer:.2f} s = {module_transfer / curl_transfer:.2f}x',
             module_transfer <= THROUGHPUT_TARGET * curl_transfer,
         ),
         (
@@ -323,7 +320,7 @@ def summarise(module_runs, curl_runs, big_rerun, many_first, many_rerun):
             big_rerun['file_host_requests'] == 0 and not big_rerun['changed'],
         ),
         (
-            'rerun over {0} archived recordings: no file host request'.format(MANY),
+            f'rerun over {MANY} archived recordings: no file host request',
             '{0} requests, changed {1}'.format(many_rerun['file_host_requests'], many_rerun['changed']),
             many_rerun['file_host_requests'] == 0 and not many_rerun['changed'],
         ),
@@ -351,10 +348,10 @@ def write_report(output_dir, results, runs, machine_info):
         '',
         'Generated by `tests/benchmarks/run_benchmark.py --scenario archive`; do not edit by hand.',
         '',
-        'dingtalk_cloud_record_archive against the DingTalk emulator and its file host, on loopback, {0} run(s) taking turns with '
+        f'dingtalk_cloud_record_archive against the DingTalk emulator and its file host, on loopback, {runs} run(s) taking turns with '
         'curl fetching the same 1 GiB recording (a link of its own) from the same file host. Transfer times are the file host\'s, '
         'from the request to the last byte written; wall times include ansible-playbook\'s start-up, the token and the DingTalk '
-        'calls. Memory is sampled every 50 ms over ansible-playbook and every process under it.'.format(runs),
+        'calls. Memory is sampled every 50 ms over ansible-playbook and every process under it.',
         '',
         '| run | module wall (s) | module transfer (s) | MiB/s | tree RSS peak (MiB) | tree PSS peak (MiB) | largest process (MiB) '
         '| curl wall (s) | curl transfer (s) | MiB/s |',
@@ -401,6 +398,6 @@ def write_report(output_dir, results, runs, machine_info):
     lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
     lines += ['| {0} | {1} | {2} |'.format(check['target'], check['measured'], 'yes' if check['met'] else '**no**') for check in results['targets']]
     lines += ['', '## Machine', '']
-    lines += ['- {0}: {1}'.format(key, value) for key, value in machine_info.items()]
+    lines += [f'- {key}: {value}' for key, value in machine_info.items()]
     with open(os.path.join(output_dir, 'README.md'), 'w', encoding='utf-8') as handle:
         handle.write('\n'.join(lines) + '\n')

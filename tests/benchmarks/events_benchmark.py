@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -65,8 +63,8 @@ def realistic_conferences(count, **fields):
         dict(
             {
                 'conference_id': str(uuid.UUID(int=number + 1)),
-                'title': 'Project {0:05d} weekly sync'.format(number),
-                'host_union_id': 'Ab{0:026d}iE'.format(number),
+                'title': f'Project {number:05d} weekly sync',
+                'host_union_id': f'Ab{number:026d}iE',
                 'cloud_record_status': 0,
             },
             **fields,
@@ -155,10 +153,10 @@ async def detect(server, admin, run):
         await asyncio.sleep(DETECTION_INTERVAL)  # past the first poll, which only learns
         for _trial in range(DETECTION_TRIALS):
             await asyncio.sleep(rng.uniform(0, DETECTION_INTERVAL))
-            client.start_cloud_record(target, 'Ab{0:026d}iE'.format(0))
+            client.start_cloud_record(target, f'Ab{0:026d}iE')
             started.append(await seconds_until(queue, 'recording_started', time.monotonic()))
             await asyncio.sleep(rng.uniform(0, DETECTION_INTERVAL))
-            client.stop_cloud_record(target, 'Ab{0:026d}iE'.format(0))
+            client.stop_cloud_record(target, f'Ab{0:026d}iE')
             listed_at = time.monotonic() + 1  # video_delay
             ready.append(await seconds_until(queue, 'recording_ready', listed_at))
     finally:
@@ -220,19 +218,19 @@ def targets(results):
     needed = {'conference.listOrg': -(-COST_CONFERENCES // 100), 'conference.get': COST_CONFERENCES}
     return [
         {
-            'target': 'an event within interval + {0:.0f} s of its change'.format(DETECTION_SLACK),
+            'target': f'an event within interval + {DETECTION_SLACK:.0f} s of its change',
             'measured': 'slowest {0} s of {1} changes (interval {2:.0f} s)'.format(slowest, 2 * detection['trials'], detection['interval']),
             'met': slowest <= detection['interval'] + DETECTION_SLACK,
         },
         {
-            'target': 'a poll of {0} conferences <= {1}x its rate floor'.format(COST_CONFERENCES, COST_TARGET),
+            'target': f'a poll of {COST_CONFERENCES} conferences <= {COST_TARGET}x its rate floor',
             'measured': '{0} s, floor {1} s: {2}x (unchanged poll {3}x)'.format(
                 poll['seconds'], poll['rate_floor_seconds'], poll['ratio_to_floor'], unchanged['ratio_to_floor']
             ),
             'met': max(poll['ratio_to_floor'], unchanged['ratio_to_floor']) <= COST_TARGET,
         },
         {
-            'target': 'never more than {0} calls per API in any second'.format(DINGTALK_LIMIT),
+            'target': f'never more than {DINGTALK_LIMIT} calls per API in any second',
             'measured': 'at most {0} (throttled: {1})'.format(
                 max(max(p['most_calls_in_one_second'].values()) for p in (poll, unchanged)), poll['throttled'] + unchanged['throttled']
             ),
@@ -244,7 +242,7 @@ def targets(results):
             'met': unchanged['calls'] == needed,
         },
         {
-            'target': 'state of {0} tracked conferences < {1} MiB'.format(MEMORY_CONFERENCES, MEMORY_TARGET_MIB),
+            'target': f'state of {MEMORY_CONFERENCES} tracked conferences < {MEMORY_TARGET_MIB} MiB',
             'measured': '{0:.1f} MiB ({1} conferences)'.format(memory['state_bytes'] / 1024**2, memory['conferences']),
             'met': memory['state_bytes'] < MEMORY_TARGET_MIB * 1024**2 and memory['conferences'] == MEMORY_CONFERENCES,
         },
@@ -260,7 +258,7 @@ def write_report(output_dir, results, machine_info):
         '# Benchmark: the conference_events source',
         '',
         'Written by `make bench BENCH_ARGS="--scenario events"` (tests/benchmarks/events_benchmark.py); the figures are in',
-        '`results.json`. Machine: {0}.'.format(', '.join('{0} {1}'.format(key, value) for key, value in sorted(machine_info.items()))),
+        '`results.json`. Machine: {0}.'.format(', '.join(f'{key} {value}' for key, value in sorted(machine_info.items()))),
         '',
         '| target | measured | met |',
         '|---|---|---|',

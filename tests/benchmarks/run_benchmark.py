@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -90,7 +88,7 @@ class Emulator(EmulatorAdmin):
         self.reset()
         meetings = []
         for number in range(conferences):
-            host = 'host-union-{0:04d}'.format(number)
+            host = f'host-union-{number:04d}'
             meeting = {'conference_id': conference_id(number), 'host_union_id': host, 'status': 2, 'cloud_record_status': 0}
             if number % 2 == 0 and number // 2 < recording:
                 meeting.update(cloud_record_status=1, cloud_record_owner_union_id=host)
@@ -109,7 +107,7 @@ class Emulator(EmulatorAdmin):
 
 
 def conference_id(number):
-    return 'bench-conf-{0:04d}'.format(number)
+    return f'bench-conf-{number:04d}'
 
 
 def run_playbook(collections_path, variant, count, api_url, rate_limit, work_dir):
@@ -260,8 +258,8 @@ def window_target(label, summaries):
     if not busiest:
         return None
     return (
-        '{0}: no API gets more than {1} calls in any one second of the emulator\'s log'.format(label, DINGTALK_LIMIT),
-        'at most {0}'.format(max(busiest)),
+        f'{label}: no API gets more than {DINGTALK_LIMIT} calls in any one second of the emulator\'s log',
+        f'at most {max(busiest)}',
         max(busiest) <= DINGTALK_LIMIT,
     )
 
@@ -278,9 +276,9 @@ def sweep_targets(sweep, label='sweep'):
             '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']),
             sweep['ratio'] <= RATE_FLOOR_RATIO,
         ),
-        ('{0} without throttling answers'.format(label), '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
+        (f'{label} without throttling answers', '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
         (
-            '{0}: {1} pages, one query per conference, one stop per recording, nothing left recording'.format(label, expected_pages),
+            f'{label}: {expected_pages} pages, one query per conference, one stop per recording, nothing left recording',
             '{0} pages, {1} queries, {2} stops, {3} still recording'.format(*calls),
             calls == (expected_pages, sweep['conferences'], sweep['recording'], 0),
         ),
@@ -293,13 +291,13 @@ def batch_targets(batch, size, label):
     floor = size / DINGTALK_LIMIT
     checks = [
         (
-            '{0} N={1} within {2}x the floor of {3:.1f} s'.format(label, size, RATE_FLOOR_RATIO, floor),
+            f'{label} N={size} within {RATE_FLOOR_RATIO}x the floor of {floor:.1f} s',
             '{0:.2f} s = {1:.2f}x'.format(batch['seconds'], batch['seconds'] / floor),
             batch['seconds'] <= RATE_FLOOR_RATIO * floor,
         ),
-        ('{0} N={1} without throttling answers'.format(label, size), '{0} throttled'.format(batch['throttled']), batch['throttled'] == 0),
+        (f'{label} N={size} without throttling answers', '{0} throttled'.format(batch['throttled']), batch['throttled'] == 0),
     ]
-    return checks + [check for check in [window_target('{0} N={1}'.format(label, size), [batch])] if check is not None]
+    return checks + [check for check in [window_target(f'{label} N={size}', [batch])] if check is not None]
 
 
 def per_item_seconds(many, one, size):
@@ -317,14 +315,14 @@ def loop_targets(results, size):
         uri_item = per_item_seconds(uri, single['uri_loop']['1'], size)
         checks.append(
             (
-                '(b) N={0} at least 5x faster per item than (a)'.format(size),
+                f'(b) N={size} at least 5x faster per item than (a)',
                 '{0:.3f} s against {1:.3f} s per item = {2:.1f}x'.format(loop_item, uri_item, uri_item / loop_item if loop_item > 0 else float('inf')),
                 loop_item > 0 and uri_item / loop_item >= 5,
             )
         )
     checks.append(
         (
-            '(b) N={0} within 1.5x of the wall time of (c)'.format(size),
+            f'(b) N={size} within 1.5x of the wall time of (c)',
             '{0:.2f} s against {1:.2f} s = {2:.2f}x'.format(loop['seconds'], batch['seconds'], loop['seconds'] / batch['seconds']),
             loop['seconds'] <= 1.5 * batch['seconds'],
         )
@@ -334,7 +332,7 @@ def loop_targets(results, size):
         checks.append(
             (
                 'a one-task job (one stop) end to end against a one-task uri job (reported, no target)',
-                '{0:.2f} s against {1:.2f} s = {2:.2f}x'.format(one_module, one_uri, one_module / one_uri),
+                f'{one_module:.2f} s against {one_uri:.2f} s = {one_module / one_uri:.2f}x',
                 None,
             )
         )
@@ -350,20 +348,20 @@ def targets(results, latency, sweep=None, busy=None):
     batch = default['module_batch'][largest]
     checks += batch_targets(batch, int(largest), '(c)')
     speedup = default['uri_loop'][largest]['seconds'] / batch['seconds']
-    checks.append(('(c) N={0} at least 8x faster than (a)'.format(largest), '{0:.1f}x'.format(speedup), speedup >= 8))
+    checks.append((f'(c) N={largest} at least 8x faster than (a)', f'{speedup:.1f}x', speedup >= 8))
     if 'raised' in results:
         raised = results['raised']['module_batch'][largest]
         raised_speedup = default['uri_loop'][largest]['seconds'] / raised['seconds']
         checks.append(
             (
-                '(c) N={0} at 200 calls/s at least 30x faster than (a)'.format(largest),
+                f'(c) N={largest} at 200 calls/s at least 30x faster than (a)',
                 '{0:.1f}x ({1:.2f} s)'.format(raised_speedup, raised['seconds']),
                 raised_speedup >= 30,
             )
         )
     summaries = [summary for scenario in results.values() for variant in scenario.values() for summary in variant.values()]
     token_requests = {summary['token_requests'] for summary in summaries}
-    checks.append(('exactly one token request per run', 'token requests per run: {0}'.format(sorted(token_requests)), token_requests == {1}))
+    checks.append(('exactly one token request per run', f'token requests per run: {sorted(token_requests)}', token_requests == {1}))
     per_conference = [
         summary['api_calls_per_conference']
         for scenario in results.values()
@@ -372,10 +370,8 @@ def targets(results, latency, sweep=None, busy=None):
         for summary in variant.values()
     ]
     idle = [summary['idle_api_calls_per_conference'] for summary in summaries if 'idle_api_calls_per_conference' in summary]
-    checks.append(('API calls per conference at most 2', 'max {0:.2f}'.format(max(per_conference)), max(per_conference) <= 2))
-    checks.append(
-        ('exactly 1 API call per conference with nothing to do', 'min {0:.3f}, max {1:.3f}'.format(min(idle), max(idle)), min(idle) == max(idle) == 1)
-    )
+    checks.append(('API calls per conference at most 2', f'max {max(per_conference):.2f}', max(per_conference) <= 2))
+    checks.append(('exactly 1 API call per conference with nothing to do', f'min {min(idle):.3f}, max {max(idle):.3f}', min(idle) == max(idle) == 1))
     checks += [check for check in [window_target('every run', summaries)] if check is not None]
     del latency
     if sweep is not None:
@@ -485,11 +481,11 @@ def write_report(output_dir, results, checks, options, machine_info, sweep=None,
         if busy.get('sweep') is not None:
             lines += [''] + sweep_table(busy['sweep'])
     lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
-    lines += ['| {0} | {1} | {2} |'.format(name, measured, met_text(met)) for name, measured, met in checks]
+    lines += [f'| {name} | {measured} | {met_text(met)} |' for name, measured, met in checks]
     if options.get('note'):
         lines += ['', '## Note', '', options['note']]
     lines += ['', '## Machine', '']
-    lines += ['- {0}: {1}'.format(key, value) for key, value in machine_info.items()]
+    lines += [f'- {key}: {value}' for key, value in machine_info.items()]
     lines += ['', '![wall time by N](benchmark.png)', '']
     with open(os.path.join(output_dir, 'README.md'), 'w', encoding='utf-8') as handle:
         handle.write('\n'.join(lines))
@@ -527,7 +523,7 @@ def plot(output_dir, results):
                 sizes,
                 [by_size[str(size)]['seconds'] for size in sizes],
                 marker='o',
-                label='{0} [{1}]'.format(labels[variant], scenario_name),
+                label=f'{labels[variant]} [{scenario_name}]',
                 linestyle='--' if scenario_name == 'raised' else '-',
             )
     all_sizes = sorted({int(size) for scenario in results.values() for variant in scenario.values() for size in variant})
@@ -579,7 +575,7 @@ def measure_busy(emulator, options, size, work_dir, with_sweep):
     """Batch mode at ``size`` and the sweep again, with one busy loop per core beside them."""
     default = SCENARIOS[0]
     with cpu_heavy_neighbour() as processes:
-        print('with {0} busy-loop processes sharing the machine:'.format(processes), flush=True)
+        print(f'with {processes} busy-loop processes sharing the machine:', flush=True)
         batch = measure_scenario(emulator, options, dict(default, name='busy'), ['module_batch'], [size], work_dir)['module_batch']
         busy = {'processes': processes, 'module_batch': batch}
         busy['sweep'] = measure_sweep(emulator, options.collections_path, options.latency, work_dir, options.sweep_conferences) if with_sweep else None

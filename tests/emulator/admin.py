@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -44,7 +42,7 @@ class EmulatorAdminError(Exception):
     """The emulator answered an admin call with an error status."""
 
     def __init__(self, method, url, response):
-        super().__init__('{0} {1} answered {2}: {3}'.format(method, url, response.status_code, response.text[:500]))
+        super().__init__(f'{method} {url} answered {response.status_code}: {response.text[:500]}')
         self.status = response.status_code
         self.response = response
 

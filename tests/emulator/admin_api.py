@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The emulator's admin API under /_emulator/: set up scenarios and recordings, inject faults, read the request log, move the clock.
@@ -113,12 +112,12 @@ CONFIG_CHECKS = {
 
 def _check_extension_app_settings(value):
     if not isinstance(value, list) or not all(isinstance(item, dict) and set(item) <= set(EXTENSION_APP_KEYS) for item in value):
-        raise admin_error("extension_app_settings must be a list of objects with the keys %s" % ", ".join(sorted(EXTENSION_APP_KEYS)))
+        raise admin_error("extension_app_settings must be a list of objects with the keys {}".format(", ".join(sorted(EXTENSION_APP_KEYS))))
     for item in value:
         for key, item_value in item.items():
             expected = int if key == "auto_open_mode" else str
             if not isinstance(item_value, expected) or isinstance(item_value, bool):
-                raise admin_error("extension_app_settings: %s must be %s" % (key, "an integer" if expected is int else "a string"))
+                raise admin_error("extension_app_settings: {} must be {}".format(key, "an integer" if expected is int else "a string"))
     return value
 
 
@@ -153,7 +152,7 @@ class AdminApi:
         body = call.json_object(admin_error("the seed must be an object"))
         unknown = set(body) - {"config", "apps", "suites", "tokens", "conferences"}
         if unknown:
-            raise admin_error("unknown seed keys: %s" % ", ".join(sorted(unknown)))
+            raise admin_error("unknown seed keys: {}".format(", ".join(sorted(unknown))))
         store = self.store
         with store.lock:
             if "config" in body:
@@ -243,7 +242,7 @@ class AdminApi:
     def _apply_conference_fields(self, conference, fields):
         unknown = set(fields) - set(CONFERENCE_FIELDS)
         if unknown:
-            raise admin_error("unknown conference keys: %s" % ", ".join(sorted(unknown)))
+            raise admin_error("unknown conference keys: {}".format(", ".join(sorted(unknown))))
         if "status" in fields:
             check_choice(fields["status"], (CONF_INIT, CONF_ENDED, CONF_IN_PROGRESS), "status")
         if "cloud_record_status" in fields:
@@ -254,10 +253,10 @@ class AdminApi:
         for key in INTEGER_FIELDS:
             value = fields.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise admin_error("%s must be an integer >= 0" % key)
+                raise admin_error(f"{key} must be an integer >= 0")
         for key in TEXT_FIELDS:
             if fields.get(key) is not None and not isinstance(fields[key], str):
-                raise admin_error("%s must be a string" % key)
+                raise admin_error(f"{key} must be a string")
         if fields.get("extension_app_settings") is not None:
             _check_extension_app_settings(fields["extension_app_settings"])
         updates = {key: value for key, value in fields.items() if key != "end_in_seconds"}
@@ -281,7 +280,7 @@ class AdminApi:
 
     def _conference(self, conference_id):
         if conference_id not in self.store.conferences:
-            raise ApiError(404, "notFound", "no conference %s" % conference_id)
+            raise ApiError(404, "notFound", f"no conference {conference_id}")
         conference = self.store.conferences[conference_id]
         self.dingtalk.apply_scheduled_end(conference)
         return conference
@@ -311,7 +310,7 @@ class AdminApi:
         body = call.json_object(admin_error("the config must be an object"))
         unknown = set(body) - set(CONFIG_CHECKS)
         if unknown:
-            raise admin_error("unknown config keys: %s" % ", ".join(sorted(unknown)))
+            raise admin_error("unknown config keys: {}".format(", ".join(sorted(unknown))))
         with self.store.lock:
             updates = {key: CONFIG_CHECKS[key](value) for key, value in body.items()}
             self.store.config.update(updates)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the emulator's two APIs and its HTTP server share: a decoded request, routes, the error answer.
@@ -53,19 +52,19 @@ def admin_error(message):
 
 def check_choice(value, choices, name):
     if value not in choices:
-        raise admin_error("%s must be one of %s" % (name, ", ".join(str(choice) for choice in choices)))
+        raise admin_error("{} must be one of {}".format(name, ", ".join(str(choice) for choice in choices)))
     return value
 
 
 def check_number(value, name, minimum=0):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-        raise admin_error("%s must be a number >= %s" % (name, minimum))
+        raise admin_error(f"{name} must be a number >= {minimum}")
     return value
 
 
 def check_string(value, name):
     if not isinstance(value, str) or not value:
-        raise admin_error("%s must be a non-empty string" % name)
+        raise admin_error(f"{name} must be a non-empty string")
     return value
 
 

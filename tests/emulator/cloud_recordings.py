@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The emulator's cloud recordings: the videos and transcript of each conference, and the three calls that read them.
@@ -109,7 +108,7 @@ class CloudRecordings:
     def _add_video(self, conference_id, fields):
         unknown = set(fields) - set(VIDEO_FIELDS)
         if unknown:
-            raise self.admin_error("unknown video keys: %s" % ", ".join(sorted(unknown)))
+            raise self.admin_error("unknown video keys: {}".format(", ".join(sorted(unknown))))
         number = self._next()
         video = {
             "record_id": str(7000000 + number),
@@ -170,7 +169,7 @@ class CloudRecordings:
     def _check(self, call, conference, names):
         for name in names:
             if not isinstance(call.query.get(name), str) or not call.query[name]:
-                raise self.api_error(400, "paramsError", "error:%s is mandatory" % name)
+                raise self.api_error(400, "paramsError", f"error:{name} is mandatory")
         if conference["conference_id"] in self.closed:
             raise self.api_error(400, "resourceClose", "the cloud recording resource is closed")
 
@@ -271,12 +270,12 @@ class CloudRecordings:
         }
         for key, value in (body or {}).items():
             if key not in checks:
-                raise self.admin_error("unknown recordings config key: %s" % key)
+                raise self.admin_error(f"unknown recordings config key: {key}")
             try:
                 checked = checks[key](value)
             except (TypeError, ValueError):
                 checked = None
             if checked is None or isinstance(value, bool):
-                raise self.admin_error("recordings config %s has an unusable value" % key)
+                raise self.admin_error(f"recordings config {key} has an unusable value")
             self.config[key] = checked
         return dict(self.config, file_host_url=self.store.base_url)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """DingTalk's behaviour: the open API calls the collection uses, answered from the store.
@@ -135,7 +134,7 @@ class DingTalkApi:
             raise ApiError(400, "Missingbody", "body is mandatory for this action.")
         for field in fields:
             if not isinstance(call.body.get(field), str) or not call.body[field]:
-                raise ApiError(400, "Missing" + field, "%s is mandatory for this action." % field)
+                raise ApiError(400, "Missing" + field, f"{field} is mandatory for this action.")
         return call.body
 
     def _caller(self, owner):
@@ -143,7 +142,7 @@ class DingTalkApi:
         if owner.get("app_key") is not None:
             app = self.store.apps.get(owner["app_key"]) or {}
             return owner["app_key"], app.get("corp_id", DEFAULT_CORP_ID), False
-        return "%s/%s" % (owner["suite_key"], owner["corp_id"]), owner["corp_id"], True
+        return "{}/{}".format(owner["suite_key"], owner["corp_id"]), owner["corp_id"], True
 
     def _check_limits(self, owner, api):
         self.store.check_limits(*self._caller(owner), api)
@@ -225,7 +224,7 @@ class DingTalkApi:
         token = dict(
             owner,
             token=value or "emu%06d%s" % (number, format(number * 2654435761 % 2**32, "08x")),
-            principal=owner.get("app_key") or "%s/%s" % (owner["suite_key"], owner["corp_id"]),
+            principal=owner.get("app_key") or "{}/{}".format(owner["suite_key"], owner["corp_id"]),
             region=region,
             expires_at=self.store.now() + lifetime,
             permissions=permissions,
@@ -246,13 +245,13 @@ class DingTalkApi:
     def _authorize(self, call, permission, wrong_region=None):
         """Token present and valid -> QPS -> permission point -> region, in that order."""
         if not call.token:
-            raise ApiError(400, "AuthenticationFailed.MissingParameter", "%s is mandatory for this action." % TOKEN_HEADER)
+            raise ApiError(400, "AuthenticationFailed.MissingParameter", f"{TOKEN_HEADER} is mandatory for this action.")
         token = self.store.tokens.get(call.token)
         if token is None or not self._token_is_valid(token):
             raise ApiError(self.store.config["invalid_auth_status"], "InvalidAuthentication", "access token is invalid or expired")
         call.principal = token["principal"]
         self._check_limits(token, call.name)
-        denied = ApiError(403, PERMISSION_DENIED, "the app lacks the permission point %s" % permission, accessdenieddetail={"requiredScopes": [permission]})
+        denied = ApiError(403, PERMISSION_DENIED, f"the app lacks the permission point {permission}", accessdenieddetail={"requiredScopes": [permission]})
         if permission not in self._token_permissions(token):
             raise denied
         if token["region"] != self.store.config["region"]:
@@ -296,7 +295,7 @@ class DingTalkApi:
             raise ApiError(400, "missingRoomId", "conferenceId is mandatory")
         conference = self.store.conferences.get(conference_id)
         if conference is None:
-            raise ApiError(404, "roomNotFound", "conference %s does not exist" % conference_id)
+            raise ApiError(404, "roomNotFound", f"conference {conference_id} does not exist")
         self.apply_scheduled_end(conference)
         return conference
 
@@ -364,9 +363,9 @@ class DingTalkApi:
         body = call.json_object(documented_error(400, "paramsError", "the body must be a JSON object"))
         union_id = self._union_id(body, documented_error(400, "paramsError", "unionId is mandatory"))
         if body.get("mode", RECORD_MODES[0]) not in RECORD_MODES:
-            raise documented_error(400, "paramsError", "mode must be one of %s" % ", ".join(RECORD_MODES))
+            raise documented_error(400, "paramsError", "mode must be one of {}".format(", ".join(RECORD_MODES)))
         if body.get("smallWindowPosition", WINDOW_POSITIONS[0]) not in WINDOW_POSITIONS:
-            raise documented_error(400, "paramsError", "smallWindowPosition must be one of %s" % ", ".join(WINDOW_POSITIONS))
+            raise documented_error(400, "paramsError", "smallWindowPosition must be one of {}".format(", ".join(WINDOW_POSITIONS)))
         conference = self._find_conference(call.params[0])
         if conference["status"] == CONF_ENDED:
             raise documented_error(400, "roomClosed")

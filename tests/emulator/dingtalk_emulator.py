@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """In-memory emulator of the DingTalk open API calls used by community.dingtalk: its entry point.
@@ -74,13 +73,13 @@ def main(argv=None):
             file_host_port=args.file_host_port,
         )
     except (ApiError, OSError, ValueError, ssl.SSLError) as err:
-        parser.error("cannot start: %s" % err)
+        parser.error(f"cannot start: {err}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     server.start()
-    print("dingtalk-emulator listening on %s" % server.url, flush=True)
-    print("recordings' file host listening on %s" % server.file_host_url, flush=True)
+    print(f"dingtalk-emulator listening on {server.url}", flush=True)
+    print(f"recordings' file host listening on {server.file_host_url}", flush=True)
     while not stop.wait(0.2):
         pass
     server.shutdown()

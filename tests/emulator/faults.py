@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fault rules: which API requests get a fault instead of (or after) DingTalk's answer, and which fault.
@@ -56,7 +55,7 @@ class FaultInjector:
         }
         unknown = set(rule) - known
         if unknown:
-            raise admin_error("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
+            raise admin_error("unknown fault rule keys: {}".format(", ".join(sorted(unknown))))
         kind = check_choice(rule.get("kind"), FAULT_KINDS, "kind")
         checked = {
             "api": rule.get("api", "*"),
@@ -87,7 +86,7 @@ class FaultInjector:
                     raise admin_error("body_base64 must be a string")
                 base64.b64decode(checked["body_base64"], validate=True)
             except binascii.Error as err:
-                raise admin_error("body_base64 is not base64: %s" % err) from err
+                raise admin_error(f"body_base64 is not base64: {err}") from err
         headers = checked["headers"]
         if not isinstance(headers, dict) or not all(
             isinstance(name, str) and re.match(r"^[A-Za-z0-9-]+$", name) and (value is None or isinstance(value, str) and not re.search(r"[\r\n]", value))
@@ -98,7 +97,7 @@ class FaultInjector:
             try:
                 re.compile(checked["path_regex"])
             except re.error as err:
-                raise admin_error("path_regex does not compile: %s" % err) from err
+                raise admin_error(f"path_regex does not compile: {err}") from err
         return checked
 
     def pick(self, api, method, raw_path, phase):

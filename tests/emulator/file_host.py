@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A storage host for the emulator's cloud recordings: signed, expiring links, Range requests, a request log.
@@ -124,10 +123,10 @@ class FileStore:
         checked = []
         for rule in rules:
             if not isinstance(rule, dict) or rule.get("kind") not in FAULT_KINDS:
-                raise ValueError("a fault rule needs a kind, one of %s" % ", ".join(FAULT_KINDS))
+                raise ValueError("a fault rule needs a kind, one of {}".format(", ".join(FAULT_KINDS)))
             unknown = set(rule) - {"kind", "key", "times", "status", "after_bytes"}
             if unknown:
-                raise ValueError("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
+                raise ValueError("unknown fault rule keys: {}".format(", ".join(sorted(unknown))))
             checked.append(
                 {
                     "kind": rule["kind"],
@@ -231,7 +230,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
             "status": None,
             "bytes_sent": 0,
             "fault": None,
-            "connection": "%s:%s" % self.client_address[:2],
+            "connection": "{}:{}".format(*self.client_address[:2]),
         }
         store.begin(entry)
         try:
@@ -269,7 +268,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
             "Content-Type": stored["content_type"],
             "Content-Length": str(end - start),
             "Accept-Ranges": "bytes",
-            "ETag": '"%s"' % hashlib.md5(("%s:%d" % (key, size)).encode("utf-8")).hexdigest(),
+            "ETag": '"{}"'.format(hashlib.md5(("%s:%d" % (key, size)).encode("utf-8")).hexdigest()),
         }
         if wanted:
             headers["Content-Range"] = "bytes %d-%d/%d" % (start, end - 1, size)
@@ -302,8 +301,8 @@ class FileHostHandler(BaseHTTPRequestHandler):
 
     def _send_error(self, status, code, message, headers=None):
         body = (
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><HostId>files.emulator</HostId></Error>\n" % (code, message)
-        ).encode("utf-8")
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><HostId>files.emulator</HostId></Error>\n"
+        ).encode()
         self.send_response(status)
         for name, value in dict({"Content-Type": "application/xml", "Content-Length": str(len(body))}, **(headers or {})).items():
             self.send_header(name, value)
@@ -349,7 +348,7 @@ class FileHostHandler(BaseHTTPRequestHandler):
             if (method, name) == ("DELETE", "faults"):
                 store.faults = []
                 return {"rules": []}
-        raise KeyError("no admin call %s %s" % (method, name))
+        raise KeyError(f"no admin call {method} {name}")
 
 
 class _FileHostHTTPServer(BackgroundHTTPServer):

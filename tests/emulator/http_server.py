@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The emulator on the wire: HTTP(S), request decoding, latency, faults and the request log.
@@ -123,7 +122,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         else:
             status = self._dispatch_api(call, raw_path, segments, request_id)
         if self.server.verbose:  # method, path and status only: never a header, token or body
-            print("%s %s %s" % (self.command, raw_path, status), file=sys.stderr, flush=True)
+            print(f"{self.command} {raw_path} {status}", file=sys.stderr, flush=True)
 
     def _dispatch_admin(self, call, segments, request_id):
         call.name, call.params = match_route(ADMIN_ROUTES, self.command, segments)
@@ -157,7 +156,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             "ip_blocked": False,
             "principal": None,
             "request_id": request_id,
-            "connection": "%s:%s" % self.client_address[:2],
+            "connection": "{}:{}".format(*self.client_address[:2]),
         }
         store.count_in_flight(1)
         send = None
@@ -250,10 +249,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             half = encoded[: len(encoded) // 2]
             return status, None, kind, functools.partial(self._send, status, half, rule["content_type"], request_id, declared_length=len(encoded))
-        if rule["body_base64"] is not None:  # raw
-            body = base64.b64decode(rule["body_base64"])
-        else:
-            body = (rule["body"] or "").encode("utf-8")
+        # a raw body, as the rule gives it
+        body = base64.b64decode(rule["body_base64"]) if rule["body_base64"] is not None else (rule["body"] or "").encode("utf-8")
         send = functools.partial(self._send, status, body, rule["content_type"], request_id, headers=rule["headers"], repeat=rule["repeat"])
         return status, None, kind, send
 
@@ -271,7 +268,7 @@ class _EmulatorHTTPServer(BackgroundHTTPServer):
     def handle_error(self, request, client_address):
         """Dropped connections and failed TLS handshakes are routine in fault tests; stay quiet."""
         if self.verbose:
-            print("connection error: %s" % (sys.exc_info()[1],), file=sys.stderr, flush=True)
+            print(f"connection error: {sys.exc_info()[1]}", file=sys.stderr, flush=True)
 
 
 class EmulatorServer:

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -61,7 +59,7 @@ def emulator_url(arguments, port):
     peek.add_argument('--host', default='127.0.0.1')
     peek.add_argument('--tls-cert')
     chosen, _others = peek.parse_known_args(arguments)
-    host = '[{0}]'.format(chosen.host) if ':' in chosen.host else chosen.host
+    host = f'[{chosen.host}]' if ':' in chosen.host else chosen.host
     return '{0}://{1}:{2}'.format('https' if chosen.tls_cert else 'http', host, port)
 
 
@@ -96,7 +94,7 @@ class EmulatorProcess:
                     output = log.read()[-3000:]
                 raise EmulatorStartError(
                     'the DingTalk emulator did not start{0}:\n{1}'.format(
-                        '' if self.process.returncode is None else ' (exit status {0})'.format(self.process.returncode), output
+                        '' if self.process.returncode is None else f' (exit status {self.process.returncode})', output
                     )
                 )
             time.sleep(0.02)
@@ -122,7 +120,7 @@ class EmulatorProcess:
 
 def write_integration_config(path, url):
     with open(path, 'w', encoding='utf-8') as config:
-        config.write('---\ndingtalk_emulator_url: {0}\n'.format(url))
+        config.write(f'---\ndingtalk_emulator_url: {url}\n')
 
 
 def run_command(command, url):
@@ -142,7 +140,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='launcher.py',
         usage='%(prog)s [--log FILE] [--integration-config FILE] [EMULATOR OPTION ...] -- COMMAND [ARG ...]',
-        description='Run COMMAND with a DingTalk emulator, its address in {0}.'.format(URL_VARIABLE),
+        description=f'Run COMMAND with a DingTalk emulator, its address in {URL_VARIABLE}.',
     )
     parser.add_argument('--log', help="the emulator's output (default: shown only if it does not start)")
     parser.add_argument('--integration-config', help='also write the address here, as dingtalk_emulator_url')
@@ -161,7 +159,7 @@ def main(argv=None):
         try:
             return run_command(argv[split + 1 :], emulator.url)
         except OSError as err:
-            print('cannot run {0}: {1}'.format(argv[split + 1], err), file=sys.stderr)
+            print(f'cannot run {argv[split + 1]}: {err}', file=sys.stderr)
             return 127
 
 

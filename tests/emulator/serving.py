@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """An HTTP server answering in a background thread of this process: the emulator's API host and its file host."""
@@ -30,7 +29,7 @@ class BackgroundHTTPServer(ThreadingHTTPServer):
 
     def base_url(self, scheme="http"):
         host, port = self.server_address[:2]
-        return "%s://%s:%d" % (scheme, "[%s]" % host if ":" in host else host, port)
+        return "%s://%s:%d" % (scheme, f"[{host}]" if ":" in host else host, port)
 
     def serve_in_thread(self, name):
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)

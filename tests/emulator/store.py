@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Everything the emulator knows, behind one lock: the store that its DingTalk API and its admin API share.
@@ -195,23 +194,23 @@ class EmulatorStore:
         with self.lock:
             quota = self.config["org_call_quota"]
             if quota and self.org_calls[org] >= quota:
-                raise ApiError(403, ORG_QUOTA_USED_UP, "the API call quota of organisation %s is used up" % org)
+                raise ApiError(403, ORG_QUOTA_USED_UP, f"the API call quota of organisation {org} is used up")
             now = self.clock.monotonic()
             windows = (
-                (self.config["api_qps_limit"], 1.0, ("api", api), API_QPS_LIMITED, "API %s exceeded its global QPS limit" % api),
+                (self.config["api_qps_limit"], 1.0, ("api", api), API_QPS_LIMITED, f"API {api} exceeded its global QPS limit"),
                 (
                     self.config["qps_limit"],
                     1.0,
                     ("second", principal, api),
                     SUITE_QPS_LIMITED if third_party else QPS_LIMITED,
-                    "%s exceeded the QPS limit of API %s" % (principal, api),
+                    f"{principal} exceeded the QPS limit of API {api}",
                 ),
                 (
                     self.config["qpm_limit"],
                     60.0,
                     ("minute", principal, api),
                     SUITE_QPM_LIMITED if third_party else QPM_LIMITED,
-                    "%s exceeded the QPM limit of API %s" % (principal, api),
+                    f"{principal} exceeded the QPM limit of API {api}",
                 ),
             )
             admitted = []

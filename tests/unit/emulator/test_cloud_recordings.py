@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tests of the emulator's cloud recordings and of its file host, over real HTTP."""

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -41,7 +39,7 @@ def test_a_child_process_listens_once_started_and_is_gone_once_stopped(tmp_path)
     assert emulator.process.returncode == 0  # stopped by SIGTERM, which it handles
     assert refuses_connections(emulator.url)
     with open(log_file, encoding='utf-8') as log:
-        assert 'listening on {0}'.format(emulator.url) in log.read()
+        assert f'listening on {emulator.url}' in log.read()
 
 
 def test_a_child_process_that_cannot_start_says_why():
@@ -62,7 +60,7 @@ def test_a_command_runs_beside_the_emulator_and_its_status_is_the_launchers(tmp_
     )
     assert finished.returncode == 3, finished.stderr
     url = seen.read_text(encoding='utf-8')
-    assert config.read_text(encoding='utf-8') == '---\ndingtalk_emulator_url: {0}\n'.format(url)
+    assert config.read_text(encoding='utf-8') == f'---\ndingtalk_emulator_url: {url}\n'
     assert refuses_connections(url)  # stopped once the command ended
 
 

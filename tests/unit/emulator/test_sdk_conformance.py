@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -28,7 +26,6 @@ import re
 import typing
 
 import pytest
-
 from alibabacloud_dingtalk.conference_1_0 import models as conference_models
 from alibabacloud_dingtalk.conference_1_0.client import Client as ConferenceClient
 from alibabacloud_dingtalk.oauth2_1_0 import models as oauth2_models
@@ -95,24 +92,24 @@ def _has_type(value, expected):
 
 def assert_fits_model(model, raw, where='body'):
     """Every key of ``raw`` is a field of the SDK model, of the field's type, and parsed to the same value."""
-    assert isinstance(raw, dict), '{0} is not a JSON object'.format(where)
+    assert isinstance(raw, dict), f'{where} is not a JSON object'
     fields = typing.get_type_hints(type(model).__init__)
     for key, value in raw.items():
         attribute = _snake_case(key)
-        assert attribute in fields, '{0}.{1} is not a field of the SDK model {2}'.format(where, key, type(model).__name__)
+        assert attribute in fields, f'{where}.{key} is not a field of the SDK model {type(model).__name__}'
         expected, parsed = fields[attribute], getattr(model, attribute)
         if isinstance(expected, type) and issubclass(expected, TeaModel):
-            assert_fits_model(parsed, value, '{0}.{1}'.format(where, key))
+            assert_fits_model(parsed, value, f'{where}.{key}')
         elif typing.get_origin(expected) is list:
             (item_type,) = typing.get_args(expected)
-            assert isinstance(value, list), '{0}.{1} is not a list'.format(where, key)
+            assert isinstance(value, list), f'{where}.{key} is not a list'
             for index, (item, parsed_item) in enumerate(zip(value, parsed)):
                 if isinstance(item_type, type) and issubclass(item_type, TeaModel):
-                    assert_fits_model(parsed_item, item, '{0}.{1}[{2}]'.format(where, key, index))
+                    assert_fits_model(parsed_item, item, f'{where}.{key}[{index}]')
                 else:
-                    assert _has_type(item, item_type), '{0}.{1}[{2}] is not {3}'.format(where, key, index, item_type)
+                    assert _has_type(item, item_type), f'{where}.{key}[{index}] is not {item_type}'
         else:
-            assert _has_type(value, expected), '{0}.{1} = {2!r} is not {3}'.format(where, key, value, expected)
+            assert _has_type(value, expected), f'{where}.{key} = {value!r} is not {expected}'
             assert parsed == value
 
 
@@ -133,7 +130,7 @@ def sdk_error(call, *args, **kwargs):
     error = caught.value
     if isinstance(error, UnretryableException):
         error = error.inner_exception
-    assert isinstance(error, TeaException), 'not an error answer of DingTalk: {0!r}'.format(error)
+    assert isinstance(error, TeaException), f'not an error answer of DingTalk: {error!r}'
     return error
 
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -110,7 +108,7 @@ def credential_type_problems(credential_type):
 def _inputs_problems(inputs):
     if not isinstance(inputs, dict):
         return ['inputs must be an object']
-    problems = ['inputs: unknown key {0!r}'.format(key) for key in inputs if key not in INPUTS_KEYS]
+    problems = [f'inputs: unknown key {key!r}' for key in inputs if key not in INPUTS_KEYS]
     required = inputs.get('required', [])
     if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
         problems.append('inputs.required must be a list of strings')
@@ -119,9 +117,9 @@ def _inputs_problems(inputs):
         return problems + ['inputs.fields must be a list']
     seen = set()
     for index, field in enumerate(fields):
-        label = 'inputs.fields[{0}]'.format(index)
+        label = f'inputs.fields[{index}]'
         if not isinstance(field, dict):
-            problems.append('{0} must be an object'.format(label))
+            problems.append(f'{label} must be an object')
             continue
         problems.extend(_field_problems(label, field))
         if field.get('id') in seen:
@@ -131,18 +129,18 @@ def _inputs_problems(inputs):
 
 
 def _field_problems(label, field):
-    problems = ['{0}: unknown key {1!r}'.format(label, key) for key in field if key not in FIELD_KEY_TYPES]
-    problems.extend('{0}: {1} is required'.format(label, key) for key in FIELD_REQUIRED_KEYS if key not in field)
+    problems = [f'{label}: unknown key {key!r}' for key in field if key not in FIELD_KEY_TYPES]
+    problems.extend(f'{label}: {key} is required' for key in FIELD_REQUIRED_KEYS if key not in field)
     problems.extend(
-        '{0}: {1} must be a {2}'.format(label, key, FIELD_KEY_TYPES[key].__name__)
+        f'{label}: {key} must be a {FIELD_KEY_TYPES[key].__name__}'
         for key, value in field.items()
         if key in FIELD_KEY_TYPES and not isinstance(value, FIELD_KEY_TYPES[key])
     )
     field_id = field.get('id')
     if isinstance(field_id, str) and not FIELD_ID.search(field_id):
-        problems.append('{0}: {1} is an invalid variable name'.format(label, field_id))
+        problems.append(f'{label}: {field_id} is an invalid variable name')
     if field_id == RESERVED_FIELD_ID:
-        problems.append('{0}: "tower" is a reserved field name'.format(label))
+        problems.append(f'{label}: "tower" is a reserved field name')
     field_type = field.get('type', 'string')  # AWX's default
     if field_type not in FIELD_TYPES:
         return problems + ['{0}: type must be one of {1}'.format(label, ', '.join(FIELD_TYPES))]
@@ -150,15 +148,13 @@ def _field_problems(label, field):
         problems.append('{0}: format must be one of {1}'.format(label, ', '.join(FIELD_FORMATS)))
     choices = field.get('choices')
     if isinstance(choices, list) and (not choices or len(set(map(repr, choices))) != len(choices) or not all(isinstance(choice, str) for choice in choices)):
-        problems.append('{0}: choices must be a non-empty list of distinct strings'.format(label))
+        problems.append(f'{label}: choices must be a non-empty list of distinct strings')
     if 'default' in field and not isinstance(field['default'], FIELD_TYPES[field_type]):
-        problems.append('{0}: the default is not a {1}'.format(label, field_type))
-    problems.extend(
-        '{0}: {1} not allowed for {2} type'.format(label, key, field_type) for key in STRING_ONLY_FIELD_KEYS if key in field and field_type != 'string'
-    )
+        problems.append(f'{label}: the default is not a {field_type}')
+    problems.extend(f'{label}: {key} not allowed for {field_type} type' for key in STRING_ONLY_FIELD_KEYS if key in field and field_type != 'string')
     # awx/api/serializers.py, CredentialTypeSerializer.validate.
     if field.get('ask_at_runtime', False):
-        problems.append("{0}: 'ask_at_runtime' is not supported for custom credentials".format(label))
+        problems.append(f"{label}: 'ask_at_runtime' is not supported for custom credentials")
     return problems
 
 
@@ -166,19 +162,19 @@ def _injectors_problems(injectors, inputs):
     """The injector rules; templates are checked only when ``inputs`` are valid (None otherwise), as AWX does."""
     if not isinstance(injectors, dict):
         return ['injectors must be an object']
-    problems = ['injectors: unknown key {0!r}'.format(key) for key in injectors if key not in INJECTOR_KINDS]
+    problems = [f'injectors: unknown key {key!r}' for key in injectors if key not in INJECTOR_KINDS]
     for kind, name_pattern in (('file', FILE_INJECTOR_NAME), ('env', ENV_NAME), ('extra_vars', EXTRA_VAR_NAME)):
         injector = injectors.get(kind, {})
         if not isinstance(injector, dict):
-            problems.append('injectors.{0} must be an object'.format(kind))
+            problems.append(f'injectors.{kind} must be an object')
             continue
-        problems.extend('injectors.{0}: {1!r} is not an allowed name'.format(kind, name) for name in injector if not name_pattern.search(name))
+        problems.extend(f'injectors.{kind}: {name!r} is not an allowed name' for name in injector if not name_pattern.search(name))
     for name, template in injectors.get('file', {}).items():
         if not isinstance(template, str):
-            problems.append('injectors.file.{0} must be a string'.format(name))
+            problems.append(f'injectors.file.{name} must be a string')
     for name, template in injectors.get('env', {}).items():
         if not isinstance(template, str) or not ENV_VALUE.search(template):
-            problems.append('injectors.env.{0} must be an ASCII string'.format(name))
+            problems.append(f'injectors.env.{name} must be an ASCII string')
         problems.extend(env_name_problems(name))
     problems.extend(_extra_vars_value_problems('injectors.extra_vars', injectors.get('extra_vars', {})))
     if inputs is None or problems:
@@ -190,7 +186,7 @@ def _injectors_problems(injectors, inputs):
         problems.append('injectors.file: must use multi-file syntax when injecting multiple files')
     for kind in ('file', 'env'):
         for name, template in injectors.get(kind, {}).items():
-            problems.extend(_template_problems('injectors.{0}.{1}'.format(kind, name), template, namespace))
+            problems.extend(_template_problems(f'injectors.{kind}.{name}', template, namespace))
     problems.extend(_extra_vars_template_problems('injectors.extra_vars', injectors.get('extra_vars', {}), namespace))
     return problems
 
@@ -198,29 +194,29 @@ def _injectors_problems(injectors, inputs):
 def env_name_problems(name):
     """Why AWX refuses to inject this environment variable, at save and again at job time."""
     if name.startswith(REFUSED_ENV_PREFIX):
-        return ['Environment variable {0} may affect Ansible configuration so its use is not allowed in credentials.'.format(name)]
+        return [f'Environment variable {name} may affect Ansible configuration so its use is not allowed in credentials.']
     if name in ENV_BLOCKLIST:
-        return ['Environment variable {0} is not allowed to be used in credentials.'.format(name)]
+        return [f'Environment variable {name} is not allowed to be used in credentials.']
     return []
 
 
 def _extra_vars_value_problems(label, node):
     if isinstance(node, dict):
-        return [problem for key, value in node.items() for problem in _extra_vars_value_problems('{0}.{1}'.format(label, key), value)]
+        return [problem for key, value in node.items() for problem in _extra_vars_value_problems(f'{label}.{key}', value)]
     if isinstance(node, (list, str)):
         return []
-    return ['{0} must be a string, a list or an object'.format(label)]
+    return [f'{label} must be a string, a list or an object']
 
 
 def _extra_vars_template_problems(label, node, namespace):
     if isinstance(node, dict):
         problems = []
         for key, value in node.items():
-            problems.extend(_template_problems('{0} (a key)'.format(label), key, namespace))
-            problems.extend(_extra_vars_template_problems('{0}.{1}'.format(label, key), value, namespace))
+            problems.extend(_template_problems(f'{label} (a key)', key, namespace))
+            problems.extend(_extra_vars_template_problems(f'{label}.{key}', value, namespace))
         return problems
     if isinstance(node, list):
-        return [problem for index, item in enumerate(node) for problem in _extra_vars_template_problems('{0}[{1}]'.format(label, index), item, namespace)]
+        return [problem for index, item in enumerate(node) for problem in _extra_vars_template_problems(f'{label}[{index}]', item, namespace)]
     return _template_problems(label, node, namespace)
 
 
@@ -229,11 +225,11 @@ def _template_problems(label, template, namespace):
     try:
         ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(template).render(namespace)
     except UndefinedError as error:
-        return ['{0} uses an undefined field ({1})'.format(label, error)]
+        return [f'{label} uses an undefined field ({error})']
     except SecurityError as error:
-        return ['{0}: encountered unsafe code execution: {1}'.format(label, error)]
+        return [f'{label}: encountered unsafe code execution: {error}']
     except TemplateSyntaxError as error:
-        return ['{0}: syntax error rendering template ({1})'.format(label, error)]
+        return [f'{label}: syntax error rendering template ({error})']
     return []
 
 

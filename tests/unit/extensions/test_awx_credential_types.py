@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -22,7 +20,6 @@ import os
 
 import pytest
 import yaml
-
 from ansible import constants as C
 from ansible.module_utils.basic import env_fallback
 from ansible.plugins.loader import lookup_loader
@@ -126,9 +123,9 @@ def test_secrets_are_injected_as_environment_variables_only(credential_type):
     assert secrets, 'a DingTalk credential has a secret input'
     for name in secrets:
         carriers = [variable for variable, value in injection.env.items() if inputs[name] in value]
-        assert carriers, '{0} is not injected'.format(name)
+        assert carriers, f'{name} is not injected'
         for variable in carriers:
-            assert injection.safe_env[variable] == MASK, '{0} is not masked in the job details'.format(variable)
+            assert injection.safe_env[variable] == MASK, f'{variable} is not masked in the job details'
     shown = ' '.join(injection.safe_env.values())
     assert not any(inputs[name] in shown for name in secrets)
 
@@ -205,8 +202,8 @@ def test_env_injectors_match_module_and_lookup(credential_type, lookup_sources):
         referenced = template_inputs(template)
         assert len(referenced) == 1, (env_name, referenced)
         option = referenced.pop()
-        assert fallbacks.get(option) == [env_name], 'the modules do not read {0} from {1}'.format(option, env_name)
-        assert env_name in lookup_sources[option][0], 'the lookup does not read {0} from {1}'.format(option, env_name)
+        assert fallbacks.get(option) == [env_name], f'the modules do not read {option} from {env_name}'
+        assert env_name in lookup_sources[option][0], f'the lookup does not read {option} from {env_name}'
         injected.add(option)
     assert injected == set(field['id'] for field in credential_type['inputs']['fields'])
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -37,6 +35,7 @@ fails the test). Values of secrets and tokens are never printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import glob
 import json
@@ -53,6 +52,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The emulator's admin client, from tests/emulator (aliases of ../setup_emulator).
 sys.path.insert(0, os.path.join(HERE, '..', '..', '..'))
+
 from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 CREDENTIALS_FILE = os.path.join(HERE, 'credentials.yml')
@@ -188,7 +188,7 @@ class JobUser:
         if setpriv is None:
             raise JobError('setpriv (util-linux) is not installed, so jobs cannot run as another user')
         # An arbitrary UID in the root group, as OpenShift runs a job's container.
-        prefix = [setpriv, '--reuid={0}'.format(self.uid), '--regid=0', '--clear-groups', '--']
+        prefix = [setpriv, f'--reuid={self.uid}', '--regid=0', '--clear-groups', '--']
         if self._can_run(prefix):
             return prefix
         # The Python and the collection under test may sit where only root may read (here under /root).
@@ -196,7 +196,7 @@ class JobUser:
         readable = prefix[:-1] + ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', '--']
         if self._can_run(readable):
             return readable
-        raise JobError('uid {0} cannot run {1} even with read access to every file'.format(self.uid, sys.executable))
+        raise JobError(f'uid {self.uid} cannot run {sys.executable} even with read access to every file')
 
     def _can_run(self, prefix):
         probe = prefix + [sys.executable, '-c', 'import ansible_runner, ansible_collections.community.dingtalk']
@@ -206,11 +206,11 @@ class JobUser:
     def _check_home_unwritable(self):
         probe = self.command_prefix + [sys.executable, '-c', 'import os, sys; sys.exit(os.access(sys.argv[1], os.W_OK))', self.home]
         if subprocess.run(probe, check=False).returncode != 0:
-            raise JobError('the job user (uid {0}) may write to {1}, which must be an unwritable HOME'.format(self.uid, self.home))
+            raise JobError(f'the job user (uid {self.uid}) may write to {self.home}, which must be an unwritable HOME')
 
     def describe(self):
         how = 'read access granted' if any('dac_read_search' in part for part in self.command_prefix) else 'no capability'
-        return 'uid {0}, gid 0 ({1}), HOME {2} not writable'.format(self.uid, how, self.home)
+        return f'uid {self.uid}, gid 0 ({how}), HOME {self.home} not writable'
 
     def environment(self):
         """The job's process environment: this one, with the job user's HOME, nothing that moves the token cache, no junit callback."""
@@ -258,9 +258,9 @@ def print_collection_root(_args):
 def preflight(_args):
     """Say who jobs run as; exit 3 when no job can run as AWX runs it here."""
     try:
-        print('Jobs run as {0}.'.format(JobUser().describe()))
+        print(f'Jobs run as {JobUser().describe()}.')
     except JobError as error:
-        print('SKIPPED: jobs cannot run here as AWX runs them, as a non-root user with an unwritable HOME: {0}'.format(error))
+        print(f'SKIPPED: jobs cannot run here as AWX runs them, as a non-root user with an unwritable HOME: {error}')
         return 3
     return 0
 
@@ -274,7 +274,7 @@ def seed(args):
         ('conf-awx-lookup', 'Board meeting'),
         ('conf-awx-archive', 'Quarterly review'),
     ]
-    conferences += [('{0}{1}'.format(BATCH_PREFIX, number), 'Class {0}'.format(number)) for number in range(args.batch)]
+    conferences += [(f'{BATCH_PREFIX}{number}', f'Class {number}') for number in range(args.batch)]
     admin = emulator()
     admin.reset()
     admin.seed(
@@ -300,8 +300,8 @@ def seed(args):
 def awx_safe_dump(unsafe_vars, plain_vars):
     """Extra vars as AWX writes them: injected values marked !unsafe, so that Ansible never templates them."""
     lines = ['---']
-    lines.extend('{0}: !unsafe {1}'.format(name, json.dumps(value)) for name, value in sorted(unsafe_vars.items()))
-    lines.extend('{0}: {1}'.format(name, json.dumps(value)) for name, value in sorted(plain_vars.items()))
+    lines.extend(f'{name}: !unsafe {json.dumps(value)}' for name, value in sorted(unsafe_vars.items()))
+    lines.extend(f'{name}: {json.dumps(value)}' for name, value in sorted(plain_vars.items()))
     return '\n'.join(lines) + '\n'
 
 
@@ -341,7 +341,7 @@ def run(args):
     try:
         user = JobUser()
     except JobError as error:
-        print('job {0}: {1}'.format(args.ident, error))
+        print(f'job {args.ident}: {error}')
         return 1
     private_data_dir = prepare_private_data_dir(args, injection)
     user.give(private_data_dir)
@@ -373,7 +373,7 @@ def run(args):
             interrupt_when_batch_runs(runner, args.ident, user, before['by_api'].get(STOP_API, 0) + args.interrupt_after_stops)
         runner.wait(JOB_TIMEOUT_SECONDS)
     except (JobError, subprocess.TimeoutExpired) as error:
-        print('FAILED job {0}: {1}'.format(args.ident, error))
+        print(f'FAILED job {args.ident}: {error}')
         return 1
     finally:
         if runner.poll() is None:
@@ -401,7 +401,7 @@ def run(args):
     expected_notices = (0, 1) if args.interrupt_after_stops else (1,)
     problems.extend(token_cache_problems(args.ident, private_data_dir, user, token_requests(settled_stats()) - token_requests(before), expected_notices))
     for problem in problems:
-        print('FAILED job {0}: {1}'.format(args.ident, problem))
+        print(f'FAILED job {args.ident}: {problem}')
     return 1 if problems else 0
 
 
@@ -416,14 +416,14 @@ def interrupt_when_batch_runs(runner, ident, user, stops):
     os.killpg(group, signal.SIGINT)
     if wait_for_job_end(runner, group, user):
         return
-    print('   still running after {0} s: SIGTERM'.format(GRACE_SECONDS))
+    print(f'   still running after {GRACE_SECONDS} s: SIGTERM')
     _signal_group(group, signal.SIGTERM)
     if wait_for_job_end(runner, group, user):
         return
     for pid in user.processes() or []:
         os.kill(pid, signal.SIGKILL)
     _signal_group(group, signal.SIGKILL)
-    raise JobError('it was still running {0} s after SIGTERM, and was killed'.format(GRACE_SECONDS))
+    raise JobError(f'it was still running {GRACE_SECONDS} s after SIGTERM, and was killed')
 
 
 def playbook_pid(ident):
@@ -459,10 +459,8 @@ def _group_exists(group):
 
 
 def _signal_group(group, signum):
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
 
 
 def token_cache_problems(ident, private_data_dir, user, requested, expected_notices):
@@ -471,17 +469,17 @@ def token_cache_problems(ident, private_data_dir, user, requested, expected_noti
     fallback = os.path.join(private_data_dir, FALLBACK_DIR_NAME)
     notices = job_output(ident).count(FALLBACK_NOTICE)
     if requested != 1:
-        problems.append('{0} token requests, not one'.format(requested))
+        problems.append(f'{requested} token requests, not one')
     if notices not in expected_notices:
-        problems.append('the token cache said {0} times that it cannot use HOME, not once'.format(notices))
+        problems.append(f'the token cache said {notices} times that it cannot use HOME, not once')
     if not os.path.isdir(fallback):
         problems.append('no token cache in the private data dir')
     else:
         info = os.lstat(fallback)
         if (info.st_uid, stat.S_IMODE(info.st_mode)) != (user.uid, 0o700):
-            problems.append('the token cache {0} is not private to uid {1}'.format(fallback, user.uid))
+            problems.append(f'the token cache {fallback} is not private to uid {user.uid}')
     if os.listdir(user.home):
-        problems.append('the job wrote to its HOME {0}'.format(user.home))
+        problems.append(f'the job wrote to its HOME {user.home}')
     if not problems:
         print(
             '   one token request; the token cache in {0} (0700), which the job said {1}'.format(
@@ -534,9 +532,9 @@ def job_events(ident):
 def task_result(ident, task):
     oks = [event for event in job_events(ident) if event['event'] == 'runner_on_ok' and event['event_data']['task'] == task]
     if len(oks) != 1:
-        raise JobError('job {0}: expected one runner_on_ok event of "{1}", found {2}'.format(ident, task, len(oks)))
+        raise JobError(f'job {ident}: expected one runner_on_ok event of "{task}", found {len(oks)}')
     if oks[0]['event_data'].get('host') != 'localhost':
-        raise JobError('job {0}: the event names no host'.format(ident))
+        raise JobError(f'job {ident}: the event names no host')
     return oks[0]['event_data']['res']
 
 
@@ -554,7 +552,7 @@ def expect(args):
             )
         )
         return 1
-    print('job {0}, "{1}": changed={2}, outcome={3}, as expected'.format(args.ident, args.task, changed, args.outcome))
+    print(f'job {args.ident}, "{args.task}": changed={changed}, outcome={args.outcome}, as expected')
     return 0
 
 
@@ -573,11 +571,7 @@ def still_recording(args):
     remaining = sorted(conference_id for conference_id, is_recording in recording.items() if is_recording)
     with open(args.file, 'w', encoding='utf-8') as recording_file:
         json.dump(remaining, recording_file)
-    print(
-        '{0} of {1} batch conferences stopped before the job was cancelled, {2} still recording'.format(
-            len(recording) - len(remaining), len(recording), len(remaining)
-        )
-    )
+    print(f'{len(recording) - len(remaining)} of {len(recording)} batch conferences stopped before the job was cancelled, {len(remaining)} still recording')
     if not remaining or len(remaining) == len(recording):
         print('FAILED: the job was not cancelled in the middle of its batch')
         return 1
@@ -595,20 +589,16 @@ def expect_batch(args):
     changed = set(item['conference_id'] for item in result['results'] if item['changed'])
     problems = []
     if changed != expected:
-        problems.append(
-            'changed for {0} conferences that were not recording, and not for {1} that were'.format(len(changed - expected), len(expected - changed))
-        )
+        problems.append(f'changed for {len(changed - expected)} conferences that were not recording, and not for {len(expected - changed)} that were')
     if result['outcomes'] != {'stopped': len(expected), 'not_recording': len(result['results']) - len(expected)}:
         problems.append('outcomes {0}'.format(result['outcomes']))
     left = sorted(conference_id for conference_id, is_recording in batch_recording().items() if is_recording)
     if left:
-        problems.append('{0} conferences still record, {1} first'.format(len(left), left[0]))
+        problems.append(f'{len(left)} conferences still record, {left[0]} first')
     for problem in problems:
-        print('FAILED job {0}, "{1}": {2}'.format(args.ident, args.task, problem))
+        print(f'FAILED job {args.ident}, "{args.task}": {problem}')
     if not problems:
-        print(
-            'job {0}, "{1}": changed exactly the {2} conferences still recording when it began; none records now'.format(args.ident, args.task, len(expected))
-        )
+        print(f'job {args.ident}, "{args.task}": changed exactly the {len(expected)} conferences still recording when it began; none records now')
     return 1 if problems else 0
 
 
@@ -625,7 +615,7 @@ def scan(_args):
     rules = awx_rules()
     secrets = secret_values()
     tokens = [token['access_token'] for token in emulator().tokens()]
-    secrets.update(('token {0}'.format(number), token) for number, token in enumerate(tokens))
+    secrets.update((f'token {number}', token) for number, token in enumerate(tokens))
     injected = {}
     for type_name, credential_type in credential_types().items():
         injected.update(rules.inject(credential_type, credentials()[type_name]).env)
@@ -645,21 +635,20 @@ def scan(_args):
         if os.path.basename(path) == 'command':
             record = json.loads(content)
             visible = json.dumps([record['command'], record['cwd']])
-            leaks += ['{0} (command line): {1}'.format(path, name) for name, value in secrets.items() if value in visible]
+            leaks += [f'{path} (command line): {name}' for name, value in secrets.items() if value in visible]
             for variable, value in record['env'].items():
                 leaks += [
-                    '{0} (environment variable {1}): {2}'.format(path, variable, name)
+                    f'{path} (environment variable {variable}): {name}'
                     for name, secret in secrets.items()
                     if secret in value and not (name.startswith('DingTalk') and injected.get(variable) == value == secret)
                 ]
         else:
-            leaks += ['{0}: {1}'.format(path, name) for name, value in secrets.items() if value in content]
+            leaks += [f'{path}: {name}' for name, value in secrets.items() if value in content]
 
     event_files = [path for path in files if os.sep + 'job_events' + os.sep in path]
     print(
-        'scanned {0} artifact files ({1} job events) for {2} secrets and {3} tokens: {4} leaks, {5} tracebacks'.format(
-            len(files), len(event_files), len(secrets) - len(tokens), len(tokens), len(leaks), len(tracebacks)
-        )
+        f'scanned {len(files)} artifact files ({len(event_files)} job events) for {len(secrets) - len(tokens)} secrets and {len(tokens)} tokens: '
+        f'{len(leaks)} leaks, {len(tracebacks)} tracebacks'
     )
     for leak in leaks:
         print('LEAK: ' + leak)

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -22,7 +20,6 @@ import socketserver
 import ssl
 import sys
 import threading
-
 from urllib.parse import urlsplit
 
 
@@ -37,7 +34,7 @@ class LocalServer(socketserver.ThreadingTCPServer):
 
     @property
     def address(self):
-        return '127.0.0.1:{0}'.format(self.server_address[1])
+        return f'127.0.0.1:{self.server_address[1]}'
 
     def __enter__(self):
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -116,11 +113,11 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         upstream.request(method, parts.path, body=body, headers=forwarded)
         answer = upstream.getresponse()
         payload = answer.read()
-        self.wfile.write('HTTP/1.1 {0} {1}\r\n'.format(answer.status, answer.reason).encode('latin-1'))
+        self.wfile.write(f'HTTP/1.1 {answer.status} {answer.reason}\r\n'.encode('latin-1'))
         for name, value in answer.getheaders():
             if name.lower() not in ('connection', 'content-length', 'transfer-encoding'):
-                self.wfile.write('{0}: {1}\r\n'.format(name, value).encode('latin-1'))
-        self.wfile.write('Content-Length: {0}\r\nConnection: close\r\n\r\n'.format(len(payload)).encode('latin-1') + payload)
+                self.wfile.write(f'{name}: {value}\r\n'.encode('latin-1'))
+        self.wfile.write(f'Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n'.encode('latin-1') + payload)
         upstream.close()
 
 

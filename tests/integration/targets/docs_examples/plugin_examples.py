@@ -187,7 +187,7 @@ def write(out_dir):
                               ('module', 'dingtalk_cloud_record_archive'), ('lookup', 'dingtalk_token')]:  # fmt: skip
         count = len(top_level_items(plugin_examples(plugin_type, name)))
         if sorted(by_plugin.get((plugin_type, name), [])) != list(range(count)):
-            sys.exit('{0} has {1} examples; SCENES covers {2}: give every example a scene'.format(name, count, sorted(by_plugin.get((plugin_type, name), []))))
+            sys.exit(f'{name} has {count} examples; SCENES covers {sorted(by_plugin.get((plugin_type, name), []))}: give every example a scene')
     for scene_name, scene in SCENES.items():
         items = top_level_items(plugin_examples(*scene['plugin']))
         tasks = '\n\n'.join('\n'.join('    ' + line if line else line for line in items[index].splitlines()) for index in scene['items'])
@@ -220,7 +220,7 @@ def prepare(scene_name, out_dir):
     with open(os.path.join(out_dir, scene_name + '.vars.yml'), 'w', encoding='utf-8') as handle:
         json.dump(variables, handle)  # JSON is YAML
     with open(os.path.join(out_dir, scene_name + '.env'), 'w', encoding='utf-8') as handle:
-        handle.write(''.join('export {0}={1}\n'.format(name, shlex.quote(value)) for name, value in environment.items()))
+        handle.write(''.join(f'export {name}={shlex.quote(value)}\n' for name, value in environment.items()))
     if scene.get('end_after_start'):
         print(scene['end_after_start'])
 
@@ -234,7 +234,7 @@ def check(scene_name, out_dir):
     missing = [path for path in scene.get('expect_files', []) if not os.path.exists(os.path.join(out_dir, scene_name + '.files', path))]
     if wrong or missing:
         sys.exit('{0}: recording states {1} (expected {2}); files missing: {3}'.format(scene_name, wrong, scene.get('expect'), missing))
-    print('{0}: as its examples say'.format(scene_name))
+    print(f'{scene_name}: as its examples say')
 
 
 def end_after_start(conference_id, timeout=120):
@@ -246,7 +246,7 @@ def end_after_start(conference_id, timeout=120):
             admin.patch_conference(conference_id, status=1)
             return
         time.sleep(0.05)
-    sys.exit('no recording start for {0} within {1} seconds'.format(conference_id, timeout))
+    sys.exit(f'no recording start for {conference_id} within {timeout} seconds')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -81,9 +79,9 @@ def wait_for_first_poll(emulator, conference_id):
     deadline = time.monotonic() + FIRST_POLL_TIMEOUT
     while not [request for request in emulator.requests_log('conference.get') if request['path'].endswith('/' + conference_id)]:
         if time.monotonic() > deadline:
-            fail('the source did not query {0} within {1} s of the start'.format(conference_id, FIRST_POLL_TIMEOUT))
+            fail(f'the source did not query {conference_id} within {FIRST_POLL_TIMEOUT} s of the start')
         if not rulebook_running():
-            fail('ansible-rulebook ended before its source queried {0}'.format(conference_id))
+            fail(f'ansible-rulebook ended before its source queried {conference_id}')
         time.sleep(0.2)
 
 
@@ -154,21 +152,21 @@ def check_archive(dest):
     files = emulator.file_host()
     videos = emulator.get('recordings')['recordings'][0]['videos']
     if len(videos) != 1:
-        fail('expected one video of {0}, the emulator has {1}'.format(RECORDED, len(videos)))
+        fail(f'expected one video of {RECORDED}, the emulator has {len(videos)}')
     media_id = videos[0]['media_id']
     path = os.path.join(dest, RECORDED, media_id + '.mp4')
     if not os.path.isfile(path):
-        fail('{0} was not archived'.format(path))
+        fail(f'{path} was not archived')
     digest = hashlib.sha256()
     with open(path, 'rb') as handle:
         for chunk in iter(lambda: handle.read(1024 * 1024), b''):
             digest.update(chunk)
     if os.path.getsize(path) != RECORDING_SIZE or digest.hexdigest() != files.checksums()[media_id]:
-        fail('{0} is not byte for byte what the storage host holds'.format(path))
+        fail(f'{path} is not byte for byte what the storage host holds')
     downloads = [request for request in files.requests() if request['method'] == 'GET' and request['status'] in (200, 206)]
     if len(downloads) != 1:
-        fail('expected the video to be downloaded once, it was downloaded {0} times'.format(len(downloads)))
-    print('Archived once, byte for byte: {0} ({1} bytes).'.format(os.path.relpath(path, dest), RECORDING_SIZE))
+        fail(f'expected the video to be downloaded once, it was downloaded {len(downloads)} times')
+    print(f'Archived once, byte for byte: {os.path.relpath(path, dest)} ({RECORDING_SIZE} bytes).')
 
 
 def main(argv):

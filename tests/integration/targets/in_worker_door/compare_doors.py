@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -43,14 +41,14 @@ def differences(reference, other, path):
             if key not in other or key not in reference:
                 found.append('{0}.{1}: {2!r} against {3!r}'.format(path, key, reference.get(key, '<absent>'), other.get(key, '<absent>')))
             else:
-                found.extend(differences(reference[key], other[key], '{0}.{1}'.format(path, key)))
+                found.extend(differences(reference[key], other[key], f'{path}.{key}'))
         return found
     if isinstance(reference, list) and isinstance(other, list) and len(reference) == len(other):
         found = []
         for index, (one, two) in enumerate(zip(reference, other)):
-            found.extend(differences(one, two, '{0}[{1}]'.format(path, index)))
+            found.extend(differences(one, two, f'{path}[{index}]'))
         return found
-    return [] if reference == other else ['{0}: {1!r} against {2!r}'.format(path, reference, other)]
+    return [] if reference == other else [f'{path}: {reference!r} against {other!r}']
 
 
 def main(out_dir, reference_host, *other_hosts):
@@ -63,7 +61,7 @@ def main(out_dir, reference_host, *other_hosts):
     for host in other_hosts:
         other = load(host)
         for scenario in sorted(reference):
-            problems.extend('{0} vs {1}: {2}'.format(reference_host, host, line) for line in differences(reference[scenario], other.get(scenario), scenario))
+            problems.extend(f'{reference_host} vs {host}: {line}' for line in differences(reference[scenario], other.get(scenario), scenario))
     for problem in problems:
         print(problem)
     fields = sum(len(result) for result in reference.values())

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -34,7 +32,7 @@ def seed(size, config):
     admin = EmulatorAdmin.from_integration_config(config)
     admin.reset()
     conferences = [
-        {'conference_id': 'conf-loop-{0}'.format(number), 'host_union_id': names['host_union_id'], 'status': 2, 'cloud_record_status': 1}
+        {'conference_id': f'conf-loop-{number}', 'host_union_id': names['host_union_id'], 'status': 2, 'cloud_record_status': 1}
         for number in range(1, size + 1)
     ]
     admin.seed({'apps': [{'app_key': names['app_key'], 'app_secret': names['app_secret']}], 'conferences': conferences})
@@ -47,13 +45,13 @@ def check(size, log, config):
     stats = EmulatorAdmin.from_integration_config(config).settled_stats()
     problems = []
     if sorted(memory) != list(range(1, size + 1)):
-        problems.append('the log labels {0} of the {1} items with the worker memory'.format(len(memory), size))
+        problems.append(f'the log labels {len(memory)} of the {size} items with the worker memory')
     else:
         # A label is read as its item starts: item 21's is the memory after the first 20 items, the last one's after all but one.
         growth = memory[size] - memory[21]
-        print('worker memory: {0} KiB after 20 items, {1} KiB after {2} ({3:+d} KiB)'.format(memory[21], memory[size], size - 1, growth))
+        print(f'worker memory: {memory[21]} KiB after 20 items, {memory[size]} KiB after {size - 1} ({growth:+d} KiB)')
         if growth > MAX_GROWTH_KIB:
-            problems.append('the worker grew by {0} KiB from item 21 to item {1} (at most {2})'.format(growth, size, MAX_GROWTH_KIB))
+            problems.append(f'the worker grew by {growth} KiB from item 21 to item {size} (at most {MAX_GROWTH_KIB})')
     print('token requests: {0}; stops: {1}'.format(stats['tokens_issued'], stats['by_api'].get('cloudRecord.stop')))
     if stats['tokens_issued'] != 1:
         problems.append('the loop asked for {0} tokens, not one'.format(stats['tokens_issued']))

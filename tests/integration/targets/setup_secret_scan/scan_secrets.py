@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -126,9 +124,9 @@ def main():
             content = handle.read()
         scanned_bytes += len(content)
         name = os.path.basename(path).encode('utf-8')
-        leaks += ['{0} (file name): {1}'.format(path, kind) for _line, kind in leaks_in(path, name, values, allow_tokens=False)]
+        leaks += [f'{path} (file name): {kind}' for _line, kind in leaks_in(path, name, values, allow_tokens=False)]
         cache_file = in_any(path, args.token_cache)
-        leaks += ['{0} line {1}: {2}'.format(path, line, kind) for line, kind in leaks_in(path, content, values, allow_tokens=cache_file)]
+        leaks += [f'{path} line {line}: {kind}' for line, kind in leaks_in(path, content, values, allow_tokens=cache_file)]
 
     summary = {'label': args.label, 'files': len(files), 'bytes': scanned_bytes, 'secrets': len(secrets), 'tokens': len(tokens), 'leaks': len(leaks)}
     print(

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
@@ -184,9 +181,7 @@ def test_a_server_message_that_repeats_a_secret_is_masked(emulator, credentials)
 
 
 def test_without_requests_the_lookup_names_the_missing_library_and_calls_nothing(emulator):
-    run = subprocess.run(
-        [sys.executable, '-c', RUN_WITHOUT_REQUESTS, emulator.url, COLLECTIONS_ROOT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60
-    )
+    run = subprocess.run([sys.executable, '-c', RUN_WITHOUT_REQUESTS, emulator.url, COLLECTIONS_ROOT], capture_output=True, check=False, timeout=60)
     assert run.returncode == 0, run.stderr.decode('utf-8')
     printed = json.loads(run.stdout.decode('utf-8'))
     assert printed['msg'].startswith('dingtalk_token: the Python library requests is required on the controller')

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,7 +17,6 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-
 from collections import namedtuple
 
 import pytest
@@ -30,7 +27,7 @@ _LocalUser = namedtuple('_LocalUser', ['name', 'uid', 'gid'])
 class LocalUser(_LocalUser):
     def run(self, script):
         """Run the shell ``script`` as this user, with no supplementary group; raise if it fails."""
-        command = ['setpriv', '--reuid={0}'.format(self.uid), '--regid={0}'.format(self.gid), '--clear-groups', '--', 'sh', '-ec', script]
+        command = ['setpriv', f'--reuid={self.uid}', f'--regid={self.gid}', '--clear-groups', '--', 'sh', '-ec', script]
         subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={'PATH': '/usr/bin:/bin'})
 
 
@@ -39,7 +36,7 @@ def other_user():
     """A new unprivileged local user with a group of its own, removed after the test."""
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ('useradd', 'userdel', 'setpriv')):
         pytest.skip('needs root and useradd, userdel and setpriv to act as another local user')
-    name = 'dt-{0}'.format(uuid.uuid4().hex[:12])
+    name = f'dt-{uuid.uuid4().hex[:12]}'
     subprocess.run(['useradd', '--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], check=True, capture_output=True)
     try:
         entry = pwd.getpwnam(name)

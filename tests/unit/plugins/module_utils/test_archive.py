@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,7 +12,6 @@ import os
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._results import conference_result, result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import (
     MAX_LINK_RENEWALS,
     ArchiveOptions,
@@ -23,9 +20,10 @@ from ansible_collections.community.dingtalk.plugins.module_utils._archive import
     safe_file_name,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
-from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, TOKEN_HEADER, DingTalkClient
+from ansible_collections.community.dingtalk.plugins.module_utils._client import TOKEN_HEADER, Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError, InvalidOptionError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._http import FileHost
+from ansible_collections.community.dingtalk.plugins.module_utils._results import conference_result, result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import _with_file_attributes
 from ansible_collections.community.dingtalk.tests.emulator.file_host import object_bytes, object_sha256
 
@@ -253,7 +251,7 @@ def test_links_that_are_expired_when_handed_out_fail_after_a_bounded_number_of_r
     result = archive(recorded, tmp_path)
     [entry] = videos_of(result)
     assert entry['failed'] is True
-    assert 'refused its link even after {0} new ones from DingTalk'.format(MAX_LINK_RENEWALS) in entry['msg']
+    assert f'refused its link even after {MAX_LINK_RENEWALS} new ones from DingTalk' in entry['msg']
     assert '127.0.0.1' in entry['msg'] and 'Signature' not in entry['msg']
     assert len(recorded.requests_log(api='cloudRecord.getPlayInfos')) == 1 + MAX_LINK_RENEWALS
     assert all_files_under(tmp_path) == []
@@ -333,7 +331,7 @@ def test_waiting_ends_at_wait_timeout_with_a_clear_failure(emulator, tmp_path):
     clock = FakeClock()
     result = archive(emulator, tmp_path, wait_timeout=12, poll_interval=5, sleep=clock.sleep, clock=clock)
     assert (result['failed'], result['outcome']) == (True, 'no_recordings')
-    assert 'DingTalk lists no video for conference {0} after waiting 12.0 seconds (wait_timeout=12)'.format(CONFERENCE) in result['msg']
+    assert f'DingTalk lists no video for conference {CONFERENCE} after waiting 12.0 seconds (wait_timeout=12)' in result['msg']
     # Already waiting: the advice is to wait longer, with the value in force, not to start waiting.
     assert result['msg'].endswith('To wait longer, raise wait_timeout (12 s now).')
     assert 'Set wait_timeout' not in result['msg']
@@ -362,15 +360,13 @@ def test_a_closed_recording_resource_fails_with_dingtalks_code(recorded, tmp_pat
 
 
 def test_the_transcript_is_written_whole_from_every_page_and_rewritten_only_when_it_changes(recorded, tmp_path):
-    recorded.post(
-        '/recordings', {'conference_id': CONFERENCE, 'transcript': [{'paragraph': 'said {0}'.format(number), 'start_time': number} for number in range(4500)]}
-    )
+    recorded.post('/recordings', {'conference_id': CONFERENCE, 'transcript': [{'paragraph': f'said {number}', 'start_time': number} for number in range(4500)]})
     result = archive(recorded, tmp_path, transcript=True)
     transcript = result['files'][-1]
     assert (transcript['kind'], transcript['written'], transcript['paragraphs']) == ('transcript', True, 4503)
     with open(transcript['path'], encoding='utf-8') as handle:
         saved = json.load(handle)
-    assert [paragraph['paragraph'] for paragraph in saved['paragraphList'][3:]] == ['said {0}'.format(number) for number in range(4500)]
+    assert [paragraph['paragraph'] for paragraph in saved['paragraphList'][3:]] == [f'said {number}' for number in range(4500)]
     assert [call['query'].get('nextToken') for call in recorded.requests_log(api='cloudRecord.getTexts')] == [None, '2000', '4000']
     assert archive(recorded, tmp_path, transcript=True)['files'][-1]['written'] is False
     recorded.post('/recordings', {'conference_id': CONFERENCE, 'transcript': [{'paragraph': 'one more'}]})
@@ -398,7 +394,7 @@ def test_a_given_union_id_needs_no_conference_query(recorded, tmp_path):
 def test_without_union_id_a_recording_without_an_owner_is_refused_before_any_read(recorded, tmp_path):
     result = result_of(archive_conference, client(recorded), FileHost(timeout=10), CONFERENCE, ArchiveOptions(None, str(tmp_path)))
     assert (result['failed'], result['outcome'], result['union_id'], result['files']) == (True, 'owner_unknown', None, [])
-    assert 'DingTalk names no owner of the recording of conference {0}'.format(CONFERENCE) in result['msg']
+    assert f'DingTalk names no owner of the recording of conference {CONFERENCE}' in result['msg']
     assert 'union_id is required' in result['msg']
     assert recorded.requests_log(api='cloudRecord.getVideos') == []
     assert os.listdir(str(tmp_path)) == []
@@ -432,5 +428,5 @@ def test_an_attribute_failure_keeps_the_files_and_the_outcome_and_every_file_is_
     assert (result['failed'], result['outcome'], result['changed']) == (True, 'archived', True)
     assert tried == [entry['path'] for entry in result['files']] and len(tried) == 2
     assert all(entry['attributes_failed'] and entry['msg'] == 'chgrp failed' for entry in result['files'])
-    assert result['msg'].startswith('2 of 2 files of conference {0} are archived (see files) but could not be given every file attribute'.format(CONFERENCE))
+    assert result['msg'].startswith(f'2 of 2 files of conference {CONFERENCE} are archived (see files) but could not be given every file attribute')
     assert all(os.stat(path).st_mode & 0o777 == 0o640 for path in tried)

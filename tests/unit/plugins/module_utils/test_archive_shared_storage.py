@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,8 +17,8 @@ import stat
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import check_dest
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError
 from ansible_collections.community.dingtalk.tests.unit.plugins.module_utils.test_archive import CONFERENCE, add_videos, archive, stopped
 
 SIZE = 300000
@@ -84,7 +82,7 @@ def test_a_link_to_a_setuid_file_is_not_written_through_and_no_setuid_file_appea
     folder = loose_conference_directory(dest)
     target = root_file(shared_root, 'setuid-tool', b'#!/bin/sh\n', 0o4755)
     link = os.path.join(folder, media_of(recorded) + '.mp4')
-    other_user.run('ln -s {0} {1}'.format(target, link))
+    other_user.run(f'ln -s {target} {link}')
     video = failed_video(archive(recorded, dest))
     assert link in video['msg'] and 'symbolic link' in video['msg']
     with open(target, 'rb') as handle:
@@ -98,7 +96,7 @@ def test_a_link_to_a_secret_of_the_listed_size_is_not_taken_for_the_recording(re
     folder = loose_conference_directory(dest)
     secret = root_file(shared_root, 'secret', b's' * SIZE, 0o600)
     link = os.path.join(folder, media_of(recorded) + '.mp4')
-    other_user.run('ln -s {0} {1}'.format(secret, link))
+    other_user.run(f'ln -s {secret} {link}')
     result = archive(recorded, dest)
     assert result['outcome'] != 'up_to_date'
     video = failed_video(result)
@@ -108,10 +106,10 @@ def test_a_link_to_a_secret_of_the_listed_size_is_not_taken_for_the_recording(re
 
 def test_a_partial_file_planted_by_another_user_is_not_reused(recorded, dest, other_user):
     folder = loose_conference_directory(dest)
-    part = os.path.join(folder, '.{0}.mp4.part'.format(media_of(recorded)))
-    other_user.run(': > {0} && chmod 0666 {0}'.format(part))
+    part = os.path.join(folder, f'.{media_of(recorded)}.mp4.part')
+    other_user.run(f': > {part} && chmod 0666 {part}')
     video = failed_video(archive(recorded, dest))
-    assert part in video['msg'] and 'owned by uid {0}'.format(other_user.uid) in video['msg']
+    assert part in video['msg'] and f'owned by uid {other_user.uid}' in video['msg']
     assert os.path.getsize(part) == 0  # not written into
     assert not os.path.exists(os.path.join(folder, media_of(recorded) + '.mp4'))
     assert_nothing_of_theirs_and_no_setuid(dest, other_user, planted=(part,))
@@ -122,7 +120,7 @@ def test_a_conference_directory_linked_elsewhere_is_not_written_through(recorded
     os.mkdir(private, 0o700)
     transcript = root_file(private, 'transcript.json', b'{"root": "data"}\n', 0o600)
     link = os.path.join(dest, CONFERENCE)
-    other_user.run('ln -s {0} {1}'.format(private, link))
+    other_user.run(f'ln -s {private} {link}')
     result = archive(recorded, dest, transcript=True)
     assert result['outcome'] == 'failed'
     for entry in result['files']:
@@ -135,10 +133,10 @@ def test_a_conference_directory_linked_elsewhere_is_not_written_through(recorded
 
 def test_a_conference_directory_of_another_user_is_not_used(recorded, dest, other_user):
     folder = os.path.join(dest, CONFERENCE)
-    other_user.run('mkdir -m 0777 {0}'.format(folder))
+    other_user.run(f'mkdir -m 0777 {folder}')
     result = archive(recorded, dest, transcript=True)
     for entry in result['files']:
-        assert entry['failed'] and folder in entry['msg'] and 'owned by uid {0}'.format(other_user.uid) in entry['msg']
+        assert entry['failed'] and folder in entry['msg'] and f'owned by uid {other_user.uid}' in entry['msg']
     assert os.listdir(folder) == []
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o1777  # the shared directory's mode is unchanged
 
@@ -174,8 +172,8 @@ def test_dest_through_a_link_of_another_user_is_refused(shared_root, dest, other
     target = os.path.join(shared_root, 'root-archive')
     os.mkdir(target, 0o700)
     link = os.path.join(dest, 'archive')
-    other_user.run('ln -s {0} {1}'.format(target, link))
-    with pytest.raises(InvalidOptionError, match='uid {0}'.format(other_user.uid)) as caught:
+    other_user.run(f'ln -s {target} {link}')
+    with pytest.raises(InvalidOptionError, match=f'uid {other_user.uid}') as caught:
         check_dest(link)
     assert link in str(caught.value)
     os.unlink(link)

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -128,7 +126,7 @@ def test_unknown_credentials_suggest_the_other_regions_host(emulator, credential
     message = caught.value.describe()
     assert caught.value.code in ('invalidClientIdOrSecret', 'invalidSuiteKey')
     # A host that is neither of DingTalk's (here the emulator): both are named, and the one the call went to.
-    assert 'api_url ({0})'.format(emulator.url) in message
+    assert f'api_url ({emulator.url})' in message
     assert 'https://api.dingtalk.io for international tenants, https://api.dingtalk.com for mainland China' in message
     assert 'wrong-secret-5e1' not in message
 
@@ -139,4 +137,4 @@ def test_unknown_credentials_suggest_the_other_regions_host(emulator, credential
 )
 def test_unknown_credentials_on_a_dingtalk_host_suggest_the_other_one(api_url, other):
     advice = unknown_credentials_advice(api_url)
-    assert 'try api_url {0} (this call went to {1})'.format(other, api_url) in advice
+    assert f'try api_url {other} (this call went to {api_url})' in advice

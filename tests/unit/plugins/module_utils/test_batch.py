@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,13 +11,13 @@ from functools import partial
 
 import pytest
 
+from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import (
     BatchInterrupted,
     run_batch,
     run_concurrently,
     unique_in_order,
 )
-from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     RecordingDiff,
@@ -28,8 +26,8 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
     apply_recording_state,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
-from ansible_collections.community.dingtalk.plugins.module_utils._results import MAX_FAILURES_NAMED, batch_result, interrupted_batch_result
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._results import MAX_FAILURES_NAMED, batch_result, interrupted_batch_result
 
 
 def test_unique_in_order_keeps_first_occurrences():
@@ -126,11 +124,11 @@ def test_batch_result_combines_items():
 
 
 def test_batch_result_fails_or_warns_on_failures():
-    results = [item('c{0}'.format(number), 'failed', failed=True) for number in range(MAX_FAILURES_NAMED + 2)]
+    results = [item(f'c{number}', 'failed', failed=True) for number in range(MAX_FAILURES_NAMED + 2)]
     failing = batch_result(results + [item('ok', 'stopped', changed=True)])
     assert failing['failed'] is True
     assert failing['changed'] is True
-    assert failing['msg'].startswith('{0} of {1} conferences failed'.format(MAX_FAILURES_NAMED + 2, MAX_FAILURES_NAMED + 3))
+    assert failing['msg'].startswith(f'{MAX_FAILURES_NAMED + 2} of {MAX_FAILURES_NAMED + 3} conferences failed')
     assert 'and 2 more' in failing['msg']
     warned = batch_result(results, fail_on_error=False)
     assert 'failed' not in warned
@@ -138,13 +136,13 @@ def test_batch_result_fails_or_warns_on_failures():
 
 
 def test_many_distinct_warnings_are_summarised():
-    combined = batch_result([item('c{0}'.format(number), 'stopped', warnings=['about c{0}'.format(number)]) for number in range(10)])
+    combined = batch_result([item(f'c{number}', 'stopped', warnings=[f'about c{number}']) for number in range(10)])
     assert combined['warnings'][:3] == ['about c0', 'about c1', 'about c2']
     assert combined['warnings'][3] == '... and 7 more warnings like these, for other conferences.'
 
 
 def test_a_batch_against_the_emulator_stops_each_recording_once(emulator):
-    conference_ids = ['batch-{0}'.format(number) for number in range(30)]
+    conference_ids = [f'batch-{number}' for number in range(30)]
     for conference_id in conference_ids:
         emulator.add_conference(conference_id, cloud_record_status=1)
     client = DingTalkClient(Connection(api_url=emulator.url, rate_limiter=RateLimiter(500), pool_size=8), StaticToken(emulator.mint_token()))

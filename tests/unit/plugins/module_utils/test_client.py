@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,10 +10,10 @@ import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken, SuiteCredentials
 from ansible_collections.community.dingtalk.plugins.module_utils._client import (
-    Connection,
     MAX_PER_MINUTE_BACKOFF_SECONDS,
     PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS,
     THROTTLE_MIN_BACKOFF_SECONDS,
+    Connection,
     DingTalkClient,
     path_segment,
 )
@@ -383,9 +381,9 @@ def test_each_retry_is_announced_with_what_failed_the_attempt_and_the_wait(emula
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
     api = 'GET /v1.0/conference/videoConferences/{0}'
     assert notices == [
-        '{0}: attempt 1 of 4 failed with DingTalk error systemError (HTTP 503); trying again in {1:.1f} s'.format(api, sleep.delays[0]),
-        '{0}: attempt 2 of 4 failed without an answer (Dropped); trying again in {1:.1f} s'.format(api, sleep.delays[1]),
-        '{0}: attempt 3 of 4 failed with HTTP 502; trying again in {1:.1f} s'.format(api, sleep.delays[2]),
+        f'{api}: attempt 1 of 4 failed with DingTalk error systemError (HTTP 503); trying again in {sleep.delays[0]:.1f} s',
+        f'{api}: attempt 2 of 4 failed without an answer (Dropped); trying again in {sleep.delays[1]:.1f} s',
+        f'{api}: attempt 3 of 4 failed with HTTP 502; trying again in {sleep.delays[2]:.1f} s',
     ]
     assert not any(token in notice or 'conf-1' in notice for notice in notices)
 
@@ -409,7 +407,7 @@ def test_a_transient_error_met_by_every_attempt_says_how_many_over_how_long(emul
     assert len(emulator.requests_log('conference.get')) == 4
     message = caught.value.describe()
     assert message.startswith('DingTalk error systemError: ')
-    assert 'Tried 4 times over {0:.1f} seconds (retries=3)'.format(sum(sleep.delays)) in message
+    assert f'Tried 4 times over {sum(sleep.delays):.1f} seconds (retries=3)' in message
 
 
 def test_a_failure_that_was_not_retried_says_nothing_of_attempts(emulator):

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import (
     CLOUD_RECORD_STATUS_NAMES,
     MEETING_STATUS_NAMES,
@@ -21,6 +17,8 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
     validate_recording_options,
     validate_union_id,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 
 
 def client_for(emulator, app_key='ding-app'):

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,16 +8,16 @@ import time
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     conference_info,
     iso_utc_from_ms,
     shape_conference,
     validate_wait_options,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 
 # 2026-03-02T09:30:00Z and 2026-03-02T10:45:12.345Z in milliseconds since the epoch.
 START_MS = 1772443800000
@@ -163,7 +161,7 @@ def test_missing_or_unknown_statuses_are_refused(conf_info):
         (START_MS, '2026-03-02T09:30:00Z'),
         (END_MS, '2026-03-02T10:45:12Z'),
         (float(START_MS), '2026-03-02T09:30:00Z'),
-        (' {0} '.format(START_MS), '2026-03-02T09:30:00Z'),
+        (f' {START_MS} ', '2026-03-02T09:30:00Z'),
         (None, None),
         (-1, None),
         (True, None),

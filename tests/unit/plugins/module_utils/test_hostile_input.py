@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,22 +18,21 @@ import shutil
 import tempfile
 import time
 import tracemalloc
-
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
-
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken
-from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, MAX_ANSWER_BYTES, DingTalkClient, path_segment
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_api_url
+from ansible_collections.community.dingtalk.plugins.module_utils._client import MAX_ANSWER_BYTES, Connection, DingTalkClient, path_segment
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import stop_recording
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import conference_info
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_api_url
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._token_cache import TokenCache
-from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
 from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin
+from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
 from ansible_collections.community.dingtalk.tests.emulator.hostile_ids import HOSTILE_CONFERENCE_IDS
 
 BOUNDED = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -340,7 +337,7 @@ def test_any_error_answer_is_described_in_one_bounded_line(dingtalk, body, statu
     with pytest.raises(DingTalkError) as caught:
         make_client(dingtalk).get_conference('conf-hostile')
     described = caught.value.describe()
-    assert isinstance(described, str) and 'HTTP {0}'.format(status) in described and len(described) < 2000
+    assert isinstance(described, str) and f'HTTP {status}' in described and len(described) < 2000
     json.dumps(caught.value.as_result())
 
 

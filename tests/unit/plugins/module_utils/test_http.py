@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,13 +7,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import socket
 import socketserver
 import ssl
 import time
-
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -66,7 +64,7 @@ def test_calls_one_after_another_share_one_connection(emulator):
 
 
 def test_concurrent_callers_open_no_more_connections_than_there_are_callers(emulator):
-    conference_ids = ['conf-{0}'.format(number) for number in range(16)]  # under the emulator's 20 calls a second
+    conference_ids = [f'conf-{number}' for number in range(16)]  # under the emulator's 20 calls a second
     for conference_id in conference_ids:
         emulator.add_conference(conference_id)
     dingtalk = client(emulator, pool_size=4)
@@ -119,7 +117,7 @@ def tls_proxy(tls_certificate):
 
 
 def basic_credentials():
-    return 'Basic ' + base64.b64encode('{0}:{1}'.format(PROXY_USER, PROXY_PASSWORD).encode('utf-8')).decode('ascii')
+    return 'Basic ' + base64.b64encode(f'{PROXY_USER}:{PROXY_PASSWORD}'.encode()).decode('ascii')
 
 
 def proxy_url(proxy, scheme='http'):
@@ -133,8 +131,8 @@ def test_http_calls_go_through_http_proxy_with_its_credentials(emulator, proxy, 
     dingtalk.get_conference('conf-1')
     dingtalk.stop_cloud_record('conf-1', 'host-union')
     assert proxy.seen == [
-        ('GET {0}/v1.0/conference/videoConferences/conf-1 HTTP/1.1'.format(emulator.url), basic_credentials()),
-        ('POST {0}/v1.0/conference/videoConferences/conf-1/cloudRecords/stop HTTP/1.1'.format(emulator.url), basic_credentials()),
+        (f'GET {emulator.url}/v1.0/conference/videoConferences/conf-1 HTTP/1.1', basic_credentials()),
+        (f'POST {emulator.url}/v1.0/conference/videoConferences/conf-1/cloudRecords/stop HTTP/1.1', basic_credentials()),
     ]
     assert emulator.conference('conf-1')['cloud_record_status'] == 3
 
@@ -146,7 +144,7 @@ def test_https_calls_tunnel_through_https_proxy_and_still_check_the_certificate(
     dingtalk.stop_cloud_record('conf-1', 'host-union')
     # One tunnel carries both calls: the kept-open connection is the tunnel.
     ((request_line, credentials),) = proxy.seen
-    assert request_line.startswith('CONNECT {0} HTTP/1.'.format(urlsplit(https.url).netloc)) and credentials == basic_credentials()
+    assert request_line.startswith(f'CONNECT {urlsplit(https.url).netloc} HTTP/1.') and credentials == basic_credentials()
     assert [call['api'] for call in https.requests_log()] == ['conference.get', 'cloudRecord.stop']
     with pytest.raises(DingTalkError, match='^TLS certificate verification of '):
         client(https).get_conference('conf-1')  # the system's CAs do not sign the emulator's certificate
@@ -157,14 +155,14 @@ def test_an_https_proxy_url_is_spoken_to_over_tls_and_its_certificate_checked(ht
     # The emulator and the proxy share a certificate: ca_path trusts both ends, TLS within TLS.
     assert client(https, trust=tls_certificate[0]).get_conference('conf-1')['conferenceId'] == 'conf-1'
     ((request_line, credentials),) = tls_proxy.seen
-    assert request_line.startswith('CONNECT {0} HTTP/1.'.format(urlsplit(https.url).netloc)) and credentials == basic_credentials()
+    assert request_line.startswith(f'CONNECT {urlsplit(https.url).netloc} HTTP/1.') and credentials == basic_credentials()
     with Proxy(tls_certificate=write_self_signed_certificate(str(tmp_path))) as untrusted_proxy:
         monkeypatch.setenv('https_proxy', proxy_url(untrusted_proxy, scheme='https'))
         with pytest.raises(DingTalkError) as caught:
             client(https, trust=tls_certificate[0]).get_conference('conf-1')
         assert untrusted_proxy.seen == []  # neither the credentials nor the request went to a proxy it could not trust
     assert caught.value.describe().startswith(
-        'TLS certificate verification of {0} or of the proxy {1} failed (self-signed certificate)'.format(https.url, untrusted_proxy.address)
+        f'TLS certificate verification of {https.url} or of the proxy {untrusted_proxy.address} failed (self-signed certificate)'
     )
 
 
@@ -185,7 +183,7 @@ def test_a_refused_tunnel_is_final_and_names_the_proxy_but_not_its_credentials(h
             client(https, trust=False, retries=3, sleep=sleep).get_conference('conf-1')
         assert len(refusing.seen) == 1 and sleep.delays == []  # no retry can open a tunnel the proxy refuses
     message = caught.value.describe()
-    assert message == 'The proxy {0} (from https_proxy) could not be reached, or refused to connect to {1}'.format(refusing.address, https.url)
+    assert message == f'The proxy {refusing.address} (from https_proxy) could not be reached, or refused to connect to {https.url}'
     assert PROXY_PASSWORD not in message and PROXY_USER not in message
     assert caught.value.answer_lost is False
     assert https.requests_log() == []
@@ -241,10 +239,8 @@ def tls_handshake_with(certificate):
     context.load_cert_chain(*certificate)
 
     def answer(handler):
-        try:
+        with contextlib.suppress(ssl.SSLError, OSError):  # the client gave up on the certificate
             context.wrap_socket(handler.connection, server_side=True).close()
-        except (ssl.SSLError, OSError):
-            pass  # the client gave up on the certificate
 
     return answer
 
@@ -284,11 +280,11 @@ def test_a_connection_dropped_after_the_request_is_retried_and_may_have_been_car
 def test_a_refused_connection_is_final_and_nothing_was_sent():
     with socket.socket() as reserved:
         reserved.bind(('127.0.0.1', 0))  # bound, never listening: connections are refused
-        api_url = 'http://127.0.0.1:{0}'.format(reserved.getsockname()[1])
+        api_url = f'http://127.0.0.1:{reserved.getsockname()[1]}'
         sleep = RecordedSleep()
         with pytest.raises(DingTalkError) as caught:
             DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
-    assert caught.value.describe() == 'Could not connect to {0}: the connection was refused or the host is unreachable; check api_url'.format(api_url)
+    assert caught.value.describe() == f'Could not connect to {api_url}: the connection was refused or the host is unreachable; check api_url'
     assert (sleep.delays, caught.value.answer_lost, caught.value.http_status) == ([], False, None)
 
 

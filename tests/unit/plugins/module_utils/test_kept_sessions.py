@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -43,5 +41,5 @@ def test_calls_over_a_kept_session_reuse_its_connection(emulator):
             client.get_conference('conf-1')
     pool = clients[0].connection._transport._adapter.poolmanager
     assert len(pool.pools) == 1
-    (connection_pool,) = [pool.pools[key] for key in pool.pools.keys()]
+    (connection_pool,) = [pool.pools[key] for key in pool.pools]
     assert connection_pool.num_connections == 1  # one TCP connection for the three "items"

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,7 +10,6 @@ import contextlib
 import json
 
 import pytest
-
 from ansible.module_utils import basic
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError, trimmed_ids
@@ -37,9 +34,8 @@ pytestmark = pytest.mark.usefixtures('no_dingtalk_environment')
 
 def run_conference_info(capsys, **args):
     """Run dingtalk_conference_info in this process as Ansible would; return its result and what it printed, as text."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            dingtalk_conference_info.main()
+    with patch_module_args(args), pytest.raises(SystemExit):
+        dingtalk_conference_info.main()
     printed = capsys.readouterr().out
     return json.loads(printed), printed
 
@@ -127,5 +123,5 @@ def test_trimmed_ids(options, expected):
 
 @pytest.mark.parametrize('options, label', [({'conference_ids': ['a', '  ']}, r'conference_ids\[1\]'), ({'union_id': '\t'}, 'union_id')])
 def test_an_id_of_white_space_only_is_refused_naming_the_option(options, label):
-    with pytest.raises(InvalidOptionError, match='^{0} must not be empty or only white space$'.format(label)):
+    with pytest.raises(InvalidOptionError, match=f'^{label} must not be empty or only white space$'):
         trimmed_ids(options, ('conference_ids', 'union_id'))

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,10 +10,8 @@ import json
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import CredentialToken, StaticToken, SuiteCredentials
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
-from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import (
     ListingError,
     get_conference_info,
@@ -24,7 +20,9 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
     shape_listed_conference,
     validate_listing_options,
 )
+from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 
 START_MS = 1772443800000  # 2026-03-02T09:30:00Z
 LIST_API = 'conference.listOrg'
@@ -35,11 +33,9 @@ def client_for(emulator, app_key='ding-app', **options):
 
 
 def add_conferences(emulator, count, prefix='org', **fields):
-    ids = ['{0}-{1:03d}'.format(prefix, number) for number in range(count)]
+    ids = [f'{prefix}-{number:03d}' for number in range(count)]
     fields = dict({'status': 2, 'cloud_record_status': 0}, **fields)
-    emulator.post(
-        '/seed', {'conferences': [dict(conference_id=conference_id, host_union_id='host-{0}'.format(conference_id), **fields) for conference_id in ids]}
-    )
+    emulator.post('/seed', {'conferences': [dict(conference_id=conference_id, host_union_id=f'host-{conference_id}', **fields) for conference_id in ids]})
     return ids
 
 
@@ -237,7 +233,7 @@ def test_a_failed_query_fails_the_task_and_names_the_conference(emulator):
     result = result_of(org_conferences_info, client_for(emulator), include_record_status=True)
     assert result['failed'] is True
     assert result['msg'].startswith('1 of 4 conference queries failed')
-    assert '{0}: DingTalk error roomNotFound'.format(ids[2]) in result['msg']
+    assert f'{ids[2]}: DingTalk error roomNotFound' in result['msg']
     assert 'request id' in result['msg']
     assert [conference['cloud_record_status'] for conference in result['conferences']] == [0, 0, None, 0]
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -53,7 +51,7 @@ def listener():
         return bool(select.select([server], [], [], wait)[0])
 
     try:
-        yield 'http://{0}:{1}'.format(address, server.getsockname()[1]), saw_a_connection
+        yield f'http://{address}:{server.getsockname()[1]}', saw_a_connection
     finally:
         server.close()
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -34,13 +32,13 @@ def test_a_line_every_tenth_of_the_items_then_the_last_one_from_finish():
     assert len(lines) == 9  # at 4, 8, ... 36: the 40th item's line is finish()'s
     progress.finish()
     assert lines[0] == 'stop: 4 of 40 done, 2 changed, 0 failed; 0.0 s waiting for the rate limit, 0.4 s elapsed'
-    assert [line.split(' done')[0] for line in lines] == ['stop: {0} of 40'.format(done) for done in range(4, 40, 4)] + ['stop: 40 of 40']
+    assert [line.split(' done')[0] for line in lines] == [f'stop: {done} of 40' for done in range(4, 40, 4)] + ['stop: 40 of 40']
     assert lines[-1] == 'stop: 40 of 40 done, 20 changed, 1 failed; 0.0 s waiting for the rate limit, 4.0 s elapsed'
 
 
 def test_a_line_every_ten_seconds_when_items_are_slow():
     progress, clock, lines = reporter(1000)
-    for dummy in range(5):
+    for _dummy in range(5):
         clock.now += 4
         progress.item_done(changed=True)
     progress.add_wait(2.5)
@@ -78,7 +76,7 @@ def test_items_finishing_on_many_threads_are_all_counted_in_order():
     progress, clock, lines = reporter(800)
 
     def worker():
-        for dummy in range(100):
+        for _dummy in range(100):
             progress.item_done(changed=True)
             progress.add_wait(0.01)
 

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -53,7 +51,7 @@ class FakeTime:
 
 def send_times(limiter, fake_time, api, count):
     times = []
-    for dummy in range(count):
+    for _dummy in range(count):
         limiter.wait(api)
         times.append(fake_time.clock())
     return times
@@ -117,7 +115,7 @@ def send_times_from_threads(limiter, api, threads, calls_each):
     times_lock = threading.Lock()
 
     def worker():
-        for dummy in range(calls_each):
+        for _dummy in range(calls_each):
             limiter.wait(api)
             with times_lock:
                 times.append(time.monotonic())
@@ -249,7 +247,7 @@ def test_a_corrupt_window_file_of_ours_is_written_anew(tmp_path, content):
     limiter, windows = shared_limiter(directory, fake_time, warnings, name=path.name)
     limiter.wait('conference.get')
     assert windows.usable()
-    assert warnings == ['The rate limit window file {0} did not hold send times (it may have been cut off); it is written anew.'.format(path)]
+    assert warnings == [f'The rate limit window file {path} did not hold send times (it may have been cut off); it is written anew.']
     assert json.loads(path.read_text(encoding='utf-8'))['apis']['conference.get']['sent'] == [fake_time.clock()]
 
 
@@ -377,7 +375,7 @@ def test_connect_shares_an_apps_window_in_the_token_caches_directory(emulator, t
     cache_dir = tmp_path / 'tokens'
     values = {'api_url': emulator.url, 'validate_certs': True, 'timeout': 10, 'retries': 0, 'cache': True, 'cache_dir': str(cache_dir)}
     auth = {'app_key': 'ding-app', 'app_secret': 'app-secret'}
-    for dummy in range(2):  # two tasks, one after the other
+    for _dummy in range(2):  # two tasks, one after the other
         connect(values.get, auth, 'in the test', rate_limiter=RateLimiter()).client.get_conference('conf-1')
     names = [name for name in os.listdir(str(cache_dir)) if name.endswith(WINDOW_FILE_SUFFIX)]
     assert len(names) == 1

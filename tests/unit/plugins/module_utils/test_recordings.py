@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,11 +11,11 @@ import json
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _recordings
-from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import StaticToken
 from ansible_collections.community.dingtalk.plugins.module_utils._client import Connection, DingTalkClient
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError
 from ansible_collections.community.dingtalk.plugins.module_utils._recordings import read_transcript, recording_info
+from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
 
 CONFERENCE = 'conf-rec'
 HOST = 'host-union'
@@ -91,7 +89,7 @@ def test_the_transcript_is_shaped_and_read_from_every_page(emulator, dingtalk):
         videos=[{'media_id': 'media-1'}],
         transcript=[
             {
-                'paragraph': 'p{0}'.format(number),
+                'paragraph': f'p{number}',
                 'record_id': 7,
                 'union_id': HOST,
                 'nick_name': 'Li Lei',
@@ -130,7 +128,7 @@ def test_a_transcript_cursor_that_does_not_move_ends_the_reading_with_an_error(e
 
 def test_a_transcript_that_never_ends_is_read_up_to_the_page_limit(emulator, dingtalk, monkeypatch):
     monkeypatch.setattr(_recordings, 'TRANSCRIPT_PAGE_SIZE', 2)
-    add_recordings(emulator, videos=[{'media_id': 'media-1'}], transcript=[{'paragraph': 'p{0}'.format(number)} for number in range(5)])
+    add_recordings(emulator, videos=[{'media_id': 'media-1'}], transcript=[{'paragraph': f'p{number}'} for number in range(5)])
     assert [paragraph['paragraph'] for paragraph in read_transcript(dingtalk, CONFERENCE, HOST, max_pages=3)] == ['p0', 'p1', 'p2', 'p3', 'p4']
     with pytest.raises(DingTalkError, match='more than 2 pages of 2 paragraphs'):
         read_transcript(dingtalk, CONFERENCE, HOST, max_pages=2)
@@ -155,6 +153,6 @@ def test_without_union_id_the_recordings_are_read_as_their_owner(emulator, dingt
 def test_without_union_id_a_recording_without_an_owner_fails_saying_union_id_is_required(emulator, dingtalk):
     result = result_of(recording_info, dingtalk, CONFERENCE, None)
     assert (result['failed'], result['union_id'], result['recordings']) == (True, None, [])
-    assert 'DingTalk names no owner of the recording of conference {0}'.format(CONFERENCE) in result['msg']
+    assert f'DingTalk names no owner of the recording of conference {CONFERENCE}' in result['msg']
     assert 'union_id is required' in result['msg']
     assert emulator.requests_log(api='cloudRecord.getVideos') == []

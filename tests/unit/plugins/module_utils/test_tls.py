@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -29,7 +27,7 @@ def test_a_self_signed_certificate_is_refused_by_default_with_a_clear_message(ht
     with pytest.raises(DingTalkError) as caught:
         client(https).get_conference('conf-1')
     message = caught.value.describe()
-    assert message.startswith('TLS certificate verification of {0} failed (self-signed certificate); set ca_path'.format(https.url))
+    assert message.startswith(f'TLS certificate verification of {https.url} failed (self-signed certificate); set ca_path')
     assert https.token not in message
     assert https.requests_log() == []  # refused during the handshake: no request was ever sent
 
@@ -78,7 +76,7 @@ def test_https_to_a_plain_http_server_is_a_clear_error(emulator):
     https_url = emulator.url.replace('http://', 'https://')
     with pytest.raises(DingTalkError) as caught:
         DingTalkClient(Connection(api_url=https_url, retries=0), StaticToken('t0ken')).get_conference('conf-1')
-    assert caught.value.describe().startswith('The TLS handshake with {0} failed ('.format(https_url))
+    assert caught.value.describe().startswith(f'The TLS handshake with {https_url} failed (')
     assert caught.value.describe().endswith('); is it an https:// server?')
 
 

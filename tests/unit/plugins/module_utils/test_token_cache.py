@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -58,7 +56,7 @@ class Fetcher:
 
     def __call__(self):
         self.calls += 1
-        return 'token-{0}'.format(self.calls), self.expires_in
+        return f'token-{self.calls}', self.expires_in
 
 
 def private_dir(tmp_path):
@@ -165,7 +163,7 @@ def test_fetch_error_propagates_writes_nothing_and_releases_the_lock(tmp_path):
 
 def test_cache_key_changes_with_every_part():
     parts = ('https://api.dingtalk.io', 'app', APP_KEY, SECRET)
-    assert KEY == cache_key(*parts)
+    assert cache_key(*parts) == KEY
     assert len(KEY) == 64 and set(KEY) <= set('0123456789abcdef')
     assert cache_key('https://api.dingtalk.io', 'app', APP_KEY, SECRET + 'x') != KEY
     assert cache_key('https://api.dingtalk.io', 'app', APP_KEY + 'x', SECRET) != KEY
@@ -210,7 +208,7 @@ def test_files_hold_the_token_and_nothing_of_the_credentials(tmp_path):
     directory = private_dir(tmp_path)
     TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, Fetcher())
     assert sorted(os.listdir(directory)) == [KEY + '.json', KEY + '.lock']
-    for root, dummy, names in os.walk(str(tmp_path)):
+    for root, _dummy, names in os.walk(str(tmp_path)):
         for name in names:
             with open(os.path.join(root, name), 'rb') as handle:
                 data = handle.read()
@@ -338,7 +336,7 @@ def test_an_open_directory_of_ours_is_left_as_it_is_and_tokens_go_into_a_private
     assert TokenCache(str(directory), clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     assert mode_of(str(directory)) == 0o755  # never changed: the collection did not create it
-    private = os.path.join(str(directory), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    private = os.path.join(str(directory), f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     assert cache.directory == private and mode_of(private) == 0o700
     assert os.listdir(str(directory)) == [os.path.basename(private)]
     assert cache.warnings == []
@@ -433,8 +431,8 @@ def fetch_in_child(directory, counter_path, barrier, results):
         def fetch():
             time.sleep(0.2)
             with open(counter_path, 'a') as handle:
-                handle.write('{0}\n'.format(os.getpid()))
-            return 'token-{0}'.format(os.getpid()), 7200
+                handle.write(f'{os.getpid()}\n')
+            return f'token-{os.getpid()}', 7200
 
         cache = TokenCache(directory)
         barrier.wait(10)
@@ -459,7 +457,7 @@ def test_concurrent_processes_cause_exactly_one_fetch(tmp_path):
     with open(counter_path) as handle:
         fetchers = handle.read().splitlines()
     assert len(fetchers) == 1
-    assert [answer[0] for answer in answers] == ['token-{0}'.format(fetchers[0])] * 10
+    assert [answer[0] for answer in answers] == [f'token-{fetchers[0]}'] * 10
     assert [answer[1] for answer in answers] == [[]] * 10
 
 
@@ -576,7 +574,7 @@ def test_unusable_home_falls_back_to_the_runner_job_and_every_task_says_so_alike
     assert_no_secrets(first.warnings)
     # Every other task of the run finds the token there, and says so in the same words, which
     # Ansible then shows once for the run (its display drops a warning it has shown).
-    for dummy in range(3):
+    for _dummy in range(3):
         later = TokenCache(clock=FakeClock())
         assert later.get_or_fetch(KEY, fetch) == 'token-1'
         assert later.warnings == first.warnings
@@ -594,7 +592,7 @@ def fetch_with_default_cache(results):
 
 
 def test_unusable_home_falls_back_to_the_temporary_directory_and_every_task_says_so_alike(unwritable_home):
-    fallback = os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    fallback = os.path.join(tempfile.gettempdir(), f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     assert fallback_cache_dirs() == [fallback]
     # Tasks of one run are processes of their own, starting together.
     context = multiprocessing.get_context('fork')
@@ -619,7 +617,7 @@ def test_unusable_home_falls_back_to_the_temporary_directory_and_every_task_says
 
 
 def test_a_fallback_directory_of_another_user_is_not_used_and_one_with_a_unique_name_is(unwritable_home):
-    squatted = os.path.join(tempfile.gettempdir(), '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    squatted = os.path.join(tempfile.gettempdir(), f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     os.mkdir(squatted, 0o777)
     os.chown(squatted, OTHER_UID, OTHER_UID)
     fetch = Fetcher()
@@ -630,8 +628,8 @@ def test_a_fallback_directory_of_another_user_is_not_used_and_one_with_a_unique_
     assert os.listdir(squatted) == []
     assert mode_of(unique) == 0o700
     (warning,) = cache.warnings
-    assert default_cache_dir() in warning and squatted in warning and 'owned by uid {0}'.format(OTHER_UID) in warning
-    assert 'tokens are cached in {0} instead'.format(unique) in warning
+    assert default_cache_dir() in warning and squatted in warning and f'owned by uid {OTHER_UID}' in warning
+    assert f'tokens are cached in {unique} instead' in warning
     # The next task finds the same directory, and its token.
     later = TokenCache(clock=FakeClock())
     assert later.get_or_fetch(KEY, fetch) == 'token-1'
@@ -677,7 +675,7 @@ def test_discard_finds_a_token_in_the_fallback(monkeypatch, tmp_path, unwritable
     cache = TokenCache(clock=FakeClock())
     cache.discard('token-1')
     assert not os.path.exists(record_path(cache.directory))
-    assert len(cache.warnings) == 1 and 'tokens are cached in {0} instead'.format(cache.directory) in cache.warnings[0]
+    assert len(cache.warnings) == 1 and f'tokens are cached in {cache.directory} instead' in cache.warnings[0]
 
 
 def test_default_directory_and_its_new_parents_are_private(monkeypatch, tmp_path):
@@ -704,14 +702,14 @@ def test_default_directory_and_its_new_parents_are_private(monkeypatch, tmp_path
 
 def test_a_shared_sticky_cache_dir_keeps_its_mode_and_the_tokens_go_into_a_private_subdirectory(shared_dir, other_user):
     shared = shared_dir('tmp', 0o1777)  # cache_dir: /tmp for a job that runs as root
-    other_user.run('mkdir {0}/their-own && touch {0}/their-file'.format(shared))
+    other_user.run(f'mkdir {shared}/their-own && touch {shared}/their-file')
     fetch = Fetcher()
     cache = TokenCache(shared, clock=FakeClock())
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert TokenCache(shared, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     assert mode_of(shared) == 0o1777 and os.stat(shared).st_uid == 0  # still every user's /tmp, sticky bit and all
-    private = os.path.join(shared, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    private = os.path.join(shared, f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     assert cache.directory == private and mode_of(private) == 0o700
     assert sorted(os.listdir(shared)) == sorted(['their-own', 'their-file', os.path.basename(private)])
     assert cache.warnings == []
@@ -720,10 +718,10 @@ def test_a_shared_sticky_cache_dir_keeps_its_mode_and_the_tokens_go_into_a_priva
 @pytest.mark.parametrize('planted', ['directory', 'link'])
 def test_a_private_subdirectory_another_user_took_first_is_refused_by_path_and_nothing_is_written_there(shared_dir, other_user, planted):
     shared = shared_dir('tmp', 0o1777)
-    private = os.path.join(shared, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
+    private = os.path.join(shared, f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     their = os.path.join(shared, 'theirs')
-    other_user.run('mkdir -m 0777 {0}'.format(their))
-    other_user.run('mkdir -m 0777 {0}'.format(private) if planted == 'directory' else 'ln -s {0} {1}'.format(their, private))
+    other_user.run(f'mkdir -m 0777 {their}')
+    other_user.run(f'mkdir -m 0777 {private}' if planted == 'directory' else f'ln -s {their} {private}')
     fetch = Fetcher()
     cache = TokenCache(shared, clock=FakeClock())
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
@@ -733,7 +731,7 @@ def test_a_private_subdirectory_another_user_took_first_is_refused_by_path_and_n
         assert os.listdir(private) == []
     (warning,) = cache.warnings
     assert private in warning and shared in warning
-    assert ('owned by uid {0}'.format(other_user.uid) if planted == 'directory' else 'symbolic link') in warning
+    assert (f'owned by uid {other_user.uid}' if planted == 'directory' else 'symbolic link') in warning
     assert '1777' in warning  # the shared directory's mode, as it is
     assert mode_of(shared) == 0o1777
     assert_no_secrets(cache.warnings)
@@ -742,8 +740,8 @@ def test_a_private_subdirectory_another_user_took_first_is_refused_by_path_and_n
 def test_a_temporary_directory_name_taken_for_this_user_cannot_deny_the_cache(shared_dir, other_user, monkeypatch, unwritable_home):
     temp = shared_dir('tmp', 0o1777)
     monkeypatch.setattr(tempfile, 'tempdir', temp)
-    squatted = os.path.join(temp, '{0}-{1}'.format(FALLBACK_DIR_NAME, os.geteuid()))
-    other_user.run('mkdir -m 0700 {0}'.format(squatted))
+    squatted = os.path.join(temp, f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
+    other_user.run(f'mkdir -m 0700 {squatted}')
     fetch = Fetcher()
     first = TokenCache(clock=FakeClock())
     assert first.get_or_fetch(KEY, fetch) == 'token-1'
@@ -755,7 +753,7 @@ def test_a_temporary_directory_name_taken_for_this_user_cannot_deny_the_cache(sh
     (warning,) = first.warnings
     # Why each place was refused: HOME, and the name another user took.
     assert default_cache_dir() in warning and 'Not a directory' in warning
-    assert '{0} cannot be used because it is owned by uid {1}'.format(squatted, other_user.uid) in warning
+    assert f'{squatted} cannot be used because it is owned by uid {other_user.uid}' in warning
     assert mode_of(temp) == 0o1777
 
 
@@ -780,5 +778,5 @@ def test_a_lock_file_that_is_not_ours_is_refused_not_waited_for(tmp_path, other_
     assert fetch.calls == 1
     (warning,) = cache.warnings
     assert lock_path in warning and 'is not used' in warning
-    assert ('owned by uid {0}'.format(other_user.uid) if kind != 'fifo' else 'not a regular file') in warning
+    assert (f'owned by uid {other_user.uid}' if kind != 'fifo' else 'not a regular file') in warning
     assert not os.path.exists(record_path(directory))  # nothing cached without the lock

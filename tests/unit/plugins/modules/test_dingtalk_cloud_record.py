@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -51,8 +49,7 @@ def run_module(emulator, allowed):
     run = subprocess.run(
         [sys.executable, '-c', script],
         input=json.dumps(module_args).encode('utf-8'),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         env=dict(os.environ, PYTHONPATH=python_path),
         check=False,
         timeout=60,

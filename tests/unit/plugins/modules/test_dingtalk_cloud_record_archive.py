@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,7 +13,6 @@ import json
 import os
 
 import pytest
-
 from ansible.module_utils import basic
 
 from ansible_collections.community.dingtalk.plugins.modules import dingtalk_cloud_record_archive
@@ -41,9 +38,8 @@ HOST = 'host-union'
 
 def run_archive(capsys, emulator, **args):
     args = dict(args, api_url=emulator.url, access_token=emulator.mint_token(), conference_id=CONFERENCE, union_id=HOST)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            dingtalk_cloud_record_archive.main()
+    with patch_module_args(args), pytest.raises(SystemExit):
+        dingtalk_cloud_record_archive.main()
     return json.loads(capsys.readouterr().out)
 
 
@@ -93,4 +89,4 @@ def test_a_mode_that_cannot_be_set_still_gives_every_file_and_its_outcome(capsys
     assert (result['failed'], result['outcome']) == (True, 'archived')
     assert [entry['attributes_failed'] for entry in result['files']] == [True, True]
     assert all(os.path.getsize(entry['path']) == entry['size'] for entry in result['files'])
-    assert result['msg'].startswith('2 of 2 files of conference {0} are archived'.format(CONFERENCE))
+    assert result['msg'].startswith(f'2 of 2 files of conference {CONFERENCE} are archived')

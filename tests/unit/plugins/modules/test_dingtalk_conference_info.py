@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -182,7 +180,7 @@ def test_what_a_failed_query_says(error, message):
 
 
 def failed_queries(count):
-    return [('conf-{0}'.format(number), DingTalkError('m{0}'.format(number), code='E', http_status=500)) for number in range(1, count + 1)]
+    return [(f'conf-{number}', DingTalkError(f'm{number}', code='E', http_status=500)) for number in range(1, count + 1)]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -135,7 +133,7 @@ def test_emit_in_progress_reports_what_the_first_poll_finds(emulator):
 
 def test_every_page_is_listed_and_an_unchanged_poll_costs_only_the_listing_and_the_queries(emulator):
     emulator.configure(qps_limit=0)  # the watch's own rate limit is lifted too, so that the test need not wait
-    emulator.post('/seed', {'conferences': [{'conference_id': 'org-{0:03d}'.format(number), 'host_union_id': HOST} for number in range(250)]})
+    emulator.post('/seed', {'conferences': [{'conference_id': f'org-{number:03d}', 'host_union_id': HOST} for number in range(250)]})
     watch = watch_of(emulator, emit_in_progress=True)
     assert len([event for event in watch.poll() if event['type'] == 'conference_started']) == 250
     emulator.clear_requests()

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -103,12 +101,12 @@ class Campaign:
                 check=False,
             )
         elapsed = time.monotonic() - started
-        print('{0}: ansible-playbook {1} took {2:.1f} s'.format(name, playbook, elapsed), flush=True)
+        print(f'{name}: ansible-playbook {playbook} took {elapsed:.1f} s', flush=True)
         self.admin.settle(SLOW_ANSWER + 10)  # a slow answer finishes after the client gave up on it
         if run.returncode != 0:
             with open(log, encoding='utf-8', errors='replace') as handle:
                 tail = handle.read()[-6000:]
-            raise SystemExit('{0} ({1}) failed with exit status {2}; the end of its log:\n{3}'.format(name, playbook, run.returncode, tail))
+            raise SystemExit(f'{name} ({playbook}) failed with exit status {run.returncode}; the end of its log:\n{tail}')
         with open(result_file, encoding='utf-8') as handle:
             return json.load(handle), elapsed
 
@@ -153,16 +151,14 @@ class Campaign:
         judge = self.findings.judge_run
 
         kinds = self.seed('batch', conferences)
-        judge(self.stop_run('batch', 'batch mode, retries {0}'.format(RETRIES), 'batch.yml', kinds, RETRIES, 'batch', 'results'))
+        judge(self.stop_run('batch', f'batch mode, retries {RETRIES}', 'batch.yml', kinds, RETRIES, 'batch', 'results'))
 
         kinds = self.seed('loop', loop_conferences)
-        judge(self.stop_run('loop', 'loop mode (one module run per conference), retries {0}'.format(RETRIES), 'loop.yml', kinds, RETRIES, 'loop'))
+        judge(self.stop_run('loop', f'loop mode (one module run per conference), retries {RETRIES}', 'loop.yml', kinds, RETRIES, 'loop'))
 
         kinds = self.seed('noretry', conferences)
         first = judge(self.stop_run('no_retries', 'batch mode, retries 0', 'batch.yml', kinds, 0, 'batch', 'results'))
-        second = judge(
-            self.stop_run('rerun', 'the same conferences again, batch mode, retries {0}'.format(RETRIES), 'batch.yml', kinds, RETRIES, 'batch', 'results')
-        )
+        second = judge(self.stop_run('rerun', f'the same conferences again, batch mode, retries {RETRIES}', 'batch.yml', kinds, RETRIES, 'batch', 'results'))
         self.findings.judge_rerun(kinds, first, second, self.truth())
 
     def seed(self, prefix, count):
@@ -243,7 +239,7 @@ class Campaign:
         canary_dir = os.path.join(self.private, 'canary')
         os.makedirs(canary_dir)
         with open(os.path.join(canary_dir, 'leak.log'), 'w', encoding='utf-8') as handle:
-            handle.write('a task printed {0} here\n'.format(APP_SECRET))
+            handle.write(f'a task printed {APP_SECRET} here\n')
         canary = subprocess.run([sys.executable, SCANNER, '--label', 'canary', '--secrets-file', secrets_file, canary_dir], stdout=subprocess.PIPE, check=False)
         summary['canary_found'] = canary.returncode == 1 and b'LEAK: ' in canary.stdout
         if not summary['canary_found']:
@@ -305,7 +301,7 @@ def print_summary(findings, scan):
     )
     print('secret scan: {files} files, {bytes} bytes, {leaks} leaks'.format(**scan))
     for phase, subject, text in findings.problems:
-        print('PROBLEM {0}, {1}: {2}'.format(phase, subject, text))
+        print(f'PROBLEM {phase}, {subject}: {text}')
 
 
 def run(output, conferences, loop_conferences, keep=False):
@@ -314,7 +310,7 @@ def run(output, conferences, loop_conferences, keep=False):
     started = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
     ansible_playbook = shutil.which('ansible-playbook', path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
     if ansible_playbook is None:
-        raise SystemExit('ansible-playbook was not found next to {0} or on PATH'.format(sys.executable))
+        raise SystemExit(f'ansible-playbook was not found next to {sys.executable} or on PATH')
     collections_path = find_collections_path(work_dir)
     findings = Findings(client_constants(collections_path))
     with EmulatorProcess(qps_limit=0, log_file=os.path.join(work_dir, 'emulator.log')) as emulator:
@@ -326,9 +322,9 @@ def run(output, conferences, loop_conferences, keep=False):
         scan = campaign.secret_scan()
     write_report(output, findings, scan, started, versions(ansible_playbook))
     print_summary(findings, scan)
-    print('report written to {0}'.format(output))
+    print(f'report written to {output}')
     if keep:
-        print('work directory kept: {0}'.format(work_dir))
+        print(f'work directory kept: {work_dir}')
     else:
         shutil.rmtree(work_dir, ignore_errors=True)
     return 1 if findings.problems else 0

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -87,7 +85,7 @@ def conference_kinds(prefix, count):
         kind = KIND_PATTERN[index % len(KIND_PATTERN)]
         if kind == 'ended or foreign':
             kind = 'ended' if (index // len(KIND_PATTERN)) % 2 == 0 else 'foreign'
-        kinds['{0}-{1:04d}'.format(prefix, index + 1)] = kind
+        kinds[f'{prefix}-{index + 1:04d}'] = kind
     return kinds
 
 
@@ -108,7 +106,7 @@ def fault_rules():
 
 def hostile_union_id_conferences():
     """``[(conference id, hostile union id)]``: one conference hosted by each."""
-    return [('union-{0}'.format(index), union_id) for index, union_id in enumerate(HOSTILE_UNION_IDS)]
+    return [(f'union-{index}', union_id) for index, union_id in enumerate(HOSTILE_UNION_IDS)]
 
 
 def hostile_answers():
@@ -211,7 +209,7 @@ def hostile_answers():
     )
     answers = []
     for index, (name, api, rule, expect, stopped_anyway) in enumerate(cases):
-        conference_id = 'answer-{0:02d}'.format(index + 1)
+        conference_id = f'answer-{index + 1:02d}'
         rule = dict({'kind': 'raw', 'api': api, 'path_regex': '^' + re.escape(CONFERENCES + conference_id) + '(/|$)'}, **rule)
         answers.append(
             {
@@ -251,7 +249,7 @@ def hostile_options(api_url, scanned):
     )
     options = []
     for values, expected in cases:
-        option = dict(values, expected=expected, label=printable(', '.join('{0}={1}'.format(name, value) for name, value in values.items())))
+        option = dict(values, expected=expected, label=printable(', '.join(f'{name}={value}' for name, value in values.items())))
         if 'conference_ids' not in option:
             option.setdefault('conference_id', 'conf-a')
         options.append(option)
@@ -261,4 +259,4 @@ def hostile_options(api_url, scanned):
 def printable(value):
     """A value for the report: control characters escaped, long ones shortened."""
     text = value if value.isprintable() else value.encode('unicode_escape').decode('ascii')
-    return text if len(text) <= 60 else '{0}... ({1} characters)'.format(text[:40], len(value))
+    return text if len(text) <= 60 else f'{text[:40]}... ({len(value)} characters)'

@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -70,7 +68,7 @@ def names_cause(result, call):
     msg = result.get('msg', '')
     if call is None:
         return False
-    if call['duration'] >= TIMEOUT and 'within {0} seconds'.format(TIMEOUT) in msg:
+    if call['duration'] >= TIMEOUT and f'within {TIMEOUT} seconds' in msg:
         return True  # the emulator took longer than the timeout (a slow answer, or a busy machine): the client timed out first
     fault = call['fault']
     if fault == 'error' or (fault is None and call['status'] and call['status'] >= 400):
@@ -129,7 +127,7 @@ class Findings:
         reported = {}
         for conference_id, kind in run.kinds.items():
             if len(by_id[conference_id]) != 1:
-                self.problem(run.name, conference_id, 'reported {0} times'.format(len(by_id[conference_id])))
+                self.problem(run.name, conference_id, f'reported {len(by_id[conference_id])} times')
                 continue
             result = reported[conference_id] = by_id[conference_id][0]
             expected = EXPECTED[kind]
@@ -157,7 +155,7 @@ class Findings:
     def judge_campaign_time(self, elapsed):
         bound = sum(phase['bound'] for phase in self.phases)
         if elapsed > bound:
-            self.problem('time', 'campaign', 'took {0:.0f} s, more than its bound of {1:.0f} s'.format(elapsed, bound))
+            self.problem('time', 'campaign', f'took {elapsed:.0f} s, more than its bound of {bound:.0f} s')
 
     def _check_outcome(self, run, conference_id, kind, result, expected):
         outcome, changed, record_status = expected
@@ -237,7 +235,7 @@ class Findings:
         )
         strays = [call['path'][:80] for call in calls if call['path'] not in intended]
         if strays:
-            self.problem('hostile', 'paths', 'calls to unintended paths: {0}'.format(strays))
+            self.problem('hostile', 'paths', f'calls to unintended paths: {strays}')
 
         by_id = dict((result['conference_id'], result) for result in results['ids']['results'])
         for conference_id in HOSTILE_IDS:
@@ -283,9 +281,9 @@ class Findings:
             ok = result.get('failed') and option['expected'] in result.get('msg', '') and 'Traceback' not in json.dumps(result)
             self.hostile_case('option', option['label'], 'fails before any call: "{0}"'.format(option['expected']), ok, result.get('msg'))
         if calls:
-            self.problem('hostile', 'options', '{0} calls reached the API'.format(len(calls)))
+            self.problem('hostile', 'options', f'{len(calls)} calls reached the API')
 
     def hostile_case(self, kind, value, expectation, ok, message):
         self.hostile.append({'kind': kind, 'value': value, 'expectation': expectation, 'ok': bool(ok)})
         if not ok:
-            self.problem('hostile', '{0} {1}'.format(kind, value), 'expected {0}; got: {1}'.format(expectation, message))
+            self.problem('hostile', f'{kind} {value}', f'expected {expectation}; got: {message}')

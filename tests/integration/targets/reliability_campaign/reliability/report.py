@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, community.dingtalk contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -34,11 +32,11 @@ def write_report(path, findings, scan, started, versions):
         '',
         'What `dingtalk_cloud_record` does under faults, load and hostile input, measured against the DingTalk emulator',
         '(`tests/emulator`), whose record of every conference and every call is the truth the module\'s reports are checked',
-        'against. Generated on {0} with {1}.'.format(started, versions),
+        f'against. Generated on {started} with {versions}.',
         '',
         '| | |',
         '|---|---|',
-        '| checks failed | **{0}** |'.format(len(findings.problems)),
+        f'| checks failed | **{len(findings.problems)}** |',
         '| conferences handled under faults | {0}, in {1} runs |'.format(total['conferences'], len(phases)),
         '| calls made | {0} |'.format(total['calls']),
         '| faults injected | {0} ({1:.1f} % of calls) |'.format(total['faults'], 100.0 * total['faults'] / max(1, total['calls'])),
@@ -46,7 +44,7 @@ def write_report(path, findings, scan, started, versions):
         '| false reports | {0} (a recording reported stopped that runs, a stop reported twice, a failure without its cause) |'.format(
             sum(phase['problems'] for phase in phases)
         ),
-        '| hostile inputs tried | {0}, {1} handled as expected |'.format(len(findings.hostile), hostile_ok),
+        f'| hostile inputs tried | {len(findings.hostile)}, {hostile_ok} handled as expected |',
         '| secrets and tokens leaked | **{0}** in {1} files ({2} bytes) |'.format(scan['leaks'], scan['files'], scan['bytes']),
         '| time | {0:.0f} s for the fault campaign, whose bound is {1:.0f} s; {2:.0f} s for the hostile input |'.format(
             total['elapsed'], total['bound'], findings.hostile_elapsed
@@ -54,8 +52,8 @@ def write_report(path, findings, scan, started, versions):
         '',
         '## Fault campaign',
         '',
-        'The module runs with `timeout: {0}`, `rate_limit: {1}`, `concurrency: {2}` and the app credentials in'.format(TIMEOUT, RATE_LIMIT, CONCURRENCY),
-        '`DINGTALK_APP_KEY`/`DINGTALK_APP_SECRET`. The emulator injects these faults into every kind of call (seed {0}):'.format(SEED),
+        f'The module runs with `timeout: {TIMEOUT}`, `rate_limit: {RATE_LIMIT}`, `concurrency: {CONCURRENCY}` and the app credentials in',
+        f'`DINGTALK_APP_KEY`/`DINGTALK_APP_SECRET`. The emulator injects these faults into every kind of call (seed {SEED}):',
         '',
         '| fault | chance per call | injected |',
         '|---|---|---|',
@@ -63,16 +61,16 @@ def write_report(path, findings, scan, started, versions):
     lines += ['| {0} | {1:.1f} % | {2} |'.format(name, 100 * rule['probability'], faults_by_kind.get(name, 0)) for name, rule in FAULTS]
     lines += [
         '',
-        'A slow answer takes {0} s; "after the call" means the emulator carried the call out and then lost or delayed'.format(SLOW_ANSWER),
+        f'A slow answer takes {SLOW_ANSWER} s; "after the call" means the emulator carried the call out and then lost or delayed',
         'its answer. Four of every 20 conferences are not plainly recording: one paused, one idle, one finished, and one',
-        'alternately in a meeting that has ended or hosted by somebody else, which must fail with `{0}`: those are'.format(FOREIGN_CODE),
+        f'alternately in a meeting that has ended or hosted by somebody else, which must fail with `{FOREIGN_CODE}`: those are',
         'the failures of the runs with retries.',
         '',
         '| run | conferences | calls | faults | recoveries | outcomes | changed | failed | problems | time | bound |',
         '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for phase in phases:
-        outcomes = ', '.join('{0} {1}'.format(count, outcome) for outcome, count in sorted(phase['outcomes'].items()))
+        outcomes = ', '.join(f'{count} {outcome}' for outcome, count in sorted(phase['outcomes'].items()))
         lines.append(
             '| {description} | {conferences} | {calls} | {faults} | {recoveries} | {0} | {changed} | {failed} | {problems} | '
             '{elapsed:.1f} s | {bound:.0f} s |'.format(outcomes, **phase)
@@ -84,9 +82,8 @@ def write_report(path, findings, scan, started, versions):
         'Without retries a conference may fail, but then it claims no change, its message names the fault of its failing',
         'call (the DingTalk code and HTTP status, the HTML page\'s status, the dropped connection, the timeout or the',
         'cut-off answer), and if the stop did happen before its answer was lost the message says that it may have (this',
-        'time {0} of the failures). The re-run then reports each of those correctly, and no conference is reported stopped by'.format(
-            sum(findings.stopped_anyway.values())
-        ),
+        f'time {sum(findings.stopped_anyway.values())} of the failures). The re-run then reports each of those correctly, and no conference is '
+        'reported stopped by',
         'both runs.',
         '',
         'Loop mode costs a whole module run per conference (about a second at `-vvvv`), so it runs on a smaller set of',
@@ -97,7 +94,7 @@ def write_report(path, findings, scan, started, versions):
         'the longest (`retries` x {0} s), every throttling answer holds the API back {1} s, plus {2} s per playbook and'.format(
             findings.constants['MAX_BACKOFF_SECONDS'], findings.constants['THROTTLE_PAUSE_SECONDS'], PLAYBOOK_OVERHEAD
         ),
-        '{0} s per module run: a limit that a hung retry loop would break, not a timing goal.'.format(MODULE_RUN_OVERHEAD),
+        f'{MODULE_RUN_OVERHEAD} s per module run: a limit that a hung retry loop would break, not a timing goal.',
         '',
         '## Hostile input',
         '',
