@@ -242,7 +242,7 @@ def end_after_start(conference_id, timeout=120):
     admin = EmulatorAdmin.from_integration_config(INTEGRATION_CONFIG)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(conference_id in call['path'] and call['status'] == 200 for call in admin.requests_log('cloudRecord.start', settle_timeout=0)):
+        if any(conference_id in call['path'] and call['status'] == 200 for call in admin.requests_log('cloudRecord.start')):
             admin.patch_conference(conference_id, status=1)
             return
         time.sleep(0.05)

@@ -41,5 +41,7 @@ def test_calls_over_a_kept_session_reuse_its_connection(emulator):
             client.get_conference('conf-1')
     pool = clients[0].connection._transport._adapter.poolmanager
     assert len(pool.pools) == 1
-    (connection_pool,) = [pool.pools[key] for key in pool.pools]
+    # urllib3's RecentlyUsedContainer refuses iteration; its keys() view is the way in.
+    (pool_key,) = pool.pools.keys()
+    connection_pool = pool.pools[pool_key]
     assert connection_pool.num_connections == 1  # one TCP connection for the three "items"
