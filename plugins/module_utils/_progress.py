@@ -45,6 +45,7 @@ class ProgressReporter:
         self._last_line_at = self._started
         self._last_line_done = 0
         self._finished = False
+        self._wait_sources = []
 
     def item_done(self, changed=False, failed=False):
         """One item is finished (changed, or failed); emit a line if one is due."""
@@ -58,6 +59,12 @@ class ProgressReporter:
         """``seconds`` more were spent waiting for DingTalk's rate limit (or its throttling pause)."""
         with self._lock:
             self.waited_seconds += max(0.0, seconds)
+
+    def follow_wait(self, read_seconds):
+        """Count as waiting, from now on, what ``read_seconds()`` grows by (a rate limiter's held_back_so_far, kept across items)."""
+        started_at = read_seconds()
+        with self._lock:
+            self._wait_sources.append((read_seconds, started_at))
 
     def tick(self):
         """Emit a line if one is due by time: for work that waits long between items (a poll)."""
@@ -75,9 +82,14 @@ class ProgressReporter:
     def line(self, now=None):
         """The progress line as of ``now`` (default: the clock's time)."""
         now = self._clock() if now is None else now
+        waited = self.waited_seconds + sum(read_seconds() - started_at for read_seconds, started_at in self._wait_sources)
+        if self.total is None and not self.done:
+            # A wait, or work whose items are not known yet: only time has passed (and perhaps the rate limit held it).
+            held = '{0:.1f} s waiting for the rate limit, '.format(waited) if waited else ''
+            return '{0}: {1}{2:.1f} s elapsed'.format(self.label, held, now - self._started)
         of_total = '{0} of {1}'.format(self.done, self.total) if self.total is not None else str(self.done)
         return '{0}: {1} done, {2} changed, {3} failed; {4:.1f} s waiting for the rate limit, {5:.1f} s elapsed'.format(
-            self.label, of_total, self.changed, self.failed, self.waited_seconds, now - self._started
+            self.label, of_total, self.changed, self.failed, waited, now - self._started
         )
 
     def _emit_if_due(self):
@@ -95,3 +107,18 @@ class ProgressReporter:
         self._last_line_at = now
         self._last_line_done = self.done
         self._emit(self.line(now))
+
+
+def ticking_sleep(progress, sleep=time.sleep, step_seconds=1.0):
+    """A ``sleep(seconds)`` that wakes every ``step_seconds`` to let ``progress`` (None: plain ``sleep``) say how long a wait has lasted."""
+    if progress is None:
+        return sleep
+
+    def pause(seconds):
+        while seconds > 0:
+            step = min(step_seconds, seconds)
+            sleep(step)
+            seconds -= step
+            progress.tick()
+
+    return pause

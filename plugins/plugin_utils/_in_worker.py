@@ -33,6 +33,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import FILE_ATTRIBUTE_OPTIONS, full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
 
@@ -52,6 +53,9 @@ LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
 # A worker runs one task for one host, its loop's items one after the other, and then ends: this never
 # outlives the task.
 KEPT_TRANSPORTS = {}
+# The rate limiters it keeps likewise, one per rate_limit value: a loop's items share one window, as a batch's threads do
+# (across processes, the window file in the token cache's directory is shared besides, see _rate_limit.SharedWindows).
+KEPT_RATE_LIMITERS = {}
 
 # Which door a task takes, and why (for -vvv).
 DoorChoice = namedtuple('DoorChoice', ['in_worker', 'reason'])
@@ -97,8 +101,13 @@ def applied_environment(environment):
 class WorkerDoor:
     """What a task run needs of its door (see _tasks.py), in the worker."""
 
-    def __init__(self, action):
+    # How often a progress line comes at the least while work goes on (and at every tenth of its items).
+    PROGRESS_EVERY_SECONDS = 10.0
+
+    def __init__(self, action, host=None, kept_rate_limiters=None):
         self._action = action
+        self._kept_rate_limiters = KEPT_RATE_LIMITERS if kept_rate_limiters is None else kept_rate_limiters
+        self._host = host
         self.check_mode = bool(action._task.check_mode)
         self.no_log_values = set()
         self.environ = os.environ
@@ -107,7 +116,22 @@ class WorkerDoor:
         """A reporter that prints to the job output as the work goes (at default verbosity), if the collection has one."""
         if ProgressReporter is None:
             return None
-        return ProgressReporter(label, total, emit=display.display)
+        return ProgressReporter(label, total, emit=self._say, every_seconds=self.PROGRESS_EVERY_SECONDS)
+
+    def rate_limiter(self, calls_per_second):
+        """The rate limiter this worker keeps for ``calls_per_second``, made at its first task."""
+        limiter = self._kept_rate_limiters.get(calls_per_second)
+        if limiter is None:
+            limiter = self._kept_rate_limiters[calls_per_second] = RateLimiter(calls_per_second)
+        return limiter
+
+    def on_retry(self, notice):
+        """Say a retry at -v, as Ansible says a task's own retries: the notice names the API, the failure, the attempt and the wait."""
+        display.v(remove_values(notice, self.no_log_values), host=self._host)
+
+    def _say(self, line):
+        # Many hosts' lines interleave in the job output: each names its host, as Ansible's own lines do.
+        display.display(remove_values('[{0}] {1}'.format(self._host, line) if self._host else line, self.no_log_values))
 
     def set_file_attributes(self, path, changed):
         """Give ``path`` the task's file attributes through ansible.builtin.file, the code the module door uses for them."""
@@ -139,7 +163,7 @@ class InWorkerAction(ActionBase):
             display.vvv('{0}: the module door (AnsiballZ): {1}'.format(self._task.action, choice.reason), host=self._host_name())
             return self._run_module(result)
         display.vvv('{0}: the in-worker door: {1}'.format(self._task.action, choice.reason), host=self._host_name())
-        door = WorkerDoor(self)
+        door = WorkerDoor(self, self._host_name())
         try:
             with applied_environment(environment):
                 return merge_hash(result, self._run_in_worker(door))
