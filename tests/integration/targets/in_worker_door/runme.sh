@@ -2,8 +2,7 @@
 # Both doors give the same results: every scenario of doors.yml through the in-worker door and through the module
 # door (switched off by dingtalk_in_worker, and taken because the connection is not local), compared field by
 # field; the switches and the reasons as -vvv says them; the progress lines of a long batch, read while it runs; a
-# loop of 200 items in one worker whose memory stays
-# flat and that asks for one token. Every run at -vvvv, scanned for secrets and tokens.
+# loop of 200 items in one worker whose memory stays flat and that asks for one token. Every run at -vvvv, scanned for secrets and tokens.
 set -eu
 # shellcheck source=../setup_secret_scan/scanned_runs.sh
 source ../setup_secret_scan/scanned_runs.sh

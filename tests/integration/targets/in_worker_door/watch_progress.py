@@ -11,8 +11,9 @@ watch_progress.py N LATENCY LOG INTEGRATION_CONFIG [ansible-playbook arguments..
 Seeds N recording meetings conf-slow-1 .. conf-slow-N, makes the emulator answer every API call LATENCY seconds
 late, and runs ansible-playbook -vvvv with the arguments (progress.yml), its output copied to LOG as it comes (for
 the secret scan). It runs on a terminal, as ansible-runner (AWX) runs it: Python hands on each line to a terminal
-at once, and holds the output to a pipe in a buffer (PYTHONUNBUFFERED=1 changes that). Fails unless progress lines came while the batch's task was still running, with counts that
-grow, and the last one says every item stopped.
+at once, and holds the output to a pipe in a buffer (PYTHONUNBUFFERED=1 changes that). Fails unless progress
+lines came while the batch's task was still running, with counts that grow, and the last one says every item
+stopped.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ sys.path.insert(0, os.path.join(HERE, '..', '..', '..'))
 from emulator.admin import EmulatorAdmin  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 PROGRESS = re.compile(
-    r'^\[in_worker\] Stopping recordings: ([0-9]+) of ([0-9]+) done, ([0-9]+) changed, ([0-9]+) failed; [0-9.]+ s waiting for the rate limit, ([0-9.]+) s elapsed$'
+    r'^\[in_worker\] Stopping recordings: ([0-9]+) of ([0-9]+) done, ([0-9]+) changed, ([0-9]+) failed; '
+    r'[0-9.]+ s waiting for the rate limit, ([0-9.]+) s elapsed$'
 )
 # The task's own result line: once it is printed the task has ended.
 TASK_RESULT = re.compile(r'^(changed|ok|fatal|failed): \[in_worker\]')
