@@ -10,7 +10,8 @@ A task that runs on the controller anyway (a local connection, no become, no asy
 payload, no temporary directory and no new Python per item: the action plugin validates the options with
 the module's own TaskSpec (ansible-core's ArgumentSpecValidator), applies the task's environment, and
 calls the same run as the module (_tasks.run_task), in this process. Anywhere else, or when switched
-off, it runs the module as any action would. Both doors give the same result. Kept here, in
+off, it runs the module as any action would. Both doors give the same result; only this one can also say how
+long work goes as it goes (progress lines at default verbosity, retries at -v). Kept here, in
 plugin_utils, because only controller-side plugins use it; each plugins/action/<module>.py only names
 its module. This is a private module: its interface may change without notice.
 """
