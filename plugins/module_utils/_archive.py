@@ -127,11 +127,12 @@ def conference_directory(dest, conference_id):
 # What archiving a conference is asked to do, the same for every conference of a run: as whom (``union_id``; None:
 # as each recording's owner),
 # where (``dest``), whether the transcript too, how long to wait for a recording to be listed, check mode, the
-# mode of new files, ``on_link`` (given every signed link before it is used), and the clock to wait by.
+# mode of new files, ``on_link`` (given every signed link before it is used), the clock to wait by, and ``progress``
+# (None: silent), told of each file as it is done (``item_done(changed, failed)``).
 ArchiveOptions = namedtuple(
     'ArchiveOptions',
-    ['union_id', 'dest', 'transcript', 'wait_timeout', 'poll_interval', 'check_mode', 'new_file_mode', 'on_link', 'sleep', 'clock'],
-    defaults=(False, 0, 5, False, 0o644, None, time.sleep, time.monotonic),
+    ['union_id', 'dest', 'transcript', 'wait_timeout', 'poll_interval', 'check_mode', 'new_file_mode', 'on_link', 'sleep', 'clock', 'progress'],
+    defaults=(False, 0, 5, False, 0o644, None, time.sleep, time.monotonic, None),
 )
 
 
@@ -174,9 +175,11 @@ def archive_conference(client, file_host, conference_id, options):
         raise Refusal(no_video_message(conference_id, waited, wait_timeout), seen._replace(outcome='no_recordings'))
 
     writer = _Writer(directory, options.check_mode, options.new_file_mode)
-    files = [_archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link) for video in videos]
+    files = []
+    for video in videos:
+        files.append(_told(options.progress, _archive_video(client, file_host, conference_id, union_id, shape_video(video), writer, options.on_link)))
     if options.transcript:
-        files.append(_archive_transcript(client, conference_id, union_id, writer))
+        files.append(_told(options.progress, _archive_transcript(client, conference_id, union_id, writer)))
     changed = any(entry['written'] for entry in files)
     seen = seen._replace(files=tuple(files), changed=changed)
     failures = [entry for entry in files if entry.get('failed')]
@@ -186,6 +189,12 @@ def archive_conference(client, file_host, conference_id, options):
         )
         raise Refusal(message, seen._replace(outcome='failed'))
     return seen._replace(outcome='archived' if changed else 'up_to_date')
+
+
+def _told(progress, entry):
+    if progress is not None:
+        progress.item_done(changed=bool(entry['written']), failed=bool(entry.get('failed')))
+    return entry
 
 
 def with_file_attributes(outcome, set_attributes):

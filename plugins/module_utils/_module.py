@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError
 from ansible_collections.community.dingtalk.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
 
@@ -32,10 +33,16 @@ class DingTalkModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self.task = task
         self.environ = os.environ
+        # Retries are not said as they happen: a module's output is read only when it ends.
+        self.on_retry = None
 
     def progress(self, label, total):
         """Nothing reports progress through the module door: its output is read only when it ends."""
         return None
+
+    def rate_limiter(self, calls_per_second):
+        """A rate limiter of this run's own: a module run is one task, one item of a loop."""
+        return RateLimiter(calls_per_second)
 
     def set_file_attributes(self, path, changed):
         """Give ``path`` the task's file attributes (in check mode: say whether it would); ``changed`` or whether they changed.

@@ -43,6 +43,7 @@ class ProgressReporter:
         self._last_line_at = self._started
         self._last_line_done = 0
         self._finished = False
+        self._wait_sources = []
 
     def item_done(self, changed=False, failed=False):
         """One item is finished (changed, or failed); emit a line if one is due."""
@@ -56,6 +57,12 @@ class ProgressReporter:
         """``seconds`` more were spent waiting for DingTalk's rate limit (or its throttling pause)."""
         with self._lock:
             self.waited_seconds += max(0.0, seconds)
+
+    def follow_wait(self, read_seconds):
+        """Count as waiting, from now on, what ``read_seconds()`` grows by (a rate limiter's held_back_so_far, kept across items)."""
+        started_at = read_seconds()
+        with self._lock:
+            self._wait_sources.append((read_seconds, started_at))
 
     def tick(self):
         """Emit a line if one is due by time: for work that waits long between items (a poll)."""
@@ -73,10 +80,15 @@ class ProgressReporter:
     def line(self, now=None):
         """The progress line as of ``now`` (default: the clock's time)."""
         now = self._clock() if now is None else now
+        waited = self.waited_seconds + sum(read_seconds() - started_at for read_seconds, started_at in self._wait_sources)
+        if self.total is None and not self.done:
+            # A wait, or work whose items are not known yet: only time has passed (and perhaps the rate limit held it).
+            held = f'{waited:.1f} s waiting for the rate limit, ' if waited else ''
+            return f'{self.label}: {held}{now - self._started:.1f} s elapsed'
         of_total = f'{self.done} of {self.total}' if self.total is not None else str(self.done)
         return (
             f'{self.label}: {of_total} done, {self.changed} changed, {self.failed} failed; '
-            f'{self.waited_seconds:.1f} s waiting for the rate limit, {now - self._started:.1f} s elapsed'
+            f'{waited:.1f} s waiting for the rate limit, {now - self._started:.1f} s elapsed'
         )
 
     def _emit_if_due(self):
@@ -94,3 +106,18 @@ class ProgressReporter:
         self._last_line_at = now
         self._last_line_done = self.done
         self._emit(self.line(now))
+
+
+def ticking_sleep(progress, sleep=time.sleep, step_seconds=1.0):
+    """A ``sleep(seconds)`` that wakes every ``step_seconds`` to let ``progress`` (None: plain ``sleep``) say how long a wait has lasted."""
+    if progress is None:
+        return sleep
+
+    def pause(seconds):
+        while seconds > 0:
+            step = min(step_seconds, seconds)
+            sleep(step)
+            seconds -= step
+            progress.tick()
+
+    return pause

@@ -93,6 +93,13 @@ class RateLimiter:
         self._own_windows = ProcessWindows(clock)
         self._shared_windows = None
 
+    def held_back_so_far(self):
+        """``held_back_seconds`` with the hold-back under way counted up to now: many threads may keep one open for long."""
+        with self._lock:
+            if not self._sleepers:
+                return self.held_back_seconds
+            return self.held_back_seconds + max(0.0, self._clock() - self._held_back_since)
+
     def share(self, shared_windows):
         """Keep the send times in ``shared_windows`` (a :class:`SharedWindows`) while it can be used."""
         with self._lock:

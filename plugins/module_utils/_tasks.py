@@ -10,8 +10,11 @@ the options with the module's TaskSpec (_specs.py) and calls ``run_task`` with t
 - ``check_mode``: whether to only read and predict;
 - ``no_log_values``: a set the door masks in everything it returns; secrets and self-fetched tokens go in;
 - ``environ``: the environment the task runs in (credentials and proxies are read there);
-- ``progress(label, total)``: an object with ``item_done(changed, failed)`` and ``finish()`` that reports
-  long work as it goes, or None for silence;
+- ``progress(label, total)``: an object with ``item_done(changed, failed)``, ``tick()``, ``follow_wait(read_seconds)``
+  and ``finish()`` that reports long work as it goes (a _progress.ProgressReporter), or None for silence;
+- ``rate_limiter(calls_per_second)``: the RateLimiter for the task's calls (the in-worker door keeps one per rate
+  across a loop's items, so that they share one window);
+- ``on_retry``: called with a one-line notice before each retry's wait (see _client.Connection), or None for silence;
 - ``set_file_attributes(path, changed)``: give a file the task's mode, owner, group and SELinux context
   (only for modules that take them), returning ``changed`` or whether it changed them; every attribute is
   tried, and those that failed are raised together as FileAttributeError (the result is kept).
@@ -31,10 +34,10 @@ from ansible_collections.community.dingtalk.plugins.module_utils import _http
 from ansible_collections.community.dingtalk.plugins.module_utils._archive import ArchiveOptions, archive_conference, with_file_attributes
 from ansible_collections.community.dingtalk.plugins.module_utils._batch import BatchInterrupted, failed, run_batch, settle, unique_in_order
 from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record import apply_recording_state
-from ansible_collections.community.dingtalk.plugins.module_utils._conference import conference_info, org_conferences_info
+from ansible_collections.community.dingtalk.plugins.module_utils._conference import WAIT_DESCRIPTIONS, conference_info, org_conferences_info
 from ansible_collections.community.dingtalk.plugins.module_utils._connect import connect, trust_from_options
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import InvalidOptionError, Refusal
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._progress import ticking_sleep
 from ansible_collections.community.dingtalk.plugins.module_utils._recordings import recording_info
 from ansible_collections.community.dingtalk.plugins.module_utils._results import (
     batch_result,
@@ -63,13 +66,16 @@ class TaskRun:
         self.door = door
         self.warnings = []
         self._token_cache = None
+        self._rate_limiter = None
 
-    def client(self, rate_limiter=None, pool_size=1):
+    def client(self, rate_limited=False, pool_size=1):
         """Check the connection and auth options and return a DingTalkClient; InvalidOptionError, before any call, for bad input.
 
-        ``pool_size`` is how many connections the client keeps open: one per concurrent caller.
+        ``rate_limited``: the calls go under the task's rate_limit (a limiter the in-worker door keeps across a
+        loop's items). ``pool_size`` is how many connections the client keeps open: one per concurrent caller.
         """
         secrets = self.door.no_log_values
+        rate_limiter = self._rate_limiter = self.door.rate_limiter(self.params['rate_limit']) if rate_limited else None
         connected = connect(
             self.params.get,
             auth_options(self.params, self.door.environ, secrets.add),
@@ -81,11 +87,15 @@ class TaskRun:
         )
         self.warnings.extend(connected.warnings)
         self._token_cache = connected.token_cache
+        connected.client.connection.on_retry = self.door.on_retry
         return connected.client
 
     def progress(self, label, total):
-        """The door's progress reporter for ``total`` items of work, or None."""
-        return self.door.progress(label, total)
+        """The door's progress reporter for ``total`` items of work (None: unknown), or None; it counts the rate limit's hold-backs from now on."""
+        progress = self.door.progress(label, total)
+        if progress is not None and self._rate_limiter is not None:
+            progress.follow_wait(self._rate_limiter.held_back_so_far)
+        return progress
 
     def finish(self, result):
         """``result`` with every warning of the run in it, the token cache's last."""
@@ -129,7 +139,7 @@ def _each_conference(run, action, label):
 def cloud_record(run):
     """dingtalk_cloud_record: one conference's recording, or many (conference_ids), brought to ``state``."""
     params = run.params
-    client = run.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
+    client = run.client(rate_limited=True, pool_size=params['concurrency'])
     apply_state = partial(
         apply_recording_state,
         client,
@@ -150,6 +160,8 @@ def conference_info_task(run):
     params = run.params
     if params['conference_id'] is not None:
         client = run.client()
+        # A wait says how long it has lasted, about every ten seconds, while it lasts; its result says the rest.
+        waiting = run.progress('Waiting for the conference {0}'.format(WAIT_DESCRIPTIONS[params['wait_for']]), None) if params['wait_for'] else None
         return result_of(
             conference_info,
             client,
@@ -157,8 +169,9 @@ def conference_info_task(run):
             wait_for=params['wait_for'],
             wait_timeout=params['wait_timeout'],
             poll_interval=params['poll_interval'],
+            sleep=ticking_sleep(waiting),
         )
-    client = run.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
+    client = run.client(rate_limited=True, pool_size=params['concurrency'])
     progress = run.progress('Reading recording states', None) if params['include_record_status'] else None
     result = result_of(
         org_conferences_info,
@@ -182,7 +195,10 @@ def cloud_record_info(run):
 def cloud_record_archive(run):
     """dingtalk_cloud_record_archive: every recording of one conference, or of many, written under dest, with the file attributes asked for."""
     params = run.params
-    client = run.client(rate_limiter=RateLimiter(params['rate_limit']), pool_size=params['concurrency'])
+    client = run.client(rate_limited=True, pool_size=params['concurrency'])
+    single = params['conference_id'] is not None
+    # Many conferences: one item each, and a last line. One conference: its files, while it lasts long (no last line).
+    progress = run.progress('Archiving recordings', None if single else len(unique_in_order(params['conference_ids'])))
     file_host = _http.FileHost(
         trust=trust_from_options(params.get),
         timeout=params['timeout'],
@@ -200,16 +216,20 @@ def cloud_record_archive(run):
         new_file_mode=default_file_mode(),
         # A signed link is a bearer credential: should one reach any output, it is masked there.
         on_link=run.door.no_log_values.add,
+        sleep=ticking_sleep(progress),
+        progress=progress if single else None,
     )
     archive = partial(archive_conference, client, file_host, options=options)
     # File attributes are set here, in the door's own thread, once the downloads are done: a failure to set one
     # ends the task, which must not happen in a worker thread.
     attributes = partial(_with_file_attributes, set_attributes=run.door.set_file_attributes)
-    if params['conference_id'] is not None:
+    if single:
         return conference_result(attributes(settle(archive, params['conference_id'])))
-    conference_ids = unique_in_order(params['conference_ids'])
-    progress = run.progress('Archiving recordings', len(conference_ids))
-    settled = run_batch(archive, conference_ids, params['concurrency'], progress)
+    try:
+        settled = run_batch(archive, unique_in_order(params['conference_ids']), params['concurrency'], progress)
+    except BatchInterrupted as interrupted:
+        interrupted.results = [attributes(one) for one in interrupted.results]
+        return _finished(progress, interrupted_batch_result(interrupted, params['fail_on_error']))
     return _finished(progress, batch_result([attributes(one) for one in settled], params['fail_on_error']))
 
 

@@ -8,7 +8,8 @@ A task that runs on the controller anyway (a local connection, no become, no asy
 payload, no temporary directory and no new Python per item: the action plugin validates the options with
 the module's own TaskSpec (ansible-core's ArgumentSpecValidator), applies the task's environment, and
 calls the same run as the module (_tasks.run_task), in this process. Anywhere else, or when switched
-off, it runs the module as any action would. Both doors give the same result. Kept here, in
+off, it runs the module as any action would. Both doors give the same result; only this one can also say how
+long work goes as it goes (progress lines at default verbosity, retries at -v). Kept here, in
 plugin_utils, because only controller-side plugins use it; each plugins/action/<module>.py only names
 its module. This is a private module: its interface may change without notice.
 """
@@ -31,6 +32,7 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import FILE_ATTRIBUTE_OPTIONS, full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
 
@@ -46,13 +48,16 @@ SWITCH_VARIABLE = 'dingtalk_in_worker'
 SWITCH_ENVIRONMENT = 'DINGTALK_IN_WORKER'
 LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
 
-# The requests sessions this worker keeps across the items of a loop (see _http.transports_kept_in).
-# A worker runs one task for one host, its loop's items one after the other, and then ends: this never
-# outlives the task.
 # The order in which AnsibleModule.set_fs_attributes_if_different sets the file attributes.
 FILE_ATTRIBUTE_ORDER = (('seuser', 'serole', 'selevel', 'setype'), ('owner',), ('group',), ('mode',), ('attributes',))
 
+# The requests sessions this worker keeps across the items of a loop (see _http.transports_kept_in).
+# A worker runs one task for one host, its loop's items one after the other, and then ends: this never
+# outlives the task.
 KEPT_TRANSPORTS = {}
+# The rate limiters it keeps likewise, one per rate_limit value: a loop's items share one window, as a batch's threads do
+# (across processes, the window file in the token cache's directory is shared besides, see _rate_limit.SharedWindows).
+KEPT_RATE_LIMITERS = {}
 
 # Which door a task takes, and why (for -vvv).
 DoorChoice = namedtuple('DoorChoice', ['in_worker', 'reason'])
@@ -98,8 +103,13 @@ def applied_environment(environment):
 class WorkerDoor:
     """What a task run needs of its door (see _tasks.py), in the worker."""
 
-    def __init__(self, action):
+    # How often a progress line comes at the least while work goes on (and at every tenth of its items).
+    PROGRESS_EVERY_SECONDS = 10.0
+
+    def __init__(self, action, host=None, kept_rate_limiters=None):
         self._action = action
+        self._kept_rate_limiters = KEPT_RATE_LIMITERS if kept_rate_limiters is None else kept_rate_limiters
+        self._host = host
         self.check_mode = bool(action._task.check_mode)
         self.no_log_values = set()
         self.environ = os.environ
@@ -108,7 +118,22 @@ class WorkerDoor:
         """A reporter that prints to the job output as the work goes (at default verbosity), if the collection has one."""
         if ProgressReporter is None:
             return None
-        return ProgressReporter(label, total, emit=display.display)
+        return ProgressReporter(label, total, emit=self._say, every_seconds=self.PROGRESS_EVERY_SECONDS)
+
+    def rate_limiter(self, calls_per_second):
+        """The rate limiter this worker keeps for ``calls_per_second``, made at its first task."""
+        limiter = self._kept_rate_limiters.get(calls_per_second)
+        if limiter is None:
+            limiter = self._kept_rate_limiters[calls_per_second] = RateLimiter(calls_per_second)
+        return limiter
+
+    def on_retry(self, notice):
+        """Say a retry at -v, as Ansible says a task's own retries: the notice names the API, the failure, the attempt and the wait."""
+        display.v(remove_values(notice, self.no_log_values), host=self._host)
+
+    def _say(self, line):
+        # Many hosts' lines interleave in the job output: each names its host, as Ansible's own lines do.
+        display.display(remove_values(f'[{self._host}] {line}' if self._host else line, self.no_log_values))
 
     def set_file_attributes(self, path, changed):
         """Give ``path`` the task's file attributes through ansible.builtin.file, the code the module door uses for them.
@@ -158,7 +183,7 @@ class InWorkerAction(ActionBase):
             display.vvv(f'{self._task.action}: the module door (AnsiballZ): {choice.reason}', host=self._host_name())
             return self._run_module(result)
         display.vvv(f'{self._task.action}: the in-worker door: {choice.reason}', host=self._host_name())
-        door = WorkerDoor(self)
+        door = WorkerDoor(self, self._host_name())
         try:
             with applied_environment(environment):
                 return merge_hash(result, self._run_in_worker(door))

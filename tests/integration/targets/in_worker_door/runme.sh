@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Both doors give the same results: every scenario of doors.yml through the in-worker door and through the module
 # door (switched off by dingtalk_in_worker, and taken because the connection is not local), compared field by
-# field; the switches and the reasons as -vvv says them; a loop of 200 items in one worker whose memory stays
-# flat and that asks for one token. Every run at -vvvv, scanned for secrets and tokens.
+# field; the switches and the reasons as -vvv says them; the progress lines of a long batch, read while it runs; a
+# loop of 200 items in one worker whose memory stays flat and that asks for one token. Every run at -vvvv, scanned for secrets and tokens.
 set -eu
 # shellcheck source=../setup_secret_scan/scanned_runs.sh
 source ../setup_secret_scan/scanned_runs.sh
@@ -33,6 +33,11 @@ expect_doors '<in_worker> community.dingtalk.dingtalk_cloud_record_archive: the 
 expect_doors 'the module door (AnsiballZ): the environment variable DINGTALK_IN_WORKER is false' 2
 expect_doors 'the module door (AnsiballZ): the variable dingtalk_in_worker is false' 18
 expect_doors 'the module door (AnsiballZ): the connection is not_local, not local' 17
+
+# A long batch (every answer 0.4 s late): its progress lines are read while the playbook runs, before its task ends.
+progress_log=$(mktemp "$SCAN_WORK_DIR/playbook-XXXXXX.log")
+echo "== watch_progress.py: ansible-playbook progress.yml"
+python watch_progress.py 12 0.4 "$progress_log" "$config" -i inventory.yml -e @"$config" progress.yml
 
 loop_size=200
 python loop_memory.py seed "$loop_size" "$config"

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 
-from ansible_collections.community.dingtalk.plugins.module_utils._progress import ProgressReporter
+import pytest
+
+from ansible_collections.community.dingtalk.plugins.module_utils._progress import ProgressReporter, ticking_sleep
 
 
 class Clock:
@@ -89,3 +91,41 @@ def test_items_finishing_on_many_threads_are_all_counted_in_order():
     done = [int(line.split(': ')[1].split(' of')[0]) for line in lines]
     assert done == sorted(done) and done[-1] == 800 and len(done) == 10  # every 80 items, then finish's
     assert lines[-1] == 'stop: 800 of 800 done, 800 changed, 0 failed; 8.0 s waiting for the rate limit, 0.0 s elapsed'
+
+
+def test_a_followed_wait_counts_only_what_it_grew_by_since():
+    progress, clock, lines = reporter(None)
+    held_back = [7.5]  # a limiter kept from a loop's earlier items had held calls back already
+    progress.follow_wait(lambda: held_back[0])
+    held_back[0] += 1.25
+    progress.add_wait(0.5)
+    progress.item_done(changed=True)
+    progress.finish()
+    assert lines == ['stop: 1 done, 1 changed, 0 failed; 1.8 s waiting for the rate limit, 0.0 s elapsed']
+
+
+def test_a_wait_without_items_says_only_the_time():
+    progress, clock, lines = reporter(None)
+    clock.now += 10
+    progress.tick()
+    progress.add_wait(1)
+    clock.now += 10
+    progress.tick()
+    assert lines == ['stop: 10.0 s elapsed', 'stop: 1.0 s waiting for the rate limit, 20.0 s elapsed']
+
+
+def test_a_ticking_sleep_sleeps_as_long_in_steps_and_lets_a_long_wait_be_said():
+    progress, clock, lines = reporter(None)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.now += seconds
+
+    pause = ticking_sleep(progress, sleep=sleep, step_seconds=1.0)
+    pause(2.5)
+    assert slept == [1.0, 1.0, 0.5] and lines == []
+    pause(8)
+    assert sum(slept) == pytest.approx(10.5)
+    assert lines == ['stop: 10.5 s elapsed']
+    assert ticking_sleep(None, sleep=sleep) is sleep  # nothing to tell: the plain sleep

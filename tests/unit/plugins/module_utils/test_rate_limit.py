@@ -160,6 +160,24 @@ def test_the_time_calls_were_held_back_counts_threads_waiting_together_once():
     assert 0.5 < limiter.held_back_seconds <= elapsed < limiter.waited_seconds
 
 
+def test_a_hold_back_under_way_is_counted_up_to_now():
+    fake_time = FakeTime()
+    limiter = RateLimiter(10, clock=fake_time.clock, sleep=fake_time.sleep)
+    seen = []
+
+    def sleep(seconds):
+        # Asked while this caller sleeps: the open hold-back counts, the finished one is not yet in held_back_seconds.
+        fake_time.sleep(seconds / 2)
+        seen.append((limiter.held_back_seconds, limiter.held_back_so_far()))
+        fake_time.sleep(seconds / 2)
+
+    limiter._sleep = sleep
+    limiter.wait('conference.get')
+    limiter.wait('conference.get')
+    assert seen == [(0.0, pytest.approx(0.05))]
+    assert limiter.held_back_so_far() == limiter.held_back_seconds == pytest.approx(0.1)
+
+
 def test_a_call_let_go_late_keeps_the_schedule_but_never_fills_a_window_past_the_limit():
     fake_time = FakeTime()
     limiter = RateLimiter(10, clock=fake_time.clock, sleep=fake_time.sleep)
