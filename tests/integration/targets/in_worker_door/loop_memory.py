@@ -42,7 +42,7 @@ def seed(size, config):
 def check(size, log, config):
     with open(log, encoding='utf-8', errors='replace') as handle:
         memory = dict((int(number), int(kib)) for number, kib in LABEL.findall(handle.read()))
-    stats = EmulatorAdmin.from_integration_config(config).settled_stats()
+    stats = EmulatorAdmin.from_integration_config(config).stats()
     problems = []
     if sorted(memory) != list(range(1, size + 1)):
         problems.append(f'the log labels {len(memory)} of the {size} items with the worker memory')

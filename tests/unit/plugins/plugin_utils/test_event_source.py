@@ -145,7 +145,7 @@ def test_a_bad_option_stops_the_source_with_one_message_before_any_call(emulator
         asyncio.run(run(asyncio.Queue(), source_args(emulator, **args), environ={}))
     assert expected in str(caught.value)
     assert 'app-secret' not in str(caught.value) and 'a-token' not in str(caught.value)
-    assert emulator.settled_stats()['requests'] == 0
+    assert emulator.stats()['requests'] == 0
 
 
 def test_rejected_credentials_stop_the_source_naming_the_code_not_the_secret(emulator):
