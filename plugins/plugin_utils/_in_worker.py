@@ -85,6 +85,24 @@ def choose_door(connection, become, async_seconds, has_requests, environment_swi
     return DoorChoice(True, 'the task runs on the controller with a local connection')
 
 
+def plain_values(value):
+    """``value`` with Ansible's string types (unsafe or tagged text) made plain str and bytes, in dicts and lists too.
+
+    The module door's options come through JSON, as plain types; here they come from the templar. A library
+    may check exact types (requests 2.28 refuses a header value whose type is not exactly str), so the
+    engine gets what the module gets. The base types' own methods make the copy, whatever a subclass overrides.
+    """
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes):
+        return bytes(memoryview(value))
+    if isinstance(value, dict):
+        return {plain_values(key): plain_values(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_values(item) for item in value]
+    return value
+
+
 @contextlib.contextmanager
 def applied_environment(environment):
     """The task's ``environment:`` in os.environ while the block runs, as a module run would have it."""
@@ -225,7 +243,7 @@ class InWorkerAction(ActionBase):
     def _run_in_worker(self, door):
         """Validate as AnsibleModule does, run the task, and return what the module would have printed."""
         task = TASKS[self.MODULE]
-        args = dict(self._task.args)
+        args = plain_values(dict(self._task.args))
         validation = ArgumentSpecValidator(full_argument_spec(task.spec), **task.spec.rules).validate(args)
         door.no_log_values.update(validation._no_log_values)
         params = dict(args)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Which door a task takes, and why, as a table; and the task environment the in-worker door applies."""
+"""Which door a task takes, and why, as a table; the options as the engine gets them; and the task environment the in-worker door applies."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import os
 
 import pytest
 
-from ansible_collections.community.dingtalk.plugins.plugin_utils._in_worker import DoorChoice, applied_environment, choose_door
+from ansible_collections.community.dingtalk.plugins.plugin_utils._in_worker import DoorChoice, applied_environment, choose_door, plain_values
+
+
+class TemplarText(str):
+    def __str__(self):
+        return self  # as a subclass may: the copy must not rely on it
+
+
+class TemplarBytes(bytes):
+    pass
+
 
 IN_WORKER = DoorChoice(True, 'the task runs on the controller with a local connection')
 
@@ -50,3 +60,19 @@ def test_the_task_environment_holds_for_the_run_only(monkeypatch):
         assert os.environ['DINGTALK_TIMEOUT'] == '5'
     assert os.environ['DINGTALK_API_URL'] == 'https://controller.example'
     assert 'HTTPS_PROXY' not in os.environ and 'DINGTALK_TIMEOUT' not in os.environ
+
+
+def test_options_from_the_templar_reach_the_engine_as_plain_types():
+    # A lookup's token arrives as a str subclass (ansible-core 2.16's AnsibleUnsafeText, 2.19's tagged text);
+    # requests 2.28 refuses a header value whose type is not exactly str.
+    args = {
+        'access_token': TemplarText('a-token'),
+        'conference_ids': (TemplarText('conf-1'), 'conf-2'),
+        'extra': {TemplarText('key'): TemplarBytes(b'raw')},
+        'timeout': 5,
+    }
+    plain = plain_values(args)
+    assert plain == {'access_token': 'a-token', 'conference_ids': ['conf-1', 'conf-2'], 'extra': {'key': b'raw'}, 'timeout': 5}
+    assert type(plain['access_token']) is str
+    assert [type(item) for item in plain['conference_ids']] == [str, str]
+    assert type(next(iter(plain['extra']))) is str and type(plain['extra']['key']) is bytes
