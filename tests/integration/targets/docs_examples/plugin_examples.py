@@ -49,7 +49,15 @@ CONFERENCES = [
     },
     {'conference_id': 'ex-idle', 'title': 'Compliance review', 'host_union_id': HOST, 'status': 2, 'cloud_record_status': 0},
     {'conference_id': 'ex-ended', 'title': 'All hands', 'host_union_id': HOST, 'status': 1, 'cloud_record_status': 3},
-    {'conference_id': 'ex-recorded', 'title': 'Board meeting', 'host_union_id': HOST, 'status': 1, 'cloud_record_status': 3},
+    # Recorded by its host, who DingTalk names as the recording's owner; ex-ended's recording names nobody (its archive reports owner_unknown).
+    {
+        'conference_id': 'ex-recorded',
+        'title': 'Board meeting',
+        'host_union_id': HOST,
+        'status': 1,
+        'cloud_record_status': 3,
+        'cloud_record_owner_union_id': HOST,
+    },
 ]
 RECORDED = {
     'videos': [{'media_id': 'media-ex-1', 'duration': 120000}],
@@ -137,7 +145,12 @@ SCENES = {
         'plugin': ('module', 'dingtalk_cloud_record_archive'),
         'items': [0, 1, 2],
         # The group: the test user's own, a group that exists on every test machine.
-        'vars': {'conference_id': 'ex-recording', 'archive_dest': '{work_dir}', 'archive_group': '{user_group}', 'last_week_conference_ids': ['ex-recorded']},
+        'vars': {
+            'conference_id': 'ex-recording',
+            'archive_dest': '{work_dir}',
+            'archive_group': '{user_group}',
+            'last_week_conference_ids': ['ex-recorded', 'ex-ended'],
+        },
         'environment': APP_ENVIRONMENT,
         'expect': {'ex-recording': 3},
         'expect_files': ['ex-recording', 'ex-recorded/media-ex-1.mp4'],
