@@ -390,6 +390,13 @@ def run(args):
     if args.interrupt_after_stops:
         if status == 'successful':
             problems.append('the job was not interrupted')
+    elif args.expect_failure:
+        messages = [event['event_data']['res'].get('msg') or '' for event in job_events(args.ident) if event['event'] == 'runner_on_failed']
+        expected = args.expect_failure.format(job_uid=user.uid)
+        if status == 'successful' or not any(expected in message for message in messages):
+            problems.append(f'the job should have failed saying "{expected}"; it ended {status}, saying {messages}')
+        else:
+            print(f'   failed as expected: "{expected}"')
     elif status != 'successful':
         problems.extend(
             '{0}: {1}'.format(event['event_data']['task'], event['event_data']['res'].get('msg'))
@@ -556,6 +563,25 @@ def expect(args):
     return 0
 
 
+def expect_owned(args):
+    """Every entry at and below PATH is the job user's (uid), no link, no setuid or setgid bit: what a job of that uid left."""
+    problems = []
+    for root, dirs, files in os.walk(args.path):
+        for path in [root] + [os.path.join(root, name) for name in dirs + files]:
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                problems.append(f'{path} is a link')
+            if status.st_uid != args.uid:
+                problems.append(f'{path} is owned by uid {status.st_uid}, not {args.uid}')
+            if status.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                problems.append(f'{path} has mode {stat.S_IMODE(status.st_mode):o}')
+    for problem in problems:
+        print(f'FAILED: {problem}')
+    if not problems:
+        print(f'{args.path}: every entry belongs to uid {args.uid}, no link, no setuid or setgid bit')
+    return 1 if problems else 0
+
+
 def batch_recording():
     """Batch conference id -> whether it is still recording, once no call is in flight."""
     settled_stats()
@@ -678,6 +704,7 @@ def main():
     run_parser.add_argument('--inventory-var', action='append', default=[])
     run_parser.add_argument('--latency', type=float, default=0)
     run_parser.add_argument('--interrupt-after-stops', type=int, default=0)
+    run_parser.add_argument('--expect-failure', help='the job must fail with this in a failed task\'s msg ({job_uid} is the job\'s uid)')
     run_parser.set_defaults(handler=run)
     expect_parser = commands.add_parser('expect')
     expect_parser.add_argument('ident')
@@ -685,6 +712,10 @@ def main():
     expect_parser.add_argument('--changed', choices=['yes', 'no'], required=True)
     expect_parser.add_argument('--outcome', required=True)
     expect_parser.set_defaults(handler=expect)
+    owned_parser = commands.add_parser('expect-owned')
+    owned_parser.add_argument('path')
+    owned_parser.add_argument('uid', type=int)
+    owned_parser.set_defaults(handler=expect_owned)
     recording_parser = commands.add_parser('still-recording')
     recording_parser.add_argument('file')
     recording_parser.set_defaults(handler=still_recording)

@@ -3,7 +3,8 @@
 # docs/examples/awx_job_template.yml and a batch against the emulator, with credentials of the
 # types in extensions/awx injected as AWX injects them, as a non-root user whose HOME it cannot
 # write, as in an OpenShift-based AWX (see awx_job.py). Each job must ask for one token and say
-# once that its token cache moved. A batch job is cancelled as AWX cancels one, then run again.
+# once that its token cache moved. Jobs of a second UID share the archive storage with the first, as the
+# AWX guide's recipe has them. A batch job is cancelled as AWX cancels one, then run again.
 # At the end no secret, no token and no traceback may appear in any job event, stdout or artifact.
 set -eu
 
@@ -73,6 +74,24 @@ job run archive-1 "DingTalk internal app" "$archive_template" --verbosity 4 "${a
 job expect archive-1 "Archive the recording" --changed yes --outcome archived
 job run archive-2 "DingTalk internal app" "$archive_template" "${archive_vars[@]}"
 job expect archive-2 "Archive the recording" --changed no --outcome up_to_date
+# Jobs of another UID on the same storage, as the AWX guide's recipe has them: one asked to archive the same
+# conference into the same archive_dest refuses the first job's directory, naming it and its owner, and writes
+# nothing; one with an archive_dest of its own archives there. Each job's files stay its own, and the volume's
+# mode is what its owner set.
+if [ "$(id -u)" = 0 ]; then
+    first_uid=$AWX_JOB_UID
+    other_uid=$((AWX_JOB_UID + 1))
+    AWX_JOB_UID=$other_uid job run archive-other-uid "DingTalk internal app" "$archive_template" "${archive_vars[@]}" \
+        --expect-failure "$AWX_JOB_WORK_DIR/storage/recordings/conf-awx-archive is owned by uid $first_uid, not by the current user (uid {job_uid}); nothing is written into it"
+    AWX_JOB_UID=$other_uid job run archive-own-dest "DingTalk internal app" "$archive_template" "${archive_vars[@]}" \
+        --var archive_dest="$AWX_JOB_WORK_DIR/storage/recordings-$other_uid"
+    job expect archive-own-dest "Archive the recording" --changed yes --outcome archived
+    job expect-owned "$AWX_JOB_WORK_DIR/storage/recordings" "$first_uid"
+    job expect-owned "$AWX_JOB_WORK_DIR/storage/recordings-$other_uid" "$other_uid"
+    [ "$(stat -c %a "$AWX_JOB_WORK_DIR/storage")" = 1770 ] || { echo "FAILED: the shared storage's mode changed" >&2; exit 1; }
+else
+    echo "NOT RUN: jobs of two UIDs on shared storage (the test runs as uid $(id -u), not root, and cannot switch users)"
+fi
 if grep -rq 'Signature=' "$AWX_JOB_WORK_DIR"/archive-*/artifacts; then
     echo "FAILED: a signed download link appears in the artifacts of an archive job" >&2
     exit 1
