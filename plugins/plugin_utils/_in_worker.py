@@ -21,6 +21,7 @@ import os
 import traceback
 from collections import namedtuple
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -259,15 +260,22 @@ class InWorkerAction(ActionBase):
                 outcome = run_task(task, params, door)
         return self._as_module_result(outcome, params, warnings, validation._deprecations, door)
 
+    def _injects_invocation(self):
+        """Whether a result carries ``invocation``, as the module's would: ansible-core 2.21's INJECT_INVOCATION (off by default), always before it."""
+        if C.config.get_configuration_definition('INJECT_INVOCATION') is None:
+            return True  # AnsibleModule added it to every result before the setting came
+        return C.config.get_config_value('INJECT_INVOCATION', variables=self.task_vars, templar=self._templar)
+
     def _as_module_result(self, outcome, params, warnings, deprecations, door):
-        """What AnsibleModule's exit_json or fail_json would print for ``outcome``: invocation, warnings, secrets masked."""
+        """What AnsibleModule's exit_json or fail_json would print for ``outcome``: invocation (where the module would add it), warnings, secrets masked."""
         result = dict(outcome)
         warnings = warnings + list(result.pop('warnings', []))
         if not self._task.diff:
             result.pop('diff', None)
         if result.pop('failed', False):
             result['failed'] = True
-        result['invocation'] = {'module_args': params}
+        if self._injects_invocation():
+            result['invocation'] = {'module_args': params}
         if warnings:
             result['warnings'] = warnings
         if deprecations:
