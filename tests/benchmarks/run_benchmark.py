@@ -252,29 +252,38 @@ def machine():
 RATE_FLOOR_RATIO = 1.15
 
 
-def window_target(label, summaries):
-    """The busiest second of ``summaries`` (runs of one kind) against DingTalk's limit; None for results without it."""
+def window_target(label, summaries, limit=DINGTALK_LIMIT):
+    """The busiest second of ``summaries`` (runs of one kind) against the emulator's limit; None for results without it."""
     busiest = [summary['busiest_second'] for summary in summaries if 'busiest_second' in summary]
     if not busiest:
         return None
     return (
-        f'{label}: no API gets more than {DINGTALK_LIMIT} calls in any one second of the emulator\'s log',
+        f'{label}: no API gets more than {limit} calls in any one second of the emulator\'s log',
         f'at most {max(busiest)}',
-        max(busiest) <= DINGTALK_LIMIT,
+        max(busiest) <= limit,
     )
 
 
-def sweep_targets(sweep, label='sweep'):
+def floor_check(name, seconds, floor, start_up):
+    """``seconds`` against ``floor``: less ``start_up`` (what a one-task job takes end to end, none of it the rate
+    limit's) when measured, since the floor counts only the calls' spacing; the wall time is said beside."""
+    net = seconds - start_up if start_up is not None else seconds
+    measured = f'{seconds:.2f} s' if start_up is None else f'{seconds:.2f} s, {net:.2f} s less the {start_up:.2f} s of a one-task job'
+    return (name, f'{measured} = {net / floor:.2f}x', net <= RATE_FLOOR_RATIO * floor)
+
+
+def sweep_targets(sweep, label='sweep', start_up=None):
     """The targets of the organisation-wide sweep: name, measured text, met."""
     expected_pages = -(-sweep['conferences'] // SWEEP['page_size'])
     calls = (sweep['list_pages'], sweep['queries'], sweep['stops'], sweep['still_recording'])
     checks = [
-        (
+        floor_check(
             '{0} of {1} conferences, {2} recording, within {3}x the floor of {4:.1f} s'.format(
                 label, sweep['conferences'], sweep['recording'], RATE_FLOOR_RATIO, sweep['floor_seconds']
             ),
-            '{0:.2f} s = {1:.2f}x'.format(sweep['seconds'], sweep['ratio']),
-            sweep['ratio'] <= RATE_FLOOR_RATIO,
+            sweep['seconds'],
+            sweep['floor_seconds'],
+            start_up,
         ),
         (f'{label} without throttling answers', '{0} throttled'.format(sweep['throttled']), sweep['throttled'] == 0),
         (
@@ -286,15 +295,11 @@ def sweep_targets(sweep, label='sweep'):
     return checks + [check for check in [window_target(label, [sweep])] if check is not None]
 
 
-def batch_targets(batch, size, label):
+def batch_targets(batch, size, label, start_up=None):
     """Batch mode of ``size`` conferences against its rate floor, its throttling answers and its busiest second."""
     floor = size / DINGTALK_LIMIT
     checks = [
-        (
-            f'{label} N={size} within {RATE_FLOOR_RATIO}x the floor of {floor:.1f} s',
-            '{0:.2f} s = {1:.2f}x'.format(batch['seconds'], batch['seconds'] / floor),
-            batch['seconds'] <= RATE_FLOOR_RATIO * floor,
-        ),
+        floor_check(f'{label} N={size} within {RATE_FLOOR_RATIO}x the floor of {floor:.1f} s', batch['seconds'], floor, start_up),
         (f'{label} N={size} without throttling answers', '{0} throttled'.format(batch['throttled']), batch['throttled'] == 0),
     ]
     return checks + [check for check in [window_target(f'{label} N={size}', [batch])] if check is not None]
@@ -346,7 +351,9 @@ def targets(results, latency, sweep=None, busy=None):
     checks = loop_targets(results, LOOP_TARGET_SIZE if LOOP_TARGET_SIZE in sizes else sizes[-1])
     largest = str(sizes[-1])
     batch = default['module_batch'][largest]
-    checks += batch_targets(batch, int(largest), '(c)')
+    # Ansible's own start-up (a one-task job's wall time, its two calls included) is no part of a rate floor.
+    start_up = results['single']['module_loop']['1']['seconds'] if 'single' in results else None
+    checks += batch_targets(batch, int(largest), '(c)', start_up)
     speedup = default['uri_loop'][largest]['seconds'] / batch['seconds']
     checks.append((f'(c) N={largest} at least 8x faster than (a)', f'{speedup:.1f}x', speedup >= 8))
     if 'raised' in results:
@@ -372,16 +379,21 @@ def targets(results, latency, sweep=None, busy=None):
     idle = [summary['idle_api_calls_per_conference'] for summary in summaries if 'idle_api_calls_per_conference' in summary]
     checks.append(('API calls per conference at most 2', f'max {max(per_conference):.2f}', max(per_conference) <= 2))
     checks.append(('exactly 1 API call per conference with nothing to do', f'min {min(idle):.3f}, max {max(idle):.3f}', min(idle) == max(idle) == 1))
-    checks += [check for check in [window_target('every run', summaries)] if check is not None]
+    # Each scenario against its emulator's limit: DingTalk's 20 a second, or the raised organisation's.
+    limits = {scenario['name']: scenario['emulator_qps'] for scenario in SCENARIOS}
+    for name, scenario in results.items():
+        runs = [summary for variant in scenario.values() for summary in variant.values()]
+        checks += [check for check in [window_target(f'every run of "{name}"', runs, limits[name])] if check is not None]
     del latency
     if sweep is not None:
-        checks += sweep_targets(sweep)
+        checks += sweep_targets(sweep, start_up=start_up)
     if busy is not None:
         label = 'under CPU load ({0} busy loops)'.format(busy['processes'])
         for size, summary in sorted(busy['module_batch'].items(), key=lambda item: int(item[0])):
-            checks += batch_targets(summary, int(size), '(c) ' + label)
+            # Less the idle machine's start-up: under load Ansible starts slower still, so this errs against the target.
+            checks += batch_targets(summary, int(size), '(c) ' + label, start_up)
         if busy.get('sweep') is not None:
-            checks += sweep_targets(busy['sweep'], 'sweep ' + label)
+            checks += sweep_targets(busy['sweep'], 'sweep ' + label, start_up)
     return checks
 
 
@@ -480,7 +492,17 @@ def write_report(output_dir, results, checks, options, machine_info, sweep=None,
             )
         if busy.get('sweep') is not None:
             lines += [''] + sweep_table(busy['sweep'])
-    lines += ['', '## Targets', '', '| target | measured | met |', '|---|---|---|']
+    lines += [
+        '',
+        '## Targets',
+        '',
+        'A rate floor counts only the spacing of the calls at 20 a second. Against it, batch mode and the sweep are',
+        'measured by their wall time less that of a one-task job (the "single" rows: ansible-playbook starting, one',
+        'task, its two calls), which no rate limit can shorten; each row gives the wall time too.',
+        '',
+        '| target | measured | met |',
+        '|---|---|---|',
+    ]
     lines += [f'| {name} | {measured} | {met_text(met)} |' for name, measured, met in checks]
     if options.get('note'):
         lines += ['', '## Note', '', options['note']]
