@@ -160,6 +160,15 @@ def settled_stats():
     return stats
 
 
+def verdict(problems, subject, passed=None):
+    """Print each of ``problems`` as a failure of ``subject`` (or, when there are none, ``passed``, if given); the exit status."""
+    for problem in problems:
+        print(f'FAILED {subject}: {problem}')
+    if not problems and passed:
+        print(f'{subject}: {passed}')
+    return 1 if problems else 0
+
+
 def token_requests(stats):
     return sum(stats['by_api'].get(api, 0) for api in TOKEN_APIS)
 
@@ -407,9 +416,7 @@ def run(args):
     # A cancelled job may have lost the notice with the result of the module it was in.
     expected_notices = (0, 1) if args.interrupt_after_stops else (1,)
     problems.extend(token_cache_problems(args.ident, private_data_dir, user, token_requests(settled_stats()) - token_requests(before), expected_notices))
-    for problem in problems:
-        print(f'FAILED job {args.ident}: {problem}')
-    return 1 if problems else 0
+    return verdict(problems, f'job {args.ident}')
 
 
 def interrupt_when_batch_runs(runner, ident, user, stops):
@@ -575,11 +582,7 @@ def expect_owned(args):
                 problems.append(f'{path} is owned by uid {status.st_uid}, not {args.uid}')
             if status.st_mode & (stat.S_ISUID | stat.S_ISGID):
                 problems.append(f'{path} has mode {stat.S_IMODE(status.st_mode):o}')
-    for problem in problems:
-        print(f'FAILED: {problem}')
-    if not problems:
-        print(f'{args.path}: every entry belongs to uid {args.uid}, no link, no setuid or setgid bit')
-    return 1 if problems else 0
+    return verdict(problems, args.path, f'every entry belongs to uid {args.uid}, no link, no setuid or setgid bit')
 
 
 def batch_recording():
@@ -621,11 +624,9 @@ def expect_batch(args):
     left = sorted(conference_id for conference_id, is_recording in batch_recording().items() if is_recording)
     if left:
         problems.append(f'{len(left)} conferences still record, {left[0]} first')
-    for problem in problems:
-        print(f'FAILED job {args.ident}, "{args.task}": {problem}')
-    if not problems:
-        print(f'job {args.ident}, "{args.task}": changed exactly the {len(expected)} conferences still recording when it began; none records now')
-    return 1 if problems else 0
+    return verdict(
+        problems, f'job {args.ident}, "{args.task}"', f'changed exactly the {len(expected)} conferences still recording when it began; none records now'
+    )
 
 
 def scan(_args):
