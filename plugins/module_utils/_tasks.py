@@ -197,8 +197,9 @@ def cloud_record_archive(run):
     params = run.params
     client = run.client(rate_limited=True, pool_size=params['concurrency'])
     single = params['conference_id'] is not None
+    conference_ids = None if single else unique_in_order(params['conference_ids'])
     # Many conferences: one item each, and a last line. One conference: its files, while it lasts long (no last line).
-    progress = run.progress('Archiving recordings', None if single else len(unique_in_order(params['conference_ids'])))
+    progress = run.progress('Archiving recordings', None if single else len(conference_ids))
     file_host = _http.FileHost(
         trust=trust_from_options(params.get),
         timeout=params['timeout'],
@@ -226,7 +227,7 @@ def cloud_record_archive(run):
     if single:
         return conference_result(attributes(settle(archive, params['conference_id'])))
     try:
-        settled = run_batch(archive, unique_in_order(params['conference_ids']), params['concurrency'], progress)
+        settled = run_batch(archive, conference_ids, params['concurrency'], progress)
     except BatchInterrupted as interrupted:
         interrupted.results = [attributes(one) for one in interrupted.results]
         return _finished(progress, interrupted_batch_result(interrupted, params['fail_on_error']))

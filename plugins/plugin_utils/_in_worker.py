@@ -33,14 +33,10 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.community.dingtalk.plugins.module_utils import _http
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import FileAttributeError
+from ansible_collections.community.dingtalk.plugins.module_utils._progress import ProgressReporter
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import FILE_ATTRIBUTE_OPTIONS, full_argument_spec
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import TASKS, run_task
-
-try:  # the progress reporter of long work; without it, nothing is reported as it goes
-    from ansible_collections.community.dingtalk.plugins.module_utils._progress import ProgressReporter
-except ImportError:
-    ProgressReporter = None
 
 display = Display()
 
@@ -134,9 +130,7 @@ class WorkerDoor:
         self.environ = os.environ
 
     def progress(self, label, total):
-        """A reporter that prints to the job output as the work goes (at default verbosity), if the collection has one."""
-        if ProgressReporter is None:
-            return None
+        """A reporter that prints to the job output as the work goes (at default verbosity)."""
         return ProgressReporter(label, total, emit=self._say, every_seconds=self.PROGRESS_EVERY_SECONDS)
 
     def rate_limiter(self, calls_per_second):
