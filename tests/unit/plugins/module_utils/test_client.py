@@ -18,17 +18,23 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
     path_segment,
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_access_token, validate_api_url
-from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import RateLimiter
+from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import PER_MINUTE_THROTTLE_PAUSE_SECONDS, THROTTLE_PAUSE_SECONDS, RateLimiter
 
 
 class RecordedSleep:
-    """Stands in for time.sleep so retry tests run instantly and can check the back-off."""
+    """Stands in for time.sleep so retry tests run instantly and can check the back-off. Its ``clock`` moves only by
+    the time slept: a rate limiter on it sees its pauses end at once (on the real clock it would spin until they had)."""
 
     def __init__(self):
         self.delays = []
+        self.now = 0.0
 
     def __call__(self, seconds):
         self.delays.append(seconds)
+        self.now += seconds
+
+    def clock(self):
+        return self.now
 
 
 class SleepingRecordedSleep(RecordedSleep):
@@ -221,10 +227,13 @@ def test_retries_are_bounded(emulator):
 def test_every_throttling_code_backs_off_and_tells_the_rate_limiter(emulator, status, code, per_minute):
     emulator.add_conference('conf-1')
     emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': status, 'code': code, 'times': 1})
-    sleep, rate_limiter = RecordedSleep(), ListeningRateLimiter(1000, sleep=RecordedSleep())
+    sleep, limiter_sleep = RecordedSleep(), RecordedSleep()
+    rate_limiter = ListeningRateLimiter(1000, clock=limiter_sleep.clock, sleep=limiter_sleep)
     assert make_client(emulator, sleep=sleep, rate_limiter=rate_limiter).get_conference('conf-1')['conferenceId'] == 'conf-1'
     assert [call['code'] for call in emulator.requests_log('conference.get')] == [code, None]
     assert rate_limiter.throttled_apis == [('GET /v1.0/conference/videoConferences/{0}', per_minute)]
+    # The retry was held back for the throttling pause, on the limiter's own clock.
+    assert sum(limiter_sleep.delays) == pytest.approx(PER_MINUTE_THROTTLE_PAUSE_SECONDS if per_minute else THROTTLE_PAUSE_SECONDS)
     (delay,) = sleep.delays
     if per_minute:  # a per-minute window: wait long enough that the retries reach the next one
         assert PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS <= delay <= MAX_PER_MINUTE_BACKOFF_SECONDS
