@@ -11,8 +11,8 @@
     files = admin.file_host()                       # FileHostAdmin: files.add_faults({...}), files.requests()
 
 Every named call raises EmulatorAdminError when the emulator refuses it. ``request`` sends anything and
-returns the raw response, for tests of the admin API itself. Integration playbooks call the admin API
-with ansible.builtin.uri instead. Shell scripts run it as a command:
+returns the raw response, for tests of the admin API itself. Integration playbooks call it through the
+emulator_admin task (tests/integration/targets/setup_emulator/action_plugins/). Shell scripts run it as a command:
 
     python tests/emulator/admin.py [--url URL | --integration-config FILE] [--ca FILE] url|reset|mint-token APP_KEY
 

@@ -96,8 +96,14 @@ def load_yaml(path, loader=yaml.SafeLoader):
         return yaml.load(yaml_file, Loader=loader)
 
 
+@functools.lru_cache(maxsize=None)
 def collection_root():
-    """The collection as Ansible finds it: ansible-test runs this script from a copy of tests/integration only."""
+    """The collection as Ansible finds it: ansible-test runs this script from a copy of tests/integration only.
+
+    ansible-galaxy takes a second to say: runme.sh asks once and passes the answer to every job in AWX_COLLECTION_ROOT.
+    """
+    if os.environ.get('AWX_COLLECTION_ROOT'):
+        return os.environ['AWX_COLLECTION_ROOT']
     listing = subprocess.run(
         ['ansible-galaxy', 'collection', 'list', 'community.dingtalk', '--format', 'json'], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     ).stdout
@@ -198,13 +204,19 @@ class JobUser:
             raise JobError('setpriv (util-linux) is not installed, so jobs cannot run as another user')
         # An arbitrary UID in the root group, as OpenShift runs a job's container.
         prefix = [setpriv, f'--reuid={self.uid}', '--regid=0', '--clear-groups', '--']
-        if self._can_run(prefix):
-            return prefix
         # The Python and the collection under test may sit where only root may read (here under /root).
         # An execution environment's image is readable by everyone: grant reading, never writing.
         readable = prefix[:-1] + ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', '--']
-        if self._can_run(readable):
-            return readable
+        # Which of the two works is the same for every job of this run: found out once (each probe starts a Python
+        # that imports ansible_runner), and kept in the work dir for the jobs after.
+        found = os.path.join(work_dir(), 'job-user-access')
+        if os.path.exists(found):
+            with open(found, encoding='utf-8') as access:
+                return readable if access.read() == 'read' else prefix
+        for access, candidate in (('plain', prefix), ('read', readable)):
+            if self._can_run(candidate):
+                write_private_file(found, access)
+                return candidate
         raise JobError(f'uid {self.uid} cannot run {sys.executable} even with read access to every file')
 
     def _can_run(self, prefix):
@@ -222,9 +234,10 @@ class JobUser:
         return f'uid {self.uid}, gid 0 ({how}), HOME {self.home} not writable'
 
     def environment(self):
-        """The job's process environment: this one, with the job user's HOME, nothing that moves the token cache, no junit callback."""
+        """The job's process environment: this one, with the job user's HOME, nothing that moves the token cache, no junit
+        callback, none of this test's own variables."""
         env = dict(os.environ, HOME=self.home)
-        for name in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', 'USER', 'LOGNAME'):
+        for name in ('XDG_CACHE_HOME', 'DINGTALK_TOKEN_CACHE_DIR', 'USER', 'LOGNAME', 'AWX_JOB_WORK_DIR', 'AWX_JOB_UID', 'AWX_COLLECTION_ROOT'):
             env.pop(name, None)
         # ansible-test's junit callback is not AWX's: as the job user it cannot write its report,
         # and its failure would be one more warning in the job's output.

@@ -41,7 +41,9 @@ export AWX_JOB_UID=$((1000680000 + RANDOM))
 export ANSIBLE_NOCOLOR=1
 
 job() { python awx_job.py "$@" 9>&-; }  # the lock is this script's alone: no job keeps it
-job_template="$(job collection-root)/docs/examples/awx_job_template.yml"
+AWX_COLLECTION_ROOT=$(job collection-root)  # asked once: ansible-galaxy takes a second to say
+export AWX_COLLECTION_ROOT
+job_template="$AWX_COLLECTION_ROOT/docs/examples/awx_job_template.yml"
 stop_task="Stop the cloud recording"
 batch_task="Stop the cloud recordings"
 
@@ -63,7 +65,7 @@ job run stop-suite "DingTalk third-party app" "$job_template" --verbosity 4 \
     --var conference_id=conf-awx-suite --var host_union_id=host-union-awx
 job expect stop-suite "$stop_task" --changed yes --outcome stopped
 # Jobs 4 and 5: the stop-and-archive job template, launched, then relaunched: nothing to stop or download.
-archive_template="$(job collection-root)/docs/examples/awx_archive_job_template.yml"
+archive_template="$AWX_COLLECTION_ROOT/docs/examples/awx_archive_job_template.yml"
 # The archive lives on storage mounted into the job, writable by the job's group (0), as OpenShift gives a
 # pod's arbitrary UID write access; the job creates its own directory there.
 mkdir -p "$AWX_JOB_WORK_DIR/storage"

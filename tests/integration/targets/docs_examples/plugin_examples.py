@@ -18,6 +18,7 @@ the ``write`` step, so that no example goes untested.
 
 from __future__ import annotations
 
+import functools
 import grp
 import json
 import os
@@ -170,11 +171,20 @@ SCENES = {
 }
 
 
+PLUGINS = [('module', 'dingtalk_cloud_record'), ('module', 'dingtalk_conference_info'), ('module', 'dingtalk_cloud_record_info'),
+           ('module', 'dingtalk_cloud_record_archive'), ('lookup', 'dingtalk_token')]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=None)
+def shown_docs(plugin_type):
+    """What ``ansible-doc --json`` shows for every plugin of PLUGINS of that type: one ansible-doc run (about a second) per type."""
+    fqcns = ['community.dingtalk.' + name for kind, name in PLUGINS if kind == plugin_type]
+    return json.loads(subprocess.run(['ansible-doc', '--json', '-t', plugin_type, *fqcns], check=True, stdout=subprocess.PIPE).stdout)
+
+
 def plugin_examples(plugin_type, name):
     """The EXAMPLES text ansible-doc shows for community.dingtalk.NAME."""
-    fqcn = 'community.dingtalk.' + name
-    shown = subprocess.run(['ansible-doc', '--json', '-t', plugin_type, fqcn], check=True, stdout=subprocess.PIPE).stdout
-    return json.loads(shown)[fqcn]['examples']
+    return shown_docs(plugin_type)['community.dingtalk.' + name]['examples']
 
 
 def top_level_items(examples):
@@ -196,8 +206,7 @@ def write(out_dir):
     by_plugin = {}
     for scene in SCENES.values():
         by_plugin.setdefault(scene['plugin'], []).extend(scene['items'])
-    for plugin_type, name in [('module', 'dingtalk_cloud_record'), ('module', 'dingtalk_conference_info'), ('module', 'dingtalk_cloud_record_info'),
-                              ('module', 'dingtalk_cloud_record_archive'), ('lookup', 'dingtalk_token')]:  # fmt: skip
+    for plugin_type, name in PLUGINS:
         count = len(top_level_items(plugin_examples(plugin_type, name)))
         if sorted(by_plugin.get((plugin_type, name), [])) != list(range(count)):
             sys.exit(f'{name} has {count} examples; SCENES covers {sorted(by_plugin.get((plugin_type, name), []))}: give every example a scene')

@@ -18,6 +18,8 @@ export ANSIBLE_LOCAL_TEMP="$SCAN_WORK_DIR/ansible-local-tmp"
 export ANSIBLE_REMOTE_TEMP="$SCAN_WORK_DIR/ansible-remote-tmp"
 export DINGTALK_TOKEN_CACHE_DIR="$SCAN_WORK_DIR/token-cache"
 export ANSIBLE_NOCOLOR=1
+# The playbooks' emulator_admin tasks (the emulator's admin API, in the worker): ../setup_emulator/action_plugins.
+export ANSIBLE_ACTION_PLUGINS="$SCAN_HOME/../setup_emulator/action_plugins"
 
 scan_cleanup() {
     rm -rf "$SCAN_WORK_DIR"
