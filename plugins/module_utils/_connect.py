@@ -97,16 +97,17 @@ def trust_from_options(get_option):
     return bool(get_option('validate_certs')) and (get_option('ca_path') or True)
 
 
-def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=None, pool_size=1, on_new_token=None):
+def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter_for=None, pool_size=1, on_new_token=None):
     """Check the options and return Connected; raise InvalidOptionError, before any call, for bad input.
 
     ``auth`` maps the credential options (and ``access_token``, for plugins that take one) to what
     the plugin was given; ``sources`` says where a missing one could come from, for the message.
     ``accepts_access_token`` is false for the lookup, whose job is to get a token.
     ``pool_size`` is how many connections stay open: one per concurrent caller. ``on_new_token`` is
-    called with every token this process requests, before anything could print it. A ``rate_limiter``
-    shares its window with every process of the same app through the token cache's directory, when
-    there is a cache.
+    called with every token this process requests, before anything could print it. ``rate_limiter_for``,
+    if given, is called with the name of the app's window (a digest of the API host and the app, or the
+    token) and returns the RateLimiter for the calls; that limiter shares its window with every process of
+    the same app through the token cache's directory, when there is a cache.
     """
     api_url = check_connection_options(get_option)
     credentials = credentials_from_options(auth.get)
@@ -120,6 +121,12 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
         raise InvalidOptionError(f'{required} are required ({sources})')
     if access_token is not None:
         validate_access_token(access_token)
+    rate_limiter = window_name = None
+    if rate_limiter_for is not None:
+        # DingTalk counts calls per app (and API host): one window for each.
+        scope = ('token', api_url, access_token) if access_token is not None else ('app', credentials.cache_key(api_url))
+        window_name = window_file_name(*scope)
+        rate_limiter = rate_limiter_for(window_name)
     connection = Connection(
         api_url,
         trust=trust_from_options(get_option),
@@ -134,9 +141,8 @@ def connect(get_option, auth, sources, accepts_access_token=True, rate_limiter=N
     else:
         token_source = CredentialToken(connection, credentials, token_cache, on_new_token=on_new_token)
     if rate_limiter is not None and token_cache is not None:
-        # DingTalk counts calls per app: every process of this app shares one window, beside its tokens.
-        scope = ('token', api_url, access_token) if access_token is not None else ('app', credentials.cache_key(api_url))
-        # The cache settles on its directory with the first token it hands out, before the first call.
-        windows = SharedWindows(lambda: token_cache.directory, window_file_name(*scope), warn=token_cache.warnings.append)
+        # Every process of this app shares its window, beside its tokens. The cache settles on its directory
+        # with the first token it hands out, before the first call.
+        windows = SharedWindows(lambda: token_cache.directory, window_name, warn=token_cache.warnings.append)
         rate_limiter.share(windows)
     return Connected(DingTalkClient(connection, token_source), token_cache, connection_warnings(get_option, api_url))

@@ -40,8 +40,8 @@ class DingTalkModule(AnsibleModule):
         """Nothing reports progress through the module door: its output is read only when it ends."""
         return None
 
-    def rate_limiter(self, calls_per_second):
-        """A rate limiter of this run's own: a module run is one task, one item of a loop."""
+    def rate_limiter(self, calls_per_second, _app_window):
+        """A rate limiter of this run's own: a module run is one task, one item of a loop, of one app."""
         return RateLimiter(calls_per_second)
 
     def set_file_attributes(self, path, changed):

@@ -12,8 +12,9 @@ the options with the module's TaskSpec (_specs.py) and calls ``run_task`` with t
 - ``environ``: the environment the task runs in (credentials and proxies are read there);
 - ``progress(label, total)``: an object with ``item_done(changed, failed)``, ``tick()``, ``follow_wait(read_seconds)``
   and ``finish()`` that reports long work as it goes (a _progress.ProgressReporter), or None for silence;
-- ``rate_limiter(calls_per_second)``: the RateLimiter for the task's calls (the in-worker door keeps one per rate
-  across a loop's items, so that they share one window);
+- ``rate_limiter(calls_per_second, app_window)``: the RateLimiter for the task's calls to one app's window (a digest
+  that names the app and API host; the in-worker door keeps one per rate and app across a loop's items, so that the
+  items of one app share one window and those of another app have their own);
 - ``on_retry``: called with a one-line notice before each retry's wait (see _client.Connection), or None for silence;
 - ``set_file_attributes(path, changed)``: give a file the task's mode, owner, group and SELinux context
   (only for modules that take them), returning ``changed`` or whether it changed them; every attribute is
@@ -75,12 +76,11 @@ class TaskRun:
         loop's items). ``pool_size`` is how many connections the client keeps open: one per concurrent caller.
         """
         secrets = self.door.no_log_values
-        rate_limiter = self._rate_limiter = self.door.rate_limiter(self.params['rate_limit']) if rate_limited else None
         connected = connect(
             self.params.get,
             auth_options(self.params, self.door.environ, secrets.add),
             CREDENTIAL_SOURCES,
-            rate_limiter=rate_limiter,
+            rate_limiter_for=self._rate_limiter_for if rate_limited else None,
             pool_size=pool_size,
             # A token this task requests itself is as secret as the app secret.
             on_new_token=secrets.add,
@@ -89,6 +89,10 @@ class TaskRun:
         self._token_cache = connected.token_cache
         connected.client.connection.on_retry = self.door.on_retry
         return connected.client
+
+    def _rate_limiter_for(self, app_window):
+        self._rate_limiter = self.door.rate_limiter(self.params['rate_limit'], app_window)
+        return self._rate_limiter
 
     def progress(self, label, total):
         """The door's progress reporter for ``total`` items of work (None: unknown), or None; it counts the rate limit's hold-backs from now on."""

@@ -188,7 +188,7 @@ async def run(queue, args, environ=None):
             auth,
             'as source arguments or DINGTALK_* environment variables',
             accepts_access_token=False,
-            rate_limiter=RateLimiter(options['rate_limit'], sleep=stoppable_sleep(stop)),
+            rate_limiter_for=lambda _app_window: RateLimiter(options['rate_limit'], sleep=stoppable_sleep(stop)),  # one app per source
             pool_size=QUERY_CONCURRENCY,
         )
     except InvalidOptionError as error:

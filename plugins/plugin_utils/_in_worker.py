@@ -52,8 +52,9 @@ FILE_ATTRIBUTE_ORDER = (('seuser', 'serole', 'selevel', 'setype'), ('owner',), (
 # A worker runs one task for one host, its loop's items one after the other, and then ends: this never
 # outlives the task.
 KEPT_TRANSPORTS = {}
-# The rate limiters it keeps likewise, one per rate_limit value: a loop's items share one window, as a batch's threads do
-# (across processes, the window file in the token cache's directory is shared besides, see _rate_limit.SharedWindows).
+# The rate limiters it keeps likewise, one per rate_limit value and app (DingTalk counts each app's calls apart): a loop's
+# items of one app share one window, as a batch's threads do (across processes, the window file in the token cache's
+# directory is shared besides, see _rate_limit.SharedWindows).
 KEPT_RATE_LIMITERS = {}
 
 # Which door a task takes, and why (for -vvv).
@@ -133,11 +134,12 @@ class WorkerDoor:
         """A reporter that prints to the job output as the work goes (at default verbosity)."""
         return ProgressReporter(label, total, emit=self._say, every_seconds=self.PROGRESS_EVERY_SECONDS)
 
-    def rate_limiter(self, calls_per_second):
-        """The rate limiter this worker keeps for ``calls_per_second``, made at its first task."""
-        limiter = self._kept_rate_limiters.get(calls_per_second)
+    def rate_limiter(self, calls_per_second, app_window):
+        """The rate limiter this worker keeps for ``calls_per_second`` and one app's window, made at its first task."""
+        key = (calls_per_second, app_window)
+        limiter = self._kept_rate_limiters.get(key)
         if limiter is None:
-            limiter = self._kept_rate_limiters[calls_per_second] = RateLimiter(calls_per_second)
+            limiter = self._kept_rate_limiters[key] = RateLimiter(calls_per_second)
         return limiter
 
     def on_retry(self, notice):

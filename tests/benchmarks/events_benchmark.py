@@ -81,7 +81,7 @@ def watch_for(url, rate_limit=None):
         {'app_key': APP_KEY, 'app_secret': APP_SECRET},
         'the benchmark',
         accepts_access_token=False,
-        rate_limiter=rate_limiter(rate_limit or default_rate),
+        rate_limiter_for=lambda _app_window: rate_limiter(rate_limit or default_rate),
         pool_size=watch_module.QUERY_CONCURRENCY,
     )
     return watch_module.ConferenceWatch(connected.client, watch_module.EVENT_TYPES), connected.client, rate_limit or default_rate

@@ -393,10 +393,17 @@ def test_connect_shares_an_apps_window_in_the_token_caches_directory(emulator, t
     cache_dir = tmp_path / 'tokens'
     values = {'api_url': emulator.url, 'validate_certs': True, 'timeout': 10, 'retries': 0, 'cache': True, 'cache_dir': str(cache_dir)}
     auth = {'app_key': 'ding-app', 'app_secret': 'app-secret'}
+    asked_for = []
+
+    def rate_limiter_for(app_window):
+        asked_for.append(app_window)
+        return RateLimiter()
+
     for _dummy in range(2):  # two tasks, one after the other
-        connect(values.get, auth, 'in the test', rate_limiter=RateLimiter()).client.get_conference('conf-1')
+        connect(values.get, auth, 'in the test', rate_limiter_for=rate_limiter_for).client.get_conference('conf-1')
     names = [name for name in os.listdir(str(cache_dir)) if name.endswith(WINDOW_FILE_SUFFIX)]
     assert len(names) == 1
+    assert asked_for == names * 2  # each task's limiter was asked for by the name of the app's window
     content = (cache_dir / names[0]).read_text(encoding='utf-8')
     assert not any(secret in content for secret in ['app-secret', 'ding-app'] + [token['access_token'] for token in emulator.tokens()])
     windows = json.loads(content)['apis']

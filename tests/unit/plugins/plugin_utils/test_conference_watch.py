@@ -26,7 +26,7 @@ def watch_of(emulator, events=EVENT_TYPES, app_secret='app-secret', **options):
         {'app_key': 'ding-app', 'app_secret': app_secret},
         'in the test',
         accepts_access_token=False,
-        rate_limiter=RateLimiter(500),
+        rate_limiter_for=lambda _app_window: RateLimiter(500),
         pool_size=QUERY_CONCURRENCY,
     )
     warnings = []

@@ -92,8 +92,9 @@ def test_the_rate_limit_wait_of_a_line_counts_from_its_own_task(emulator, said, 
         args = dict(credentials(emulator), conference_ids=half, union_id='host-union', rate_limit=4, concurrency=3)
         run_in_worker('dingtalk_cloud_record', args, kept)
     # Two items of a loop kept one limiter: one window across both.
-    assert list(kept) == [4.0]
-    limiter = kept[4.0]
+    ((rate, _app_window),) = kept
+    assert rate == 4.0
+    (limiter,) = kept.values()
     first, second = [float(LINE.match(line).group(5)) for line in said.lines if ' 3 of 3 done' in line]
     assert first > 0 and second > 0
     assert first + second == pytest.approx(limiter.held_back_seconds, abs=0.05)
@@ -122,11 +123,25 @@ def test_a_wait_says_how_long_it_has_lasted(emulator, said, no_dingtalk_environm
     assert all(re.match(r'^\[worker-host\] Waiting for the conference to end: [0-9.]+ s elapsed$', line) for line in said.lines), said.lines
 
 
-def test_the_worker_keeps_one_rate_limiter_per_rate():
+def test_the_worker_keeps_one_rate_limiter_per_rate_and_app():
     kept = {}
     door, next_item = (_in_worker.WorkerDoor(SimpleNamespace(_task=SimpleNamespace(check_mode=False)), kept_rate_limiters=kept) for _item in range(2))
-    first = door.rate_limiter(18.0)
-    assert next_item.rate_limiter(18) is first  # the next item of the loop: the same window
-    other = next_item.rate_limiter(5.0)
-    assert other is not first and other.window_calls == 5
-    assert sorted(kept) == [5.0, 18.0]
+    first = door.rate_limiter(18.0, 'app-one')
+    assert next_item.rate_limiter(18, 'app-one') is first  # the next item of the loop: the same window
+    other_rate = next_item.rate_limiter(5.0, 'app-one')
+    assert other_rate is not first and other_rate.window_calls == 5
+    assert next_item.rate_limiter(18.0, 'app-two') not in (first, other_rate)  # DingTalk counts each app's calls apart
+    assert sorted(kept) == [(5.0, 'app-one'), (18.0, 'app-one'), (18.0, 'app-two')]
+
+
+def test_a_loop_over_two_apps_keeps_a_window_for_each(emulator, no_dingtalk_environment):
+    """The items of one app share its window, whichever task they come from; another app's items have their own."""
+    emulator.add_app('ding-app-2', 'app-secret-2')
+    emulator.add_conference('conf-loop', cloud_record_status=0)
+    kept = {}
+    apps = [('ding-app', 'app-secret'), ('ding-app-2', 'app-secret-2'), ('ding-app', 'app-secret')]
+    for app_key, app_secret in apps:
+        args = dict(api_url=emulator.url, app_key=app_key, app_secret=app_secret, conference_ids=['conf-loop'], union_id='host-union', cache=False)
+        assert not run_in_worker('dingtalk_cloud_record', args, kept=kept).get('failed')
+    assert len(kept) == 2
+    assert len({window for _rate, window in kept}) == 2
