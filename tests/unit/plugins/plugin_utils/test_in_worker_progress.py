@@ -92,9 +92,8 @@ def test_the_rate_limit_wait_of_a_line_counts_from_its_own_task(emulator, said, 
         args = dict(credentials(emulator), conference_ids=half, union_id='host-union', rate_limit=4, concurrency=3)
         run_in_worker('dingtalk_cloud_record', args, kept)
     # Two items of a loop kept one limiter: one window across both.
-    ((rate, _app_window),) = kept
-    assert rate == 4.0
-    (limiter,) = kept.values()
+    assert [rate for rate, _app_window in kept] == [4.0]
+    limiter = list(kept.values())[0]
     first, second = [float(LINE.match(line).group(5)) for line in said.lines if ' 3 of 3 done' in line]
     assert first > 0 and second > 0
     assert first + second == pytest.approx(limiter.held_back_seconds, abs=0.05)
