@@ -76,7 +76,7 @@ MODULE_UNIT_TESTS := tests/unit/plugins/modules/ tests/unit/plugins/module_utils
 
 .PHONY: help venv venv-release venv-eda stage test sanity units integration demo demo-stage emulator clean \
 	release-checks style format shape workflow-lint license-lint lint docs-lint changelog-lint changelog build import-check ee-check \
-	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units test-matrix bench
+	test-$(OLD_CORE) venv-core stage-core test-core sanity-core units-core integration-core module-units module-sanity test-matrix bench
 
 help:
 	@echo "make demo         stop recordings against the DingTalk emulator, and show what happened"
@@ -99,7 +99,8 @@ help:
 	@echo "make test-core CORE=2.18 [CORE_PYTHON=python3.12]   units and integration on another ansible-core line"
 	@echo "make sanity-core CORE=2.16   ansible-test sanity of another ansible-core line"
 	@echo "make module-units MODULE_PYTHON=python3.9 [MODULE_CORE=2.19]   the module unit tests on another Python"
-	@echo "make test-matrix  units and integration on ansible-core 2.16 to 2.21, module units on Python 3.8 to 3.14; a summary table"
+	@echo "make module-sanity MODULE_PYTHON=python3.9 [MODULE_CORE=2.19]  sanity's compile and import tests on it"
+	@echo "make test-matrix  units and integration on ansible-core 2.16 to 2.21; module units, compile and import on Python 3.8 to 3.14; a summary table"
 	@echo "make bench        benchmark uri loop, module loop, batch mode and the sweep; writes docs/benchmarks/ (not in make test)"
 	@echo "make clean        remove the virtualenvs and the staged copies"
 
@@ -340,6 +341,15 @@ module-units: $(MODULE_VENV)/.installed
 	cd $(MODULE_TEST_ROOT)/ansible_collections/community/dingtalk && \
 		PATH=$(abspath $(MODULE_VENV))/bin:$(MODULE_TEST_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MODULE_TEST_ROOT) \
 		ansible-test units --python $(MODULE_PY_VERSION) --local --color no $(MODULE_UNIT_TESTS)
+
+# Sanity's compile and import tests on one module Python, as `ansible-test sanity --docker` runs them on every
+# Python: make module-sanity MODULE_PYTHON=/path/to/python3.9. ansible-test makes the import test's virtualenv
+# itself from the python$(MODULE_PY_VERSION) it finds first on PATH, so the interpreter's own directory comes first.
+module-sanity:
+	$(MAKE) --no-print-directory $(if $(MODULE_CORE),stage-core CORE=$(MODULE_CORE),stage)
+	cd $(MODULE_TEST_ROOT)/ansible_collections/community/dingtalk && \
+		PATH=$(dir $(shell command -v $(MODULE_PYTHON))):$(MODULE_TEST_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MODULE_TEST_ROOT) \
+		ansible-test sanity --test compile --test import --python $(MODULE_PY_VERSION) --color no
 
 # Not part of make test (see the README for how long it takes). Logs under $(BUILD_ROOT)-matrix, the
 # summary table in docs/test-matrix.md, which the README's support table points to;

@@ -6,7 +6,8 @@
 For each ansible-core line, a Python that line supports on the controller is looked for on this
 machine (pyenv's versions, then PATH); the line's tests then run in a virtualenv of its own with
 that Python (make test-core). For each Python from 3.8 on that is present, the module unit tests
-run on it (make module-units). A line or Python that cannot be tested here is reported as NOT RUN,
+run on it (make module-units), and sanity's compile and import tests (make module-sanity), which
+`ansible-test sanity --docker` would run on every Python. A line or Python that cannot be tested here is reported as NOT RUN,
 never as passed. Each step's output goes to a log file; a summary table ends the run. Exits 1 if
 any step failed.
 """
@@ -40,7 +41,7 @@ MODULE_PYTHONS = ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14')
 MODULE_PYTHON_CORES = {'3.8': '2.19'}
 LOG_TAIL_LINES = 40
 PRINT_VERSION = 'print("%d.%d" % sys.version_info[:2])'
-SUMMARY_HEADER = ('What', 'Python', 'Units', 'Integration', 'Time')
+SUMMARY_HEADER = ('What', 'Python', 'Units', 'Integration', 'Compile and import', 'Time')
 
 
 def find_python(version):
@@ -97,7 +98,7 @@ class Matrix:
         python = next(filter(None, (find_python(version) for version in CORE_PYTHONS[core])), None)
         if python is None:
             print('--- ansible-core {0}: NOT RUN, no Python it supports ({1}) on this machine'.format(core, ', '.join(CORE_PYTHONS[core])))
-            return ('ansible-core ' + core, 'none of ' + ', '.join(CORE_PYTHONS[core]), 'NOT RUN', 'NOT RUN', '')
+            return ('ansible-core ' + core, 'none of ' + ', '.join(CORE_PYTHONS[core]), 'NOT RUN', 'NOT RUN', '-', '')
         version = python_of_interpreter(python)
         venv = '.venv-' + core
         if python_of(venv) not in (None, version):
@@ -105,33 +106,35 @@ class Matrix:
         args = ['CORE=' + core, 'CORE_PYTHON=' + python, 'CORE_INTEGRATION_SKIP=']
         setup, setup_time = self.step(f'ansible-core {core} setup', ['stage-core'] + args)
         if setup != 'passed':
-            return ('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', minutes(setup_time))
+            return ('ansible-core ' + core, version, 'FAILED (setup)', 'NOT RUN', '-', minutes(setup_time))
         units, units_time = self.step(f'ansible-core {core} units', ['units-core'] + args)
         integration, integration_time = self.step(f'ansible-core {core} integration', ['integration-core'] + args)
-        return ('ansible-core ' + release_of(venv), version, units, integration, minutes(setup_time + units_time + integration_time))
+        # Sanity, compile and import included, runs on each line in the CI workflow (make sanity-core).
+        return ('ansible-core ' + release_of(venv), version, units, integration, '-', minutes(setup_time + units_time + integration_time))
 
     def module_python(self, version):
-        """The module unit tests on one Python; its row of the summary."""
+        """The module unit tests, and sanity's compile and import tests, on one Python; its row of the summary."""
         python = find_python(version)
         if python is None:
             print(f'--- Python {version}: NOT RUN, not installed')
-            return ('modules on Python ' + version, 'not installed', 'NOT RUN', '-', '')
-        args = ['module-units', 'MODULE_PYTHON=' + python]
+            return ('modules on Python ' + version, 'not installed', 'NOT RUN', '-', 'NOT RUN', '')
+        args = ['MODULE_PYTHON=' + python]
         what = 'modules on Python ' + version
         if version in MODULE_PYTHON_CORES:
             args.append('MODULE_CORE=' + MODULE_PYTHON_CORES[version])
             what += f' (ansible-test {MODULE_PYTHON_CORES[version]})'
-        units, elapsed = self.step(f'Python {version} module units', args)
-        return (what, version, units, '-', minutes(elapsed))
+        units, units_time = self.step(f'Python {version} module units', ['module-units'] + args)
+        sanity, sanity_time = self.step(f'Python {version} compile and import', ['module-sanity'] + args)
+        return (what, version, units, '-', sanity, minutes(units_time + sanity_time))
 
     def summary(self, elapsed, report_path=None):
         widths = [max(len(str(row[column])) for row in [SUMMARY_HEADER] + self.rows) for column in range(len(SUMMARY_HEADER))]
         print(f'\nTest matrix ({minutes(elapsed)} in all):')
         for row in [SUMMARY_HEADER, tuple('-' * width for width in widths)] + self.rows:
             print('  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
-        results = [cell for row in self.rows for cell in row[2:4]]
+        results = [cell for row in self.rows for cell in row[2:5]]
         failed = sum(1 for cell in results if cell.startswith('FAILED'))
-        not_run = sum(1 for row in self.rows if 'NOT RUN' in row[2:4])
+        not_run = sum(1 for row in self.rows if 'NOT RUN' in row[2:5])
         totals = f'{failed} failed, {not_run} not run (no Python for them here)'
         print(totals)
         if report_path:
