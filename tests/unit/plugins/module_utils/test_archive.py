@@ -26,34 +26,10 @@ from ansible_collections.community.dingtalk.plugins.module_utils._http import Fi
 from ansible_collections.community.dingtalk.plugins.module_utils._results import conference_result, result_of
 from ansible_collections.community.dingtalk.plugins.module_utils._tasks import _with_file_attributes
 from ansible_collections.community.dingtalk.tests.emulator.file_host import object_bytes, object_sha256
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 CONFERENCE = 'conf-rec'
 HOST = 'host-union'
-
-
-class RecordedSleep:
-    """Stands in for time.sleep: retries run at once, and the test sees them."""
-
-    def __init__(self):
-        self.delays = []
-
-    def __call__(self, seconds):
-        self.delays.append(seconds)
-
-
-class FakeClock:
-    """A clock that moves only when the code under test sleeps: waits are bounded without waiting."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def stopped(emulator, **recordings_config):
@@ -73,7 +49,7 @@ def recorded(emulator):
 
 
 def client(emulator, **options):
-    options.setdefault('sleep', RecordedSleep())
+    options.setdefault('sleep', FakeTime().sleep)
     options.setdefault('retries', 2)
     return DingTalkClient(Connection(api_url=emulator.url, **options), StaticToken(emulator.token))
 
@@ -259,13 +235,13 @@ def test_links_that_are_expired_when_handed_out_fail_after_a_bounded_number_of_r
 
 def test_a_cut_transfer_resumes_with_a_range_request(recorded, tmp_path):
     recorded.files.add_faults({'kind': 'cut', 'after_bytes': 100000, 'times': 1})
-    dingtalk = client(recorded)
-    result = archive(recorded, tmp_path, dingtalk=dingtalk)
+    fake = FakeTime()
+    result = archive(recorded, tmp_path, dingtalk=client(recorded, sleep=fake.sleep))
     assert result['outcome'] == 'archived', result
     first, second = recorded.files.requests()
     assert (first['range'], first['bytes_sent']) == (None, 100000)
     assert (second['range'], second['status']) == ('bytes=100000-', 206)
-    assert len(dingtalk.connection._sleep.delays) == 1  # pylint: disable=protected-access  # one retry, with its back-off
+    assert len(fake.sleeps) == 1  # one retry, with its back-off
     entry = videos_of(result)[0]
     assert sha256_of(entry['path']) == object_sha256(entry['media_id'], entry['size'])
 
@@ -314,28 +290,28 @@ def test_check_mode_reports_what_would_be_written_and_writes_nothing(recorded, t
 
 def test_a_recording_still_processing_is_waited_for(emulator, tmp_path):
     stopped(emulator, video_delay=0.4)
-    polls = RecordedSleep()
+    polls = FakeTime()
 
     def sleep(seconds):
-        polls(seconds)
+        polls.sleep(seconds)
         emulator.advance_clock(seconds)  # the processing time passes on the emulator's clock, without waiting
 
     result = archive(emulator, tmp_path, wait_timeout=30, poll_interval=0.1, sleep=sleep)
     assert result['outcome'] == 'archived', result
-    assert polls.delays and all(delay <= 0.1 for delay in polls.delays)
-    assert len(emulator.requests_log(api='cloudRecord.getVideos')) == len(polls.delays) + 1
+    assert polls.sleeps and all(delay <= 0.1 for delay in polls.sleeps)
+    assert len(emulator.requests_log(api='cloudRecord.getVideos')) == len(polls.sleeps) + 1
 
 
 def test_waiting_ends_at_wait_timeout_with_a_clear_failure(emulator, tmp_path):
     stopped(emulator, video_delay=3600)
-    clock = FakeClock()
-    result = archive(emulator, tmp_path, wait_timeout=12, poll_interval=5, sleep=clock.sleep, clock=clock)
+    fake = FakeTime()
+    result = archive(emulator, tmp_path, wait_timeout=12, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert (result['failed'], result['outcome']) == (True, 'no_recordings')
     assert f'DingTalk lists no video for conference {CONFERENCE} after waiting 12.0 seconds (wait_timeout=12)' in result['msg']
     # Already waiting: the advice is to wait longer, with the value in force, not to start waiting.
     assert result['msg'].endswith('To wait longer, raise wait_timeout (12 s now).')
     assert 'Set wait_timeout' not in result['msg']
-    assert clock.sleeps == [5, 5, 2]
+    assert fake.sleeps == [5, 5, 2]
     assert os.listdir(str(tmp_path)) == []
 
 

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._auth import AppCredentials, CredentialToken, StaticToken, SuiteCredentials
@@ -19,30 +17,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError, validate_access_token, validate_api_url
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import PER_MINUTE_THROTTLE_PAUSE_SECONDS, THROTTLE_PAUSE_SECONDS, RateLimiter
-
-
-class RecordedSleep:
-    """Stands in for time.sleep so retry tests run instantly and can check the back-off. Its ``clock`` moves only by
-    the time slept: a rate limiter on it sees its pauses end at once (on the real clock it would spin until they had)."""
-
-    def __init__(self):
-        self.delays = []
-        self.now = 0.0
-
-    def __call__(self, seconds):
-        self.delays.append(seconds)
-        self.now += seconds
-
-    def clock(self):
-        return self.now
-
-
-class SleepingRecordedSleep(RecordedSleep):
-    """Records the back-off and really waits it out, for retries against the emulator's real time windows."""
-
-    def __call__(self, seconds):
-        super().__call__(seconds)
-        time.sleep(seconds)
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime, SleepingFakeTime
 
 
 class ListeningRateLimiter(RateLimiter):
@@ -77,7 +52,7 @@ class RenewableToken:
 
 
 def make_client(emulator, token=None, **options):
-    options.setdefault('sleep', RecordedSleep())
+    options.setdefault('sleep', FakeTime().sleep)
     return DingTalkClient(Connection(api_url=emulator.url, **options), StaticToken(token or emulator.mint_token()))
 
 
@@ -194,14 +169,14 @@ def test_transient_errors_are_retried_with_growing_backoff(emulator):
     emulator.add_faults(
         {'api': 'cloudRecord.stop', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 2}, {'api': 'cloudRecord.stop', 'kind': 'drop', 'times': 1}
     )
-    sleep = RecordedSleep()
-    make_client(emulator, retries=3, sleep=sleep).stop_cloud_record('conf-1', 'host-union')
+    fake = FakeTime()
+    make_client(emulator, retries=3, sleep=fake.sleep).stop_cloud_record('conf-1', 'host-union')
     assert [call['status'] for call in emulator.requests_log('cloudRecord.stop')][-1] == 200
     assert len(emulator.requests_log('cloudRecord.stop')) == 4
-    assert len(sleep.delays) == 3
-    assert 0.25 <= sleep.delays[0] <= 0.5
-    assert 0.5 <= sleep.delays[1] <= 1.0
-    assert 1.0 <= sleep.delays[2] <= 2.0
+    assert len(fake.sleeps) == 3
+    assert 0.25 <= fake.sleeps[0] <= 0.5
+    assert 0.5 <= fake.sleeps[1] <= 1.0
+    assert 1.0 <= fake.sleeps[2] <= 2.0
 
 
 def test_retries_are_bounded(emulator):
@@ -227,14 +202,14 @@ def test_retries_are_bounded(emulator):
 def test_every_throttling_code_backs_off_and_tells_the_rate_limiter(emulator, status, code, per_minute):
     emulator.add_conference('conf-1')
     emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': status, 'code': code, 'times': 1})
-    sleep, limiter_sleep = RecordedSleep(), RecordedSleep()
-    rate_limiter = ListeningRateLimiter(1000, clock=limiter_sleep.clock, sleep=limiter_sleep)
-    assert make_client(emulator, sleep=sleep, rate_limiter=rate_limiter).get_conference('conf-1')['conferenceId'] == 'conf-1'
+    fake, limiter_time = FakeTime(), FakeTime()
+    rate_limiter = ListeningRateLimiter(1000, clock=limiter_time.clock, sleep=limiter_time.sleep)
+    assert make_client(emulator, sleep=fake.sleep, rate_limiter=rate_limiter).get_conference('conf-1')['conferenceId'] == 'conf-1'
     assert [call['code'] for call in emulator.requests_log('conference.get')] == [code, None]
     assert rate_limiter.throttled_apis == [('GET /v1.0/conference/videoConferences/{0}', per_minute)]
     # The retry was held back for the throttling pause, on the limiter's own clock.
-    assert sum(limiter_sleep.delays) == pytest.approx(PER_MINUTE_THROTTLE_PAUSE_SECONDS if per_minute else THROTTLE_PAUSE_SECONDS)
-    (delay,) = sleep.delays
+    assert sum(limiter_time.sleeps) == pytest.approx(PER_MINUTE_THROTTLE_PAUSE_SECONDS if per_minute else THROTTLE_PAUSE_SECONDS)
+    (delay,) = fake.sleeps
     if per_minute:  # a per-minute window: wait long enough that the retries reach the next one
         assert PER_MINUTE_THROTTLE_MIN_BACKOFF_SECONDS <= delay <= MAX_PER_MINUTE_BACKOFF_SECONDS
     else:
@@ -253,14 +228,14 @@ def test_a_throttled_third_party_app_backs_off_like_an_internal_one(emulator, cr
     emulator.post('/suites', {'suite_key': 'suite-1', 'suite_secret': 'suite-secret', 'suite_ticket': 'ticket-1', 'corp_ids': ['corp-1']})
     emulator.add_conference('conf-1')
     emulator.configure(qps_limit=1)
-    sleep, rate_limiter = SleepingRecordedSleep(), ListeningRateLimiter(1000)
-    connection = Connection(api_url=emulator.url, sleep=sleep, rate_limiter=rate_limiter)
+    fake, rate_limiter = SleepingFakeTime(), ListeningRateLimiter(1000)
+    connection = Connection(api_url=emulator.url, sleep=fake.sleep, rate_limiter=rate_limiter)
     client = DingTalkClient(connection, CredentialToken(connection, credentials))
     # The second query comes within the same second as the first: DingTalk throttles it, the client waits and retries.
     assert [client.get_conference('conf-1')['conferenceId'] for _attempt in range(2)] == ['conf-1', 'conf-1']
     codes = [call['code'] for call in emulator.requests_log('conference.get')]
     assert codes[:2] == [None, emulator_code] and codes[-1] is None
-    assert sleep.delays and all(delay >= THROTTLE_MIN_BACKOFF_SECONDS for delay in sleep.delays)
+    assert fake.sleeps and all(delay >= THROTTLE_MIN_BACKOFF_SECONDS for delay in fake.sleeps)
     assert set(rate_limiter.throttled_apis) == {('GET /v1.0/conference/videoConferences/{0}', False)}
 
 
@@ -345,7 +320,7 @@ def test_timeout_is_reported_without_http_status(emulator):
 def test_rejected_token_is_renewed_once(emulator):
     emulator.add_conference('conf-1')
     token_source = RenewableToken(emulator)
-    client = DingTalkClient(Connection(api_url=emulator.url, sleep=RecordedSleep()), token_source)
+    client = DingTalkClient(Connection(api_url=emulator.url, sleep=FakeTime().sleep), token_source)
     emulator.post('/tokens/expire')
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
     assert token_source.invalidations == 1
@@ -384,15 +359,15 @@ def test_each_retry_is_announced_with_what_failed_the_attempt_and_the_wait(emula
         {'api': 'conference.get', 'kind': 'html', 'status': 502, 'times': 1},
     )
     token = emulator.mint_token()
-    sleep, notices = RecordedSleep(), []
-    client = make_client(emulator, token=token, sleep=sleep)
+    fake, notices = FakeTime(), []
+    client = make_client(emulator, token=token, sleep=fake.sleep)
     client.connection.on_retry = notices.append
     assert client.get_conference('conf-1')['conferenceId'] == 'conf-1'
     api = 'GET /v1.0/conference/videoConferences/{0}'
     assert notices == [
-        f'{api}: attempt 1 of 4 failed with DingTalk error systemError (HTTP 503); trying again in {sleep.delays[0]:.1f} s',
-        f'{api}: attempt 2 of 4 failed without an answer (Dropped); trying again in {sleep.delays[1]:.1f} s',
-        f'{api}: attempt 3 of 4 failed with HTTP 502; trying again in {sleep.delays[2]:.1f} s',
+        f'{api}: attempt 1 of 4 failed with DingTalk error systemError (HTTP 503); trying again in {fake.sleeps[0]:.1f} s',
+        f'{api}: attempt 2 of 4 failed without an answer (Dropped); trying again in {fake.sleeps[1]:.1f} s',
+        f'{api}: attempt 3 of 4 failed with HTTP 502; trying again in {fake.sleeps[2]:.1f} s',
     ]
     assert not any(token in notice or 'conf-1' in notice for notice in notices)
 
@@ -410,13 +385,13 @@ def test_no_notice_for_a_call_that_is_not_retried(emulator):
 def test_a_transient_error_met_by_every_attempt_says_how_many_over_how_long(emulator):
     emulator.add_conference('conf-1')
     emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 500, 'code': 'systemError', 'times': 4})
-    sleep = RecordedSleep()
+    fake = FakeTime()
     with pytest.raises(DingTalkError) as caught:
-        make_client(emulator, retries=3, sleep=sleep).get_conference('conf-1')
+        make_client(emulator, retries=3, sleep=fake.sleep).get_conference('conf-1')
     assert len(emulator.requests_log('conference.get')) == 4
     message = caught.value.describe()
     assert message.startswith('DingTalk error systemError: ')
-    assert f'Tried 4 times over {sum(sleep.delays):.1f} seconds (retries=3)' in message
+    assert f'Tried 4 times over {sum(fake.sleeps):.1f} seconds (retries=3)' in message
 
 
 def test_a_failure_that_was_not_retried_says_nothing_of_attempts(emulator):
@@ -429,7 +404,7 @@ def test_a_failure_that_was_not_retried_says_nothing_of_attempts(emulator):
 def test_a_web_server_that_is_not_dingtalk_says_check_api_url(emulator):
     # The recordings' file host: a real web server on loopback that is not DingTalk's API.
     file_host_url = emulator.recordings_config()['file_host_url']
-    client = DingTalkClient(Connection(api_url=file_host_url, retries=0, sleep=RecordedSleep()), StaticToken(emulator.mint_token()))
+    client = DingTalkClient(Connection(api_url=file_host_url, retries=0, sleep=FakeTime().sleep), StaticToken(emulator.mint_token()))
     with pytest.raises(DingTalkError) as caught:
         client.get_conference('conf-1')
     message = caught.value.describe()

@@ -18,6 +18,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
 )
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._results import result_of
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 # 2026-03-02T09:30:00Z and 2026-03-02T10:45:12.345Z in milliseconds since the epoch.
 START_MS = 1772443800000
@@ -26,24 +27,6 @@ END_MS = 1772448312345
 
 def client_for(emulator, app_key='ding-app'):
     return DingTalkClient(Connection(api_url=emulator.url, sleep=lambda seconds: None), StaticToken(emulator.mint_token(app_key)))
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps, with a hook per sleep."""
-
-    def __init__(self, on_sleep=None):
-        self.now = 1000.0
-        self.sleeps = []
-        self.on_sleep = on_sleep
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.on_sleep:
-            self.on_sleep(len(self.sleeps))
 
 
 def queries(emulator):
@@ -213,7 +196,7 @@ def test_wait_for_ended_polls_until_the_meeting_ends(emulator):
         if sleeps == 2:
             emulator.patch_conference('conf-1', status=1)
 
-    fake = FakeTime(end_after_second_sleep)
+    fake = FakeTime(on_sleep=end_after_second_sleep)
     result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', wait_timeout=60, poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert 'failed' not in result
     assert fake.sleeps == [5, 5]
@@ -271,7 +254,7 @@ def test_an_error_while_waiting_ends_the_wait(emulator):
     def delete_room(sleeps):
         emulator.add_faults({'api': 'conference.get', 'kind': 'error', 'status': 404, 'code': 'roomNotFound'})
 
-    fake = FakeTime(delete_room)
+    fake = FakeTime(on_sleep=delete_room)
     result = result_of(conference_info, client_for(emulator), 'conf-1', wait_for='ended', poll_interval=5, sleep=fake.sleep, clock=fake.clock)
     assert result['failed'] is True
     assert result['error_code'] == 'roomNotFound'

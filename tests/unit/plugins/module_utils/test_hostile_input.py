@@ -34,6 +34,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._token_cache im
 from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin
 from ansible_collections.community.dingtalk.tests.emulator.dingtalk_emulator import start_in_thread
 from ansible_collections.community.dingtalk.tests.emulator.hostile_ids import HOSTILE_CONFERENCE_IDS
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 BOUNDED = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 CONFERENCES = '/v1.0/conference/videoConferences/'
@@ -42,13 +43,6 @@ STOP_OUTCOMES = ('stopped', 'not_recording', 'meeting_ended', 'failed')
 
 # The ids that have broken URL building in other clients, and ones hypothesis would rarely find.
 NASTY_IDS = HOSTILE_CONFERENCE_IDS + (' ', '\x00')
-
-
-class Sleeps:
-    """Stands in for time.sleep: retries in these tests must not wait."""
-
-    def __call__(self, seconds):
-        pass
 
 
 @pytest.fixture(scope='module')
@@ -70,7 +64,7 @@ def fresh(admin, conference_id='conf-hostile', **conference):
 
 
 def make_client(admin, retries=0, **options):
-    return DingTalkClient(Connection(api_url=admin.url, retries=retries, sleep=Sleeps(), **options), StaticToken(admin.token))
+    return DingTalkClient(Connection(api_url=admin.url, retries=retries, sleep=FakeTime().sleep, **options), StaticToken(admin.token))
 
 
 def answer(admin, api, body, status=200, content_type='application/json', **extra):

@@ -24,19 +24,10 @@ from ansible_collections.community.dingtalk.plugins.module_utils._client import 
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.forward_proxy import LocalServer, Proxy
 from ansible_collections.community.dingtalk.tests.integration.targets.dingtalk_tls.make_certificate import write_self_signed_certificate
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 PROXY_USER = 'proxy-user'
 PROXY_PASSWORD = 'proxy-pa:ss@word'
-
-
-class RecordedSleep:
-    """Stands in for time.sleep: retries run at once, and the test sees how many there were."""
-
-    def __init__(self):
-        self.delays = []
-
-    def __call__(self, seconds):
-        self.delays.append(seconds)
 
 
 def client(admin, **options):
@@ -178,10 +169,10 @@ def test_no_proxy_names_hosts_reached_directly(emulator, proxy, monkeypatch):
 def test_a_refused_tunnel_is_final_and_names_the_proxy_but_not_its_credentials(https, monkeypatch):
     with Proxy(refuse_tunnels=True) as refusing:
         monkeypatch.setenv('HTTPS_PROXY', proxy_url(refusing))
-        sleep = RecordedSleep()
+        fake = FakeTime()
         with pytest.raises(DingTalkError) as caught:
-            client(https, trust=False, retries=3, sleep=sleep).get_conference('conf-1')
-        assert len(refusing.seen) == 1 and sleep.delays == []  # no retry can open a tunnel the proxy refuses
+            client(https, trust=False, retries=3, sleep=fake.sleep).get_conference('conf-1')
+        assert len(refusing.seen) == 1 and fake.sleeps == []  # no retry can open a tunnel the proxy refuses
     message = caught.value.describe()
     assert message == f'The proxy {refusing.address} (from https_proxy) could not be reached, or refused to connect to {https.url}'
     assert PROXY_PASSWORD not in message and PROXY_USER not in message
@@ -256,23 +247,23 @@ def tls_handshake_with(certificate):
 )
 def test_a_failed_tls_handshake_is_tried_once_and_named(tls_certificate, answer_with, message):
     with CountingServer(answer_with(tls_certificate)) as server:
-        sleep = RecordedSleep()
+        fake = FakeTime()
         api_url = 'https://' + server.address
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).get_conference('conf-1')
-        assert (server.connections, sleep.delays) == (1, [])
+            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=fake.sleep), StaticToken('t0ken')).get_conference('conf-1')
+        assert (server.connections, fake.sleeps) == (1, [])
     assert re.match(message.format(url=re.escape(api_url)), caught.value.describe()), caught.value.describe()
     assert caught.value.answer_lost is False
 
 
 def test_a_connection_dropped_after_the_request_is_retried_and_may_have_been_carried_out():
     with CountingServer(hang_up_after_the_request) as server:
-        sleep = RecordedSleep()
+        fake = FakeTime()
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(Connection(api_url='http://' + server.address, retries=2, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
-        assert (server.connections, len(sleep.delays)) == (3, 2)
+            DingTalkClient(Connection(api_url='http://' + server.address, retries=2, sleep=fake.sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
+        assert (server.connections, len(fake.sleeps)) == (3, 2)
     assert caught.value.describe() == 'The connection to http://{0} was dropped before the answer. Tried 3 times over {1:.1f} seconds (retries=2); {2}'.format(
-        server.address, sum(sleep.delays), 'every attempt failed, so it is not a passing glitch.'
+        server.address, sum(fake.sleeps), 'every attempt failed, so it is not a passing glitch.'
     )
     assert caught.value.answer_lost is True
 
@@ -281,16 +272,16 @@ def test_a_refused_connection_is_final_and_nothing_was_sent():
     with socket.socket() as reserved:
         reserved.bind(('127.0.0.1', 0))  # bound, never listening: connections are refused
         api_url = f'http://127.0.0.1:{reserved.getsockname()[1]}'
-        sleep = RecordedSleep()
+        fake = FakeTime()
         with pytest.raises(DingTalkError) as caught:
-            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
+            DingTalkClient(Connection(api_url=api_url, retries=3, sleep=fake.sleep), StaticToken('t0ken')).stop_cloud_record('conf-1', 'u')
     assert caught.value.describe() == f'Could not connect to {api_url}: the connection was refused or the host is unreachable; check api_url'
-    assert (sleep.delays, caught.value.answer_lost, caught.value.http_status) == ([], False, None)
+    assert (fake.sleeps, caught.value.answer_lost, caught.value.http_status) == ([], False, None)
 
 
 def test_a_host_name_that_does_not_resolve_is_final():
-    sleep = RecordedSleep()
+    fake = FakeTime()
     with pytest.raises(DingTalkError) as caught:
-        DingTalkClient(Connection(api_url='http://no-such-host.invalid', retries=3, sleep=sleep), StaticToken('t0ken')).get_conference('conf-1')
+        DingTalkClient(Connection(api_url='http://no-such-host.invalid', retries=3, sleep=fake.sleep), StaticToken('t0ken')).get_conference('conf-1')
     assert caught.value.describe() == 'The host name of http://no-such-host.invalid could not be resolved; check api_url'
-    assert (sleep.delays, caught.value.answer_lost) == ([], False)
+    assert (fake.sleeps, caught.value.answer_lost) == ([], False)

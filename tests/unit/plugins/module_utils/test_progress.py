@@ -9,21 +9,12 @@ import threading
 import pytest
 
 from ansible_collections.community.dingtalk.plugins.module_utils._progress import ProgressReporter, ticking_sleep
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self):
-        self.now = 500.0
-
-    def __call__(self):
-        return self.now
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 
 def reporter(total, **options):
-    clock, lines = Clock(), []
-    return ProgressReporter('stop', total, lines.append, clock=clock, **options), clock, lines
+    clock, lines = FakeTime(500.0), []
+    return ProgressReporter('stop', total, lines.append, clock=clock.clock, **options), clock, lines
 
 
 def test_a_line_every_tenth_of_the_items_then_the_last_one_from_finish():
@@ -116,16 +107,11 @@ def test_a_wait_without_items_says_only_the_time():
 
 def test_a_ticking_sleep_sleeps_as_long_in_steps_and_lets_a_long_wait_be_said():
     progress, clock, lines = reporter(None)
-    slept = []
-
-    def sleep(seconds):
-        slept.append(seconds)
-        clock.now += seconds
-
+    sleep = clock.sleep  # one bound method, for the identity check at the end
     pause = ticking_sleep(progress, sleep=sleep, step_seconds=1.0)
     pause(2.5)
-    assert slept == [1.0, 1.0, 0.5] and lines == []
+    assert clock.sleeps == [1.0, 1.0, 0.5] and lines == []
     pause(8)
-    assert sum(slept) == pytest.approx(10.5)
+    assert sum(clock.sleeps) == pytest.approx(10.5)
     assert lines == ['stop: 10.5 s elapsed']
     assert ticking_sleep(None, sleep=sleep) is sleep  # nothing to tell: the plain sleep

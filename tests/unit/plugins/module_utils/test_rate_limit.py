@@ -28,25 +28,9 @@ from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit imp
     SharedWindows,
     window_file_name,
 )
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 DINGTALK_LIMIT = 20  # calls a second per app and API on standard organisations
-
-
-class FakeTime:
-    """A clock that only moves when somebody sleeps, so spacing can be checked exactly."""
-
-    def __init__(self):
-        self.now = 100.0
-        self.lock = threading.Lock()
-
-    def clock(self):
-        with self.lock:
-            return self.now
-
-    def sleep(self, seconds):
-        assert seconds > 0
-        with self.lock:
-            self.now += seconds
 
 
 def send_times(limiter, fake_time, api, count):
@@ -167,9 +151,11 @@ def test_a_hold_back_under_way_is_counted_up_to_now():
 
     def sleep(seconds):
         # Asked while this caller sleeps: the open hold-back counts, the finished one is not yet in held_back_seconds.
+        until = fake_time.clock() + seconds
         fake_time.sleep(seconds / 2)
         seen.append((limiter.held_back_seconds, limiter.held_back_so_far()))
-        fake_time.sleep(seconds / 2)
+        # To the end exactly: two half sleeps can add up to a hair less, which would be waited for again without end.
+        fake_time.sleep(until - fake_time.clock())
 
     limiter._sleep = sleep
     limiter.wait('conference.get')

@@ -20,7 +20,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._cloud_record i
 from ansible_collections.community.dingtalk.plugins.module_utils._conference import ConferenceOutcome, conference_info
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, Refusal
 from ansible_collections.community.dingtalk.plugins.module_utils._results import conference_result, failure_result, outcome_result
-from ansible_collections.community.dingtalk.tests.unit.plugins.module_utils.test_conference import FakeTime
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 
 def client_for(emulator):

@@ -28,6 +28,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._token_cache im
     TokenCache,
     cache_key,
 )
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 NOW = 1700000000.0
 SECRET = 'app-secret-5e1f0c9a77'
@@ -35,16 +36,6 @@ APP_KEY = 'ding-app-key-3b8d'
 KEY = cache_key('https://api.dingtalk.io', 'app', APP_KEY, SECRET)
 PLANTED = 'planted-token-must-not-be-used'
 OTHER_UID = 65534  # nobody
-
-
-class FakeClock:
-    """Epoch time that moves only when a test says so."""
-
-    def __init__(self, now=NOW):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 class Fetcher:
@@ -86,11 +77,11 @@ def assert_no_secrets(warnings):
 def test_miss_fetches_and_hit_reuses_across_instances(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher()
-    clock = FakeClock()
-    assert TokenCache(directory, clock=clock).get_or_fetch(KEY, fetch) == 'token-1'
+    fake = FakeTime(NOW)
+    assert TokenCache(directory, clock=fake.clock).get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     # A new instance stands for another worker process: it must read the file.
-    second = TokenCache(directory, clock=clock)
+    second = TokenCache(directory, clock=fake.clock)
     assert second.get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     assert second.warnings == []
@@ -107,13 +98,13 @@ def test_miss_fetches_and_hit_reuses_across_instances(tmp_path):
 )
 def test_token_is_reused_until_the_refresh_margin(tmp_path, expires_in, refresh_margin, last_hit, first_miss):
     directory = private_dir(tmp_path)
-    clock = FakeClock()
+    fake = FakeTime(NOW)
     fetch = Fetcher(expires_in)
-    cache = TokenCache(directory, clock=clock, refresh_margin=refresh_margin)
+    cache = TokenCache(directory, clock=fake.clock, refresh_margin=refresh_margin)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    clock.now = NOW + last_hit
+    fake.now = NOW + last_hit
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    clock.now = NOW + first_miss
+    fake.now = NOW + first_miss
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'
     assert fetch.calls == 2
     assert cache.warnings == []
@@ -121,13 +112,13 @@ def test_token_is_reused_until_the_refresh_margin(tmp_path, expires_in, refresh_
 
 def test_expiry_counts_from_before_the_request(tmp_path):
     directory = private_dir(tmp_path)
-    clock = FakeClock()
+    fake = FakeTime(NOW)
 
     def slow_fetch():
-        clock.now += 5  # the request takes a while
+        fake.now += 5  # the request takes a while
         return 'token-1', 7200
 
-    TokenCache(directory, clock=clock).get_or_fetch(KEY, slow_fetch)
+    TokenCache(directory, clock=fake.clock).get_or_fetch(KEY, slow_fetch)
     with open(record_path(directory)) as handle:
         assert json.load(handle)['expires_at'] == NOW + 7200
 
@@ -135,7 +126,7 @@ def test_expiry_counts_from_before_the_request(tmp_path):
 def test_token_without_usable_lifetime_is_not_cached(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher(expires_in=0)
-    cache = TokenCache(directory, clock=FakeClock())
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'
     assert not os.path.exists(record_path(directory))
@@ -145,7 +136,7 @@ def test_token_without_usable_lifetime_is_not_cached(tmp_path):
 
 def test_fetch_error_propagates_writes_nothing_and_releases_the_lock(tmp_path):
     directory = private_dir(tmp_path)
-    cache = TokenCache(directory, clock=FakeClock(), lock_timeout=0.3)
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock, lock_timeout=0.3)
 
     def failing_fetch():
         raise RuntimeError('DingTalk said no')
@@ -192,7 +183,7 @@ def test_cache_key_rejects_other_types():
 def test_changed_secret_does_not_reuse_the_old_token(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher()
-    cache = TokenCache(directory, clock=FakeClock())
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(cache_key('api', 'app', APP_KEY, SECRET), fetch) == 'token-1'
     assert cache.get_or_fetch(cache_key('api', 'app', APP_KEY, 'rotated-secret'), fetch) == 'token-2'
 
@@ -206,7 +197,7 @@ def test_a_key_not_made_by_cache_key_is_refused(tmp_path):
 
 def test_files_hold_the_token_and_nothing_of_the_credentials(tmp_path):
     directory = private_dir(tmp_path)
-    TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, Fetcher())
+    TokenCache(directory, clock=FakeTime(NOW).clock).get_or_fetch(KEY, Fetcher())
     assert sorted(os.listdir(directory)) == [KEY + '.json', KEY + '.lock']
     for root, _dummy, names in os.walk(str(tmp_path)):
         for name in names:
@@ -227,7 +218,7 @@ def test_directory_and_files_are_private_whatever_the_umask(tmp_path):
     directory = str(existing / 'missing' / 'parents' / 'tokens')
     old_umask = os.umask(0o277)  # would make mkdir and mkstemp give 0500 and 0400
     try:
-        cache = TokenCache(directory, clock=FakeClock())
+        cache = TokenCache(directory, clock=FakeTime(NOW).clock)
         cache.get_or_fetch(KEY, Fetcher())
     finally:
         os.umask(old_umask)
@@ -303,7 +294,7 @@ def test_untrusted_cache_file_is_ignored_and_replaced(tmp_path, plant):
     path = record_path(directory)
     plant(path, tmp_path)
     fetch = Fetcher()
-    cache = TokenCache(directory, clock=FakeClock())
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock)
 
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
@@ -321,7 +312,7 @@ def test_untrusted_cache_file_is_ignored_and_replaced(tmp_path, plant):
         with open(str(tmp_path / 'elsewhere.json')) as handle:
             assert json.load(handle)['access_token'] == PLANTED  # the link was not followed
     # Replaced for good: the next process just reads it.
-    again = TokenCache(directory, clock=FakeClock())
+    again = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert again.get_or_fetch(KEY, fetch) == 'token-1'
     assert again.warnings == []
 
@@ -331,9 +322,9 @@ def test_an_open_directory_of_ours_is_left_as_it_is_and_tokens_go_into_a_private
     directory.mkdir()
     directory.chmod(0o755)
     fetch = Fetcher()
-    cache = TokenCache(str(directory), clock=FakeClock())
+    cache = TokenCache(str(directory), clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert TokenCache(str(directory), clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(str(directory), clock=FakeTime(NOW).clock).get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     assert mode_of(str(directory)) == 0o755  # never changed: the collection did not create it
     private = os.path.join(str(directory), f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
@@ -348,7 +339,7 @@ def test_a_directory_of_another_user_is_left_alone_and_tokens_go_into_a_private_
     directory.chmod(0o755)
     os.chown(str(directory), OTHER_UID, OTHER_UID)
     fetch = Fetcher()
-    cache = TokenCache(str(directory), clock=FakeClock())
+    cache = TokenCache(str(directory), clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     info = os.stat(str(directory))
@@ -382,7 +373,7 @@ def make_symlink_to_private_dir(tmp_path):
 def test_path_that_is_no_plain_directory_is_not_used(tmp_path, make, reason):
     directory = make(tmp_path)
     fetch = Fetcher()
-    cache = TokenCache(directory, clock=FakeClock())
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'
     assert len(cache.warnings) == 1
@@ -397,7 +388,7 @@ def test_path_that_is_no_plain_directory_is_not_used(tmp_path, make, reason):
 def test_invalidate_removes_only_the_rejected_token(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher()
-    cache = TokenCache(directory, clock=FakeClock())
+    cache = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     cache.invalidate(KEY, 'token-other')
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
@@ -411,8 +402,8 @@ def test_invalidate_removes_only_the_rejected_token(tmp_path):
 def test_late_invalidate_keeps_the_newer_token_of_another_process(tmp_path):
     directory = private_dir(tmp_path)
     fetch = Fetcher()
-    first = TokenCache(directory, clock=FakeClock())
-    second = TokenCache(directory, clock=FakeClock())
+    first = TokenCache(directory, clock=FakeTime(NOW).clock)
+    second = TokenCache(directory, clock=FakeTime(NOW).clock)
     assert first.get_or_fetch(KEY, fetch) == 'token-1'
     # Both see token-1 rejected; the second process is quicker to replace it.
     second.invalidate(KEY, 'token-1')
@@ -478,7 +469,7 @@ def test_lock_held_too_long_fetches_without_the_cache(tmp_path):
     try:
         assert locked.wait(10)
         fetch = Fetcher()
-        cache = TokenCache(directory, clock=FakeClock(), lock_timeout=0.3)
+        cache = TokenCache(directory, clock=FakeTime(NOW).clock, lock_timeout=0.3)
         started = time.monotonic()
         assert cache.get_or_fetch(KEY, fetch) == 'token-1'
         elapsed = time.monotonic() - started
@@ -492,15 +483,15 @@ def test_lock_held_too_long_fetches_without_the_cache(tmp_path):
     assert lock_path in cache.warnings[0] and 'without the cache' in cache.warnings[0]
     # Once the holder is gone the cache works again.
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'
-    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-2'
+    assert TokenCache(directory, clock=FakeTime(NOW).clock).get_or_fetch(KEY, fetch) == 'token-2'
 
 
 def test_without_fcntl_the_cache_works_unlocked(tmp_path, monkeypatch):
     monkeypatch.setattr(_file_lock, 'fcntl', None)
     directory = private_dir(tmp_path)
     fetch = Fetcher()
-    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
-    assert TokenCache(directory, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(directory, clock=FakeTime(NOW).clock).get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(directory, clock=FakeTime(NOW).clock).get_or_fetch(KEY, fetch) == 'token-1'
     assert os.listdir(directory) == [KEY + '.json']
 
 
@@ -564,7 +555,7 @@ def test_unusable_home_falls_back_to_the_runner_job_and_every_task_says_so_alike
     assert fallback_cache_dirs()[0] == fallback
     fetch = Fetcher()
 
-    first = TokenCache(clock=FakeClock())
+    first = TokenCache(clock=FakeTime(NOW).clock)
     assert first.get_or_fetch(KEY, fetch) == 'token-1'
     assert first.directory == fallback
     assert mode_of(fallback) == 0o700 and mode_of(record_path(fallback)) == 0o600
@@ -575,7 +566,7 @@ def test_unusable_home_falls_back_to_the_runner_job_and_every_task_says_so_alike
     # Every other task of the run finds the token there, and says so in the same words, which
     # Ansible then shows once for the run (its display drops a warning it has shown).
     for _dummy in range(3):
-        later = TokenCache(clock=FakeClock())
+        later = TokenCache(clock=FakeTime(NOW).clock)
         assert later.get_or_fetch(KEY, fetch) == 'token-1'
         assert later.warnings == first.warnings
     assert fetch.calls == 1
@@ -585,7 +576,7 @@ def test_unusable_home_falls_back_to_the_runner_job_and_every_task_says_so_alike
 
 def fetch_with_default_cache(results):
     try:
-        cache = TokenCache(clock=FakeClock())
+        cache = TokenCache(clock=FakeTime(NOW).clock)
         results.put((cache.get_or_fetch(KEY, Fetcher()), cache.warnings))
     except BaseException as exc:  # pylint: disable=broad-exception-caught  # reported to the test instead
         results.put(('error', [repr(exc)]))
@@ -611,7 +602,7 @@ def test_unusable_home_falls_back_to_the_temporary_directory_and_every_task_says
     assert fallback in notice and default_cache_dir() in notice
     assert mode_of(fallback) == 0o700
     # A later run finds the fallback an earlier one made, and still says where its tokens are.
-    later = TokenCache(clock=FakeClock())
+    later = TokenCache(clock=FakeTime(NOW).clock)
     assert later.get_or_fetch(KEY, Fetcher()) == 'token-1'
     assert later.warnings == [notice]
 
@@ -621,7 +612,7 @@ def test_a_fallback_directory_of_another_user_is_not_used_and_one_with_a_unique_
     os.mkdir(squatted, 0o777)
     os.chown(squatted, OTHER_UID, OTHER_UID)
     fetch = Fetcher()
-    cache = TokenCache(clock=FakeClock())
+    cache = TokenCache(clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     unique = cache.directory
     assert os.path.dirname(unique) == tempfile.gettempdir() and os.path.basename(unique).startswith(os.path.basename(squatted) + '-')
@@ -631,7 +622,7 @@ def test_a_fallback_directory_of_another_user_is_not_used_and_one_with_a_unique_
     assert default_cache_dir() in warning and squatted in warning and f'owned by uid {OTHER_UID}' in warning
     assert f'tokens are cached in {unique} instead' in warning
     # The next task finds the same directory, and its token.
-    later = TokenCache(clock=FakeClock())
+    later = TokenCache(clock=FakeTime(NOW).clock)
     assert later.get_or_fetch(KEY, fetch) == 'token-1'
     assert later.directory == unique and later.warnings == cache.warnings
     assert fetch.calls == 1
@@ -644,7 +635,7 @@ def test_nowhere_to_fall_back_keeps_tokens_in_memory(monkeypatch, tmp_path, unwr
     os.rmdir(str(tmp_path / 'private_data_dir'))  # a fallback's parent is never created
     monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path / 'no-such-tmp'))
     fetch = Fetcher()
-    cache = TokenCache(clock=FakeClock())
+    cache = TokenCache(clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     cache.discard('token-1')
     cache.invalidate(KEY, 'token-1')
@@ -658,9 +649,9 @@ def test_a_chosen_directory_is_never_replaced(monkeypatch, tmp_path, unwritable_
     write_file(chosen, '')
     if configure == 'environment':
         monkeypatch.setenv('DINGTALK_TOKEN_CACHE_DIR', chosen)
-        cache = TokenCache(clock=FakeClock())
+        cache = TokenCache(clock=FakeTime(NOW).clock)
     else:
-        cache = TokenCache(chosen, clock=FakeClock())
+        cache = TokenCache(chosen, clock=FakeTime(NOW).clock)
     fetch = Fetcher()
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'
@@ -671,8 +662,8 @@ def test_a_chosen_directory_is_never_replaced(monkeypatch, tmp_path, unwritable_
 
 def test_discard_finds_a_token_in_the_fallback(monkeypatch, tmp_path, unwritable_home):
     runner_job(monkeypatch, tmp_path)
-    TokenCache(clock=FakeClock()).get_or_fetch(KEY, Fetcher())
-    cache = TokenCache(clock=FakeClock())
+    TokenCache(clock=FakeTime(NOW).clock).get_or_fetch(KEY, Fetcher())
+    cache = TokenCache(clock=FakeTime(NOW).clock)
     cache.discard('token-1')
     assert not os.path.exists(record_path(cache.directory))
     assert len(cache.warnings) == 1 and f'tokens are cached in {cache.directory} instead' in cache.warnings[0]
@@ -687,7 +678,7 @@ def test_default_directory_and_its_new_parents_are_private(monkeypatch, tmp_path
     monkeypatch.delenv('DINGTALK_TOKEN_CACHE_DIR', raising=False)
     old_umask = os.umask(0o022)
     try:
-        cache = TokenCache(clock=FakeClock())
+        cache = TokenCache(clock=FakeTime(NOW).clock)
         cache.get_or_fetch(KEY, Fetcher())
     finally:
         os.umask(old_umask)
@@ -704,9 +695,9 @@ def test_a_shared_sticky_cache_dir_keeps_its_mode_and_the_tokens_go_into_a_priva
     shared = shared_dir('tmp', 0o1777)  # cache_dir: /tmp for a job that runs as root
     other_user.run(f'mkdir {shared}/their-own && touch {shared}/their-file')
     fetch = Fetcher()
-    cache = TokenCache(shared, clock=FakeClock())
+    cache = TokenCache(shared, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
-    assert TokenCache(shared, clock=FakeClock()).get_or_fetch(KEY, fetch) == 'token-1'
+    assert TokenCache(shared, clock=FakeTime(NOW).clock).get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1
     assert mode_of(shared) == 0o1777 and os.stat(shared).st_uid == 0  # still every user's /tmp, sticky bit and all
     private = os.path.join(shared, f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
@@ -723,7 +714,7 @@ def test_a_private_subdirectory_another_user_took_first_is_refused_by_path_and_n
     other_user.run(f'mkdir -m 0777 {their}')
     other_user.run(f'mkdir -m 0777 {private}' if planted == 'directory' else f'ln -s {their} {private}')
     fetch = Fetcher()
-    cache = TokenCache(shared, clock=FakeClock())
+    cache = TokenCache(shared, clock=FakeTime(NOW).clock)
     assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     assert cache.get_or_fetch(KEY, fetch) == 'token-2'  # not cached anywhere
     assert os.listdir(their) == []
@@ -743,9 +734,9 @@ def test_a_temporary_directory_name_taken_for_this_user_cannot_deny_the_cache(sh
     squatted = os.path.join(temp, f'{FALLBACK_DIR_NAME}-{os.geteuid()}')
     other_user.run(f'mkdir -m 0700 {squatted}')
     fetch = Fetcher()
-    first = TokenCache(clock=FakeClock())
+    first = TokenCache(clock=FakeTime(NOW).clock)
     assert first.get_or_fetch(KEY, fetch) == 'token-1'
-    later = TokenCache(clock=FakeClock())
+    later = TokenCache(clock=FakeTime(NOW).clock)
     assert later.get_or_fetch(KEY, fetch) == 'token-1'
     assert fetch.calls == 1  # one request, not one per task
     unique = first.directory
@@ -771,7 +762,7 @@ def test_a_lock_file_that_is_not_ours_is_refused_not_waited_for(tmp_path, other_
         if kind != 'fifo':
             fcntl.flock(holder, fcntl.LOCK_EX)  # held, as the other user would hold it for as long as they like
         fetch = Fetcher()
-        cache = TokenCache(directory, clock=FakeClock(), lock_timeout=1)
+        cache = TokenCache(directory, clock=FakeTime(NOW).clock, lock_timeout=1)
         assert cache.get_or_fetch(KEY, fetch) == 'token-1'
     finally:
         os.close(holder)

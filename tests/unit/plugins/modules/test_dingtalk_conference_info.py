@@ -31,7 +31,7 @@ from ansible_collections.community.dingtalk.plugins.module_utils._conference imp
 from ansible_collections.community.dingtalk.plugins.module_utils._errors import DingTalkError, InvalidOptionError
 from ansible_collections.community.dingtalk.plugins.module_utils._rate_limit import DEFAULT_CALLS_PER_SECOND
 from ansible_collections.community.dingtalk.plugins.module_utils._specs import check_conference_info_options as check_options
-from ansible_collections.community.dingtalk.tests.unit.plugins.module_utils.test_conference import FakeTime
+from ansible_collections.community.dingtalk.tests.unit.fake_time import FakeTime
 
 # The module's parameters as AnsibleModule hands them over when the task sets none.
 DEFAULT_PARAMS = {

@@ -31,7 +31,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin, FileHostAdmin
+from ansible_collections.community.dingtalk.tests.emulator.admin import EmulatorAdmin, EmulatorAdminError, FileHostAdmin
 
 METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
 
@@ -53,7 +53,7 @@ class ActionModule(ActionBase):
         verify = str(args['ca_path']) if args.get('ca_path') else True
         url = args.get('url')
         if boolean(args.get('file_host', False)):
-            admin = FileHostAdmin(str(url), verify=verify) if url else self._emulator(task_vars, verify).file_host()
+            admin = FileHostAdmin(str(url), verify=verify) if url else self._file_host(task_vars, verify)
         else:
             admin = self._emulator(task_vars, verify, url)
         body = args.get('body')
@@ -65,8 +65,16 @@ class ActionModule(ActionBase):
             admin.close()
         result.update(changed=False, status=response.status_code, json=response.json() if response.content else None)
         if response.status_code >= 400:
-            result.update(failed=True, msg=f'{method} {admin.admin_path}{args["path"]} answered {response.status_code}')
+            # The admin client's own words for a refused call; the answer stays in json, as uri kept it.
+            result.update(failed=True, msg=str(EmulatorAdminError(method, admin.admin_path + str(args['path']), response)))
         return result
+
+    def _file_host(self, task_vars, verify):
+        emulator = self._emulator(task_vars, verify)
+        try:
+            return emulator.file_host()  # its address is in the emulator's recordings config
+        finally:
+            emulator.close()
 
     def _emulator(self, task_vars, verify, url=None):
         url = url or self._templar.template((task_vars or {}).get('dingtalk_emulator_url')) or os.environ.get('DINGTALK_EMULATOR_URL')
